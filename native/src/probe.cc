@@ -1,0 +1,172 @@
+// Probe kernels: everything nanscope measures about a tensor comes from one pass over its
+// memory (stats), so watching every layer on every step costs one native call per tensor.
+// Gradient probes are autograd hooks that reduce in C++ while backward runs and keep only
+// ten numbers; the gradient tensors themselves are never retained.
+#include "common.h"
+#include <ATen/Parallel.h>
+#include <array>
+#include <cmath>
+#include <limits>
+
+namespace ns {
+
+// Layout shared with src/diagnose/stats.ts.
+enum Stat { kNumel, kSum, kSumSq, kMaxAbs, kMin, kMax, kNaN, kPosInf, kNegInf, kZeros, kCount };
+using Stats = std::array<double, kCount>;
+
+static Stats statsFloat(const float* p, int64_t n) {
+  const int64_t grain = 1 << 15;
+  const int64_t chunks = (n + grain - 1) / grain;
+  std::vector<Stats> part(std::max<int64_t>(chunks, 1));
+  at::parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; c++) {
+      double sum = 0, sq = 0, nan = 0, pinf = 0, ninf = 0, zeros = 0;
+      float mx = -std::numeric_limits<float>::infinity(), mn = std::numeric_limits<float>::infinity(), ma = 0;
+      const int64_t e = std::min(n, (c + 1) * grain);
+      for (int64_t i = c * grain; i < e; i++) {
+        const float v = p[i];
+        if (std::isfinite(v)) {
+          sum += v;
+          sq += static_cast<double>(v) * v;
+          mx = v > mx ? v : mx;
+          mn = v < mn ? v : mn;
+          const float a = std::fabs(v);
+          ma = a > ma ? a : ma;
+          zeros += (v == 0.0f);
+        } else if (std::isnan(v)) {
+          nan++;
+        } else if (v > 0) {
+          pinf++;
+        } else {
+          ninf++;
+        }
+      }
+      part[c] = {0, sum, sq, ma, mn, mx, nan, pinf, ninf, zeros};
+    }
+  });
+  Stats s{static_cast<double>(n), 0, 0, 0, INFINITY, -INFINITY, 0, 0, 0, 0};
+  for (int64_t c = 0; c < chunks; c++) {
+    s[kSum] += part[c][kSum];
+    s[kSumSq] += part[c][kSumSq];
+    s[kMaxAbs] = std::max(s[kMaxAbs], part[c][kMaxAbs]);
+    s[kMin] = std::min(s[kMin], part[c][kMin]);
+    s[kMax] = std::max(s[kMax], part[c][kMax]);
+    s[kNaN] += part[c][kNaN];
+    s[kPosInf] += part[c][kPosInf];
+    s[kNegInf] += part[c][kNegInf];
+    s[kZeros] += part[c][kZeros];
+  }
+  return s;
+}
+
+// Any other dtype or device: the same numbers through ordinary tensor ops.
+static Stats statsGeneric(const torch::Tensor& t0) {
+  torch::NoGradGuard ng;
+  torch::Tensor t = t0.to(torch::kFloat64);
+  torch::Tensor fin = torch::isfinite(t);
+  torch::Tensor v = torch::where(fin, t, torch::zeros({}, t.options()));
+  double n = static_cast<double>(t.numel());
+  double nf = fin.sum().item<double>();
+  Stats s{n, v.sum().item<double>(), v.square().sum().item<double>(), n ? v.abs().max().item<double>() : 0,
+          nf ? torch::where(fin, t, torch::full({}, INFINITY, t.options())).min().item<double>() : INFINITY,
+          nf ? torch::where(fin, t, torch::full({}, -INFINITY, t.options())).max().item<double>() : -INFINITY,
+          torch::isnan(t).sum().item<double>(), (t == INFINITY).sum().item<double>(),
+          (t == -INFINITY).sum().item<double>(), (fin & (t == 0)).sum().item<double>()};
+  return s;
+}
+
+static Stats statsOf(const torch::Tensor& t) {
+  if (t.device().is_cpu() && t.scalar_type() == torch::kFloat32 && t.is_contiguous())
+    return statsFloat(t.data_ptr<float>(), t.numel());
+  if (t.device().is_cpu() && t.scalar_type() == torch::kFloat32) {
+    torch::Tensor c = t.contiguous();
+    return statsFloat(c.data_ptr<float>(), c.numel());
+  }
+  return statsGeneric(t);
+}
+
+FN(stats) {
+  GUARD({
+    Stats s = statsOf(argTensor(info, 0));
+    Napi::Float64Array out = Napi::Float64Array::New(info.Env(), kCount);
+    for (int k = 0; k < kCount; k++) out[k] = s[k];
+    return out;
+  })
+}
+
+// ---- gradient probes ------------------------------------------------------------------
+// Slot k holds the stats of the last gradient seen by the hook registered with slot k, and
+// the order in which the hooks fired (backward runs outputs-first), or -1 if it never fired.
+static std::vector<Stats> g_slots;
+static std::vector<double> g_order;
+static double g_fired = 0;
+
+static void ensureSlot(int64_t slot) {
+  if (slot < 0 || slot > 1 << 20) throw std::runtime_error("gradProbe: bad slot");
+  if (static_cast<size_t>(slot) >= g_slots.size()) {
+    g_slots.resize(slot + 1);
+    g_order.resize(slot + 1, -1);
+  }
+}
+
+FN(gradProbe) {
+  GUARD({
+    torch::Tensor& t = argTensor(info, 0);
+    int64_t slot = argInt(info, 1);
+    ensureSlot(slot);
+    if (!t.requires_grad()) throwJs(info.Env(), "gradProbe: tensor does not require grad");
+    t.register_hook([slot](const torch::Tensor& g) {
+      g_slots[slot] = statsOf(g);
+      g_order[slot] = g_fired++;
+    });
+    return info.Env().Undefined();
+  })
+}
+
+// Returns [stats(10) + order] per slot for slots 0..n-1, then clears them for the next step.
+FN(readGradProbes) {
+  GUARD({
+    int64_t n = argInt(info, 0);
+    ensureSlot(n > 0 ? n - 1 : 0);
+    Napi::Float64Array out = Napi::Float64Array::New(info.Env(), n * (kCount + 1));
+    for (int64_t s = 0; s < n; s++) {
+      for (int k = 0; k < kCount; k++) out[s * (kCount + 1) + k] = g_order[s] < 0 ? NAN : g_slots[s][k];
+      out[s * (kCount + 1) + kCount] = g_order[s];
+      g_order[s] = -1;
+    }
+    g_fired = 0;
+    return out;
+  })
+}
+
+// Fault injection for tests and demonstrations: the gradient arriving at t gets `value`
+// written at flat index `index` (a fresh copy, so nothing else is touched).
+FN(gradFault) {
+  GUARD({
+    torch::Tensor& t = argTensor(info, 0);
+    int64_t index = argInt(info, 1);
+    double value = argDouble(info, 2);
+    t.register_hook([index, value](const torch::Tensor& g) {
+      torch::Tensor h = g.clone();
+      h.view(-1)[index] = value;
+      return h;
+    });
+    return info.Env().Undefined();
+  })
+}
+
+// Flat index of the first non-finite element, or -1.
+FN(firstNonFinite) {
+  GUARD({
+    torch::NoGradGuard ng;
+    torch::Tensor bad = torch::logical_not(torch::isfinite(argTensor(info, 0))).reshape(-1);
+    if (!bad.any().item<bool>()) return Napi::Number::New(info.Env(), -1);
+    return Napi::Number::New(info.Env(), static_cast<double>(bad.to(torch::kUInt8).argmax().item<int64_t>()));
+  })
+}
+
+void InitProbe(Napi::Env env, Napi::Object exports) {
+  REG(stats); REG(gradProbe); REG(readGradProbes); REG(gradFault); REG(firstNonFinite);
+}
+
+}  // namespace ns
