@@ -12,6 +12,7 @@ using torch::Tensor;
 #define B(i) argBool(info, i)
 #define IS(i) argInts(info, i)
 #define W(expr) return wrap(info.Env(), (expr));
+#define INPLACE(expr) { (expr); return info[0]; }
 
 static torch::TensorOptions opts(const Napi::CallbackInfo& info, size_t i) {
   return torch::TensorOptions().dtype(argDtype(info, i)).device(argDevice(info, i + 1));
@@ -104,8 +105,8 @@ UNARY(clone, x.clone())
 UNARY(contiguous, x.contiguous())
 UNARY(any, x.any())
 UNARY(all, x.all())
-UNARY(relu_, x.relu_())
-UNARY(zero_, x.zero_())
+FN(relu_) { GUARD(INPLACE(T(0).relu_())) }
+FN(zero_) { GUARD(INPLACE(T(0).zero_())) }
 
 #define BINARY(name, expr) FN(name) { GUARD({ Tensor& a = T(0); Tensor& b = T(1); W(expr) }) }
 BINARY(add, a.add(b))
@@ -124,9 +125,9 @@ BINARY(minimum, torch::minimum(a, b))
 BINARY(logicalAnd, torch::logical_and(a, b))
 BINARY(logicalOr, torch::logical_or(a, b))
 BINARY(matmul, torch::matmul(a, b))
-BINARY(mul_, a.mul_(b))
-BINARY(div_, a.div_(b))
-BINARY(copy_, a.copy_(b))
+FN(mul_) { GUARD(INPLACE(T(0).mul_(T(1)))) }
+FN(div_) { GUARD(INPLACE(T(0).div_(T(1)))) }
+FN(copy_) { GUARD(INPLACE(T(0).copy_(T(1)))) }
 
 #define SCALAR(name, expr) FN(name) { GUARD({ Tensor& a = T(0); double s = D(1); W(expr) }) }
 SCALAR(addScalar, a.add(s))
@@ -140,11 +141,11 @@ SCALAR(gtScalar, a.gt(s))
 SCALAR(ltScalar, a.lt(s))
 SCALAR(geScalar, a.ge(s))
 SCALAR(leScalar, a.le(s))
-SCALAR(fill_, a.fill_(s))
-SCALAR(mulScalar_, a.mul_(s))
-SCALAR(addScalar_, a.add_(s))
+FN(fill_) { GUARD(INPLACE(T(0).fill_(D(1)))) }
+FN(mulScalar_) { GUARD(INPLACE(T(0).mul_(D(1)))) }
+FN(addScalar_) { GUARD(INPLACE(T(0).add_(D(1)))) }
 
-FN(add_) { GUARD(W(T(0).add_(T(1), D(2)))) }  // a += alpha * b, SGD's update
+FN(add_) { GUARD(INPLACE(T(0).add_(T(1), D(2)))) }  // a += alpha * b, SGD's update
 FN(where) { GUARD(W(torch::where(T(0), T(1), T(2)))) }
 FN(clamp) {
   GUARD({
@@ -154,8 +155,8 @@ FN(clamp) {
     W(T(0).clamp(lo, hi))
   })
 }
-FN(uniform_) { GUARD(W(T(0).uniform_(D(1), D(2)))) }
-FN(normal_) { GUARD(W(T(0).normal_(D(1), D(2)))) }
+FN(uniform_) { GUARD(INPLACE(T(0).uniform_(D(1), D(2)))) }
+FN(normal_) { GUARD(INPLACE(T(0).normal_(D(1), D(2)))) }
 FN(equal) { GUARD(return Napi::Boolean::New(info.Env(), torch::equal(T(0), T(1)));) }
 
 // ---- reductions (empty dims = over all elements) --------------------------------------

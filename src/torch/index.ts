@@ -1,0 +1,8 @@
+// The torch namespace: `import * as torch from '../torch/index.js'` reads like PyTorch.
+export { Tensor, isDType, type DType, type Device, type Shape, type TypedArray } from './tensor.js';
+export * from './creation.js';
+export * from './autograd.js';
+export * from './runtime.js';
+export { tidy, keep, dispose } from './scope.js';
+export * as F from './functional.js';
+export { stats, STAT_FIELDS, type TensorStats } from './stats.js';

@@ -1,0 +1,27 @@
+// Process-wide engine state: seeding, the RNG state (checkpointed so a resumed run draws the
+// same dropout masks), threads, devices, and the live-tensor count used by leak tests.
+import { native } from './native.js';
+import { Tensor } from './tensor.js';
+
+/** Seeds libtorch's global CPU generator (and CUDA's, where present), as torch.manual_seed. */
+export function manualSeed(seed: number): void {
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`manualSeed: seed must be a non-negative integer, got ${seed}`);
+  native.manualSeed(seed);
+}
+/** The CPU generator's state as a uint8 tensor (torch.get_rng_state). Caller disposes. */
+export function getRngState(): Tensor { return new Tensor(native.getRngState()); }
+export function setRngState(state: Tensor): void { native.setRngState(state.handle); }
+
+export function setNumThreads(n: number): void { native.setNumThreads(n); }
+export function getNumThreads(): number { return native.getNumThreads(); }
+
+export const cuda = {
+  isAvailable: (): boolean => native.cudaIsAvailable(),
+  deviceCount: (): number => native.cudaDeviceCount(),
+  synchronize: (): void => native.cudaSynchronize(),
+};
+
+/** Native tensors currently alive (owned by some JS handle not yet disposed or collected). */
+export function liveTensors(): number { return native.liveTensors(); }
+export function version(): string { return native.version(); }
+export function configShow(): string { return native.configShow(); }

@@ -1,0 +1,31 @@
+// One-pass tensor statistics from the native probe kernel (native/src/probe.cc). Everything a
+// probe reports (norms, mean/std, max|x|, dead fraction, NaN/Inf counts) derives from these.
+import { native } from './native.js';
+import type { Tensor } from './tensor.js';
+
+export const STAT_FIELDS = ['numel', 'sum', 'sumsq', 'maxAbs', 'min', 'max', 'nan', 'posInf', 'negInf', 'zeros'] as const;
+
+export interface TensorStats {
+  numel: number;
+  /** Sum, sum of squares, extremes: over the finite elements only. */
+  sum: number; sumsq: number; maxAbs: number; min: number; max: number;
+  nan: number; posInf: number; negInf: number;
+  /** Finite elements equal to 0 (dead ReLU outputs). */
+  zeros: number;
+}
+
+export function fromRaw(r: ArrayLike<number>, o = 0): TensorStats {
+  return { numel: r[o], sum: r[o + 1], sumsq: r[o + 2], maxAbs: r[o + 3], min: r[o + 4], max: r[o + 5],
+    nan: r[o + 6], posInf: r[o + 7], negInf: r[o + 8], zeros: r[o + 9] };
+}
+
+export function stats(t: Tensor): TensorStats { return fromRaw(native.stats(t.handle)); }
+
+export const nonFinite = (s: TensorStats): number => s.nan + s.posInf + s.negInf;
+/** L2 norm; Infinity when any element is non-finite (that is what torch.norm would say, or NaN). */
+export const l2 = (s: TensorStats): number => (nonFinite(s) > 0 ? (s.nan > 0 ? NaN : Infinity) : Math.sqrt(s.sumsq));
+export const mean = (s: TensorStats): number => s.sum / Math.max(1, s.numel - nonFinite(s));
+export const std = (s: TensorStats): number => {
+  const n = Math.max(1, s.numel - nonFinite(s));
+  return Math.sqrt(Math.max(0, s.sumsq / n - (s.sum / n) ** 2));
+};

@@ -1,0 +1,191 @@
+// The Tensor class: a JS object owning one native torch::Tensor reference. Method names follow
+// PyTorch (camelCase), so a d2l reader recognises `X.mean([0, 2, 3], true)` or `p.add_(g, -lr)`.
+import { native, unary, scalarOp, type NativeHandle, type UnaryName, type ScalarName } from './native.js';
+import { track, setTensorGuard } from './scope.js';
+
+export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool';
+export type Device = string; // 'cpu' | 'cuda' | 'cuda:0' ...
+export type Shape = readonly number[];
+export type TypedArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
+
+const DTYPE_ARRAY: Record<DType, new (b: ArrayBuffer) => TypedArray> = {
+  float32: Float32Array, float64: Float64Array, int64: BigInt64Array, int32: Int32Array, uint8: Uint8Array, bool: Uint8Array,
+};
+
+function dims(d: number | readonly number[] | undefined): number[] {
+  if (d === undefined) return [];
+  return typeof d === 'number' ? [d] : [...d];
+}
+
+export class Tensor {
+  /** Set by keep(): no tidy() scope disposes this tensor. */
+  kept = false;
+  private readonly h: NativeHandle;
+
+  /** Wraps a native handle; tracked by the innermost tidy() scope. */
+  constructor(handle: NativeHandle) {
+    this.h = handle;
+    track(this);
+  }
+
+  /** The native handle, for src/torch internals and the probe kernels. */
+  get handle(): NativeHandle { return this.h; }
+  dispose(): void { this.h.dispose(); }
+  get isDisposed(): boolean { return this.h.isDisposed(); }
+
+  // ---- metadata ----
+  get shape(): number[] { return native.shape(this.h); }
+  size(dim?: number): number | number[] {
+    const s = this.shape;
+    return dim === undefined ? s : s[dim < 0 ? s.length + dim : dim];
+  }
+  get ndim(): number { return this.shape.length; }
+  get dtype(): DType { return native.dtype(this.h) as DType; }
+  get device(): Device { return native.device(this.h); }
+  numel(): number { return native.numel(this.h); }
+  get requiresGrad(): boolean { return native.requiresGrad(this.h); }
+  get isLeaf(): boolean { return native.isLeaf(this.h); }
+  /** Name of the autograd node that made this tensor (e.g. "ConvolutionBackward0"), or null. */
+  get gradFn(): string | null { return native.gradFnName(this.h); }
+
+  // ---- data out ----
+  item(): number { return native.item(this.h); }
+  toFloat32Array(): Float32Array {
+    if (this.dtype === 'float32') return new Float32Array(native.toBuffer(this.h));
+    const f = new Tensor(native.to(this.h, 'float32'));
+    try { return new Float32Array(native.toBuffer(f.h)); } finally { f.dispose(); }
+  }
+  /** Values as the typed array matching the dtype (a copy). */
+  data(): TypedArray { return new DTYPE_ARRAY[this.dtype](native.toBuffer(this.h)); }
+  toArray(): number[] { return Array.from(this.toFloat32Array()); }
+
+  // ---- helpers for the op surface ----
+  private u(name: UnaryName): Tensor { return new Tensor(unary(name, this.h)); }
+  private s(name: ScalarName, v: number): Tensor { return new Tensor(scalarOp(name, this.h, v)); }
+  private bin(other: Tensor | number, t: (a: NativeHandle, b: NativeHandle) => NativeHandle, sc: ScalarName): Tensor {
+    return typeof other === 'number' ? this.s(sc, other) : new Tensor(t(this.h, other.h));
+  }
+
+  // ---- elementwise ----
+  add(o: Tensor | number): Tensor { return this.bin(o, native.add, 'addScalar'); }
+  sub(o: Tensor | number): Tensor { return this.bin(o, native.sub, 'subScalar'); }
+  mul(o: Tensor | number): Tensor { return this.bin(o, native.mul, 'mulScalar'); }
+  div(o: Tensor | number): Tensor { return this.bin(o, native.div, 'divScalar'); }
+  pow(o: Tensor | number): Tensor { return this.bin(o, native.pow, 'powScalar'); }
+  /** s - this */
+  rsub(s: number): Tensor { return this.s('rsubScalar', s); }
+  eq(o: Tensor | number): Tensor { return this.bin(o, native.eq, 'eqScalar'); }
+  gt(o: Tensor | number): Tensor { return this.bin(o, native.gt, 'gtScalar'); }
+  lt(o: Tensor | number): Tensor { return this.bin(o, native.lt, 'ltScalar'); }
+  ge(o: Tensor | number): Tensor { return this.bin(o, native.ge, 'geScalar'); }
+  le(o: Tensor | number): Tensor { return this.bin(o, native.le, 'leScalar'); }
+  ne(o: Tensor): Tensor { return new Tensor(native.ne(this.h, o.h)); }
+  maximum(o: Tensor): Tensor { return new Tensor(native.maximum(this.h, o.h)); }
+  minimum(o: Tensor): Tensor { return new Tensor(native.minimum(this.h, o.h)); }
+  logicalAnd(o: Tensor): Tensor { return new Tensor(native.logicalAnd(this.h, o.h)); }
+  logicalOr(o: Tensor): Tensor { return new Tensor(native.logicalOr(this.h, o.h)); }
+  logicalNot(): Tensor { return this.u('logicalNot'); }
+  neg(): Tensor { return this.u('neg'); }
+  abs(): Tensor { return this.u('abs'); }
+  sqrt(): Tensor { return this.u('sqrt'); }
+  exp(): Tensor { return this.u('exp'); }
+  log(): Tensor { return this.u('log'); }
+  square(): Tensor { return this.u('square'); }
+  reciprocal(): Tensor { return this.u('reciprocal'); }
+  relu(): Tensor { return this.u('relu'); }
+  sigmoid(): Tensor { return this.u('sigmoid'); }
+  tanh(): Tensor { return this.u('tanh'); }
+  isfinite(): Tensor { return this.u('isfinite'); }
+  isnan(): Tensor { return this.u('isnan'); }
+  isinf(): Tensor { return this.u('isinf'); }
+  clamp(min: number | null, max: number | null = null): Tensor { return new Tensor(native.clamp(this.h, min, max)); }
+  matmul(o: Tensor): Tensor { return new Tensor(native.matmul(this.h, o.h)); }
+
+  // ---- reductions (dim omitted = all elements) ----
+  sum(dim?: number | readonly number[], keepdim = false): Tensor { return new Tensor(native.sum(this.h, dims(dim), keepdim)); }
+  mean(dim?: number | readonly number[], keepdim = false): Tensor { return new Tensor(native.mean(this.h, dims(dim), keepdim)); }
+  /** Variance; unbiased (Bessel) by default, as torch.var. */
+  var(dim?: number | readonly number[], opts: { unbiased?: boolean; keepdim?: boolean } = {}): Tensor {
+    return new Tensor(native.var(this.h, dims(dim), opts.unbiased ?? true, opts.keepdim ?? false));
+  }
+  amax(dim?: number | readonly number[], keepdim = false): Tensor { return new Tensor(native.amax(this.h, dims(dim), keepdim)); }
+  amin(dim?: number | readonly number[], keepdim = false): Tensor { return new Tensor(native.amin(this.h, dims(dim), keepdim)); }
+  max(): Tensor { return this.amax(); }
+  min(): Tensor { return this.amin(); }
+  argmax(dim?: number, keepdim = false): Tensor { return new Tensor(native.argmax(this.h, dim ?? null, keepdim)); }
+  norm(p = 2, dim?: number | readonly number[], keepdim = false): Tensor { return new Tensor(native.norm(this.h, p, dims(dim), keepdim)); }
+  any(): Tensor { return this.u('any'); }
+  all(): Tensor { return this.u('all'); }
+  equal(o: Tensor): boolean { return native.equal(this.h, o.h); }
+
+  // ---- shape ----
+  reshape(...shape: number[]): Tensor { return new Tensor(native.reshape(this.h, shape)); }
+  view(...shape: number[]): Tensor { return new Tensor(native.view(this.h, shape)); }
+  flatten(startDim = 0, endDim = -1): Tensor { return new Tensor(native.flatten(this.h, startDim, endDim)); }
+  permute(...d: number[]): Tensor { return new Tensor(native.permute(this.h, d)); }
+  transpose(a: number, b: number): Tensor { return new Tensor(native.transpose(this.h, a, b)); }
+  get T(): Tensor { return this.transpose(0, 1); }
+  squeeze(dim: number): Tensor { return new Tensor(native.squeeze(this.h, dim)); }
+  unsqueeze(dim: number): Tensor { return new Tensor(native.unsqueeze(this.h, dim)); }
+  expand(...shape: number[]): Tensor { return new Tensor(native.expand(this.h, shape)); }
+  narrow(dim: number, start: number, length: number): Tensor { return new Tensor(native.narrow(this.h, dim, start, length)); }
+  select(dim: number, index: number): Tensor { return new Tensor(native.select(this.h, dim, index)); }
+  indexSelect(dim: number, index: Tensor): Tensor { return new Tensor(native.indexSelect(this.h, dim, index.h)); }
+  contiguous(): Tensor { return this.u('contiguous'); }
+  clone(): Tensor { return this.u('clone'); }
+  detach(): Tensor { return this.u('detach'); }
+  to(target: DType | Device): Tensor {
+    return isDType(target) ? new Tensor(native.to(this.h, target)) : new Tensor(native.toDevice(this.h, target));
+  }
+  float(): Tensor { return this.to('float32'); }
+  long(): Tensor { return this.to('int64'); }
+
+  // ---- in place (return this, as PyTorch does) ----
+  /** this += alpha * other */
+  add_(other: Tensor | number, alpha = 1): this {
+    if (typeof other === 'number') scalarOp('addScalar_', this.h, other * alpha);
+    else native.add_(this.h, other.h, alpha);
+    return this;
+  }
+  sub_(other: Tensor | number, alpha = 1): this { return this.add_(other, -alpha); }
+  mul_(other: Tensor | number): this {
+    if (typeof other === 'number') scalarOp('mulScalar_', this.h, other); else native.mul_(this.h, other.h);
+    return this;
+  }
+  div_(other: Tensor | number): this {
+    if (typeof other === 'number') scalarOp('mulScalar_', this.h, 1 / other); else native.div_(this.h, other.h);
+    return this;
+  }
+  zero_(): this { unary('zero_', this.h); return this; }
+  fill_(v: number): this { scalarOp('fill_', this.h, v); return this; }
+  copy_(src: Tensor): this { native.copy_(this.h, src.h); return this; }
+  uniform_(a = 0, b = 1): this { native.uniform_(this.h, a, b); return this; }
+  normal_(mean = 0, std = 1): this { native.normal_(this.h, mean, std); return this; }
+  relu_(): this { unary('relu_', this.h); return this; }
+
+  // ---- autograd ----
+  requiresGrad_(on = true): this { native.setRequiresGrad(this.h, on); return this; }
+  backward(gradient?: Tensor, opts: { retainGraph?: boolean } = {}): void {
+    native.backward(this.h, gradient ? gradient.h : null, opts.retainGraph ?? false);
+  }
+  /** The accumulated gradient (a new handle sharing its storage), or null. */
+  get grad(): Tensor | null {
+    const g = native.grad(this.h);
+    return g ? new Tensor(g) : null;
+  }
+  set grad(g: Tensor | null) { native.setGrad(this.h, g ? g.h : null); }
+  retainGrad(): void { native.retainGrad(this.h); }
+
+  toString(): string {
+    if (this.isDisposed) return 'Tensor(disposed)';
+    const n = this.numel();
+    const vals = n <= 8 ? `[${this.toArray().map((v) => +v.toPrecision(5)).join(', ')}]` : `<${n} values>`;
+    return `Tensor(${vals}, shape=[${this.shape.join(', ')}], dtype=${this.dtype}, device=${this.device})`;
+  }
+}
+
+export function isDType(s: string): s is DType {
+  return s in DTYPE_ARRAY;
+}
+
+setTensorGuard((v: unknown): v is Tensor => v instanceof Tensor);

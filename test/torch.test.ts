@@ -1,0 +1,100 @@
+// The Tensor API over the real addon and libtorch: values, autograd, errors, memory.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as torch from '../src/torch/index.js';
+import { F } from '../src/torch/index.js';
+
+test('creation, elementwise and reductions give libtorch values', () => {
+  torch.tidy(() => {
+    const x = torch.tensor([[1, 2, 3], [4, 5, 6]]);
+    assert.deepEqual(x.shape, [2, 3]);
+    assert.equal(x.dtype, 'float32');
+    assert.deepEqual(x.add(1).mul(2).toArray(), [4, 6, 8, 10, 12, 14]);
+    assert.deepEqual(x.sum(1).toArray(), [6, 15]);
+    assert.deepEqual(x.mean(0, true).shape, [1, 3]);
+    assert.ok(Math.abs(x.var(undefined, { unbiased: false }).item() - 35 / 12) < 1e-6);
+    assert.equal(x.amax().item(), 6);
+    assert.deepEqual(x.argmax(1).toArray(), [2, 2]);
+    assert.ok(Math.abs(x.norm().item() - Math.sqrt(91)) < 1e-5);
+    assert.deepEqual(x.matmul(x.T).toArray(), [14, 32, 32, 77]);
+    assert.deepEqual(torch.zeros([2, 2], { dtype: 'int64' }).dtype, 'int64');
+    assert.deepEqual(torch.arange(4).toArray(), [0, 1, 2, 3]);
+    const y = torch.tensor(new Float32Array([1, NaN, Infinity, -Infinity]));
+    assert.deepEqual(y.isfinite().toArray(), [1, 0, 0, 0]);
+    assert.equal(y.isnan().any().item(), 1);
+    const s = torch.stats(y);
+    assert.deepEqual([s.nan, s.posInf, s.negInf, s.sum], [1, 1, 1, 1]);
+  });
+});
+
+test('autograd: backward fills .grad; noGrad records nothing', () => {
+  torch.tidy(() => {
+    const w = torch.tensor([1, 2, 3], undefined, { requiresGrad: true });
+    const loss = w.mul(w).sum();
+    assert.equal(loss.gradFn, 'SumBackward0');
+    loss.backward();
+    assert.deepEqual(w.grad?.toArray(), [2, 4, 6]);
+    const z = torch.noGrad(() => w.mul(2));
+    assert.equal(z.requiresGrad, false);
+    w.grad = null;
+    assert.equal(w.grad, null);
+  });
+});
+
+test('seeding reproduces random draws; RNG state round-trips', () => {
+  torch.tidy(() => {
+    torch.manualSeed(7);
+    const a = torch.randn([5]).toArray();
+    const st = torch.getRngState();
+    const b = torch.randn([5]).toArray();
+    torch.manualSeed(7);
+    assert.deepEqual(torch.randn([5]).toArray(), a);
+    torch.setRngState(st);
+    assert.deepEqual(torch.randn([5]).toArray(), b);
+  });
+});
+
+test('bad shapes and dtypes raise JS errors with libtorch messages, never abort', () => {
+  torch.tidy(() => {
+    const a = torch.ones([2, 3]);
+    assert.throws(() => a.matmul(a), /cannot be multiplied/);
+    assert.throws(() => a.view(7), /invalid for input of size 6/);
+    assert.throws(() => F.conv2d(a, torch.ones([1, 1, 3, 3])), /Expected|expected|input/);
+    assert.throws(() => F.crossEntropy(torch.ones([2, 3]), torch.ones([2])), /Long|dtype|expected/i);
+    assert.throws(() => torch.tensor(new Float32Array(5), [2, 3]), /do not fill/);
+    assert.throws(() => torch.zeros([2], { dtype: 'complex' as torch.DType }), /unknown dtype/);
+    assert.throws(() => a.to('cuda:9'), /CUDA|cuda|device/);
+  });
+});
+
+test('use after dispose is a JS error', () => {
+  const t = torch.ones([3]);
+  t.dispose();
+  assert.throws(() => t.sum(), /used after dispose/);
+  t.dispose(); // idempotent
+});
+
+test('tidy frees every temporary: no native growth over many steps', () => {
+  const w = torch.keep(torch.randn([64, 64], { requiresGrad: true }));
+  const before = torch.liveTensors();
+  for (let i = 0; i < 2000; i++) {
+    torch.tidy(() => {
+      const loss = torch.randn([8, 64]).matmul(w).relu().square().mean();
+      loss.backward();
+      torch.noGrad(() => w.sub_(w.grad!, 1e-3));
+      w.grad = null;
+    });
+  }
+  assert.equal(torch.liveTensors(), before);
+  w.dispose();
+  assert.equal(torch.liveTensors(), before - 1);
+});
+
+test('tidy returns its result to the enclosing scope and disposes on throw', () => {
+  const before = torch.liveTensors();
+  const r = torch.tidy(() => { torch.ones([2]); return torch.zeros([2]); });
+  assert.equal(torch.liveTensors(), before + 1);
+  r.dispose();
+  assert.throws(() => torch.tidy(() => { torch.ones([2]); throw new Error('boom'); }), /boom/);
+  assert.equal(torch.liveTensors(), before);
+});
