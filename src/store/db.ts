@@ -1,0 +1,77 @@
+// Opening the SQLite file: connection settings and schema migration.
+
+import Database from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
+import { MIGRATIONS, type Migration } from './migrations.js';
+
+export interface OpenOptions {
+  /** How long a writer waits for another process's lock before SQLITE_BUSY. */
+  busyTimeoutMs?: number;
+  /** Override the schema history (tests). */
+  migrations?: readonly Migration[];
+}
+
+// Sweep workers commit small transactions often; 30 s is far longer than any
+// single commit should hold the lock, so hitting it means something is stuck.
+export const DEFAULT_BUSY_TIMEOUT_MS = 30_000;
+
+export function openDatabase(file: string, opts: OpenOptions = {}): Db {
+  const timeout = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  const db = new Database(file, { timeout });
+  try {
+    // busy_timeout first: switching to WAL on a fresh file needs a lock that a
+    // concurrently opening process may hold.
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(timeout))}`);
+    // WAL: readers (dashboard) never block the writer and several writers queue
+    // on one lock instead of failing. The mode is persistent in the file.
+    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    if (String(mode).toLowerCase() !== 'wal') throw new Error(`could not enable WAL (journal_mode=${String(mode)})`);
+    // NORMAL in WAL mode: a process crash loses nothing committed; a power loss
+    // may drop the last few commits but never corrupts the file.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, opts.migrations ?? MIGRATIONS);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+export function schemaVersion(db: Db): number {
+  return Number(db.pragma('user_version', { simple: true }));
+}
+
+/**
+ * Bring the schema up to the last migration. All pending migrations and the
+ * version bump run in one IMMEDIATE transaction, so a crash leaves the old
+ * schema intact, and processes opening a new file at once serialise here: the
+ * loser re-reads the version inside the lock and finds nothing to do.
+ */
+export function migrate(db: Db, migrations: readonly Migration[]): { from: number; to: number } {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`migration #${i} has version ${m.version}, expected ${i + 1}`);
+  });
+  const latest = migrations.length;
+  const check = (v: number): void => {
+    if (v > latest) {
+      throw new Error(`database schema is v${v} but this nanscope knows only up to v${latest}; upgrade nanscope`);
+    }
+  };
+  const before = schemaVersion(db);
+  check(before);
+  if (before === latest) return { from: before, to: before };
+
+  let from = before;
+  db.transaction(() => {
+    from = schemaVersion(db);
+    check(from);
+    for (const m of migrations.slice(from)) {
+      if (typeof m.up === 'string') db.exec(m.up);
+      else m.up(db);
+      // user_version lives in the file header, which is part of the transaction.
+      db.pragma(`user_version = ${m.version}`);
+    }
+  }).immediate();
+  return { from, to: latest };
+}

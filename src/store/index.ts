@@ -1,0 +1,16 @@
+// Public surface of the run store.
+export { openStore, Store, DB_FILE } from './store.js';
+export type { OpenOptions } from './db.js';
+export { DEFAULT_BUSY_TIMEOUT_MS } from './db.js';
+export { toJson, fromJson } from './json.js';
+export {
+  writeFileAtomic,
+  writeFileAtomicSync,
+  writeJsonAtomic,
+  writeJsonAtomicSync,
+  readJson,
+  readJsonSync,
+  type FileData,
+} from './atomic.js';
+export { makeRunId, isSafeId } from './ids.js';
+export * from './types.js';

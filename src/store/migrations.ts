@@ -1,0 +1,137 @@
+// Schema history. Append only: never edit a migration that has shipped, add a
+// new one. Migration N brings PRAGMA user_version from N-1 to N.
+//
+// Enumerated columns (status, kind) are validated in TypeScript rather than
+// with CHECK constraints, because SQLite cannot alter a CHECK without
+// rebuilding the table, and new event kinds should not need a migration.
+// Columns that may hold NaN have a companion bit in the row's nan_mask (see nan.ts).
+
+import type { Database } from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up: string | ((db: Database) => void);
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    up: `
+      CREATE TABLE sweeps (
+        id          TEXT PRIMARY KEY,
+        name        TEXT,
+        grid        TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+      );
+
+      CREATE TABLE runs (
+        id              TEXT PRIMARY KEY,
+        name            TEXT NOT NULL,
+        kind            TEXT NOT NULL,
+        parent_id       TEXT REFERENCES runs(id) ON DELETE SET NULL,
+        sweep_id        TEXT REFERENCES sweeps(id) ON DELETE SET NULL,
+        cell_key        TEXT,
+        status          TEXT NOT NULL,
+        config          TEXT,
+        seed            INTEGER,
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL,
+        finished_at     INTEGER,
+        pid             INTEGER,
+        host            TEXT,
+        dir             TEXT NOT NULL,
+        epochs_done     INTEGER NOT NULL DEFAULT 0,
+        steps_done      INTEGER NOT NULL DEFAULT 0,
+        final_loss      REAL,
+        final_train_acc REAL,
+        final_test_acc  REAL,
+        first_nan_step  INTEGER,
+        first_nan_epoch INTEGER,
+        verdict         TEXT,
+        report          TEXT,
+        error           TEXT,
+        probe_fields    TEXT,
+        nan_mask        INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX runs_by_created ON runs(created_at);
+      CREATE INDEX runs_by_status ON runs(status);
+      CREATE INDEX runs_by_parent ON runs(parent_id);
+      -- One run per sweep cell, so a restarted sweep can find and skip finished cells.
+      CREATE UNIQUE INDEX runs_by_cell ON runs(sweep_id, cell_key)
+        WHERE sweep_id IS NOT NULL AND cell_key IS NOT NULL;
+
+      CREATE TABLE layers (
+        run_id  TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        idx     INTEGER NOT NULL,
+        name    TEXT NOT NULL,
+        kind    TEXT NOT NULL,
+        PRIMARY KEY (run_id, idx)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE steps (
+        run_id      TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        step        INTEGER NOT NULL,
+        epoch       INTEGER NOT NULL,
+        batch       INTEGER NOT NULL,
+        loss        REAL,
+        lr          REAL,
+        grad_norm   REAL,
+        time_ms     REAL,
+        img_per_s   REAL,
+        input_min   REAL,
+        input_max   REAL,
+        input_mean  REAL,
+        input_std   REAL,
+        nonfinite   INTEGER NOT NULL DEFAULT 0,
+        nan_mask    INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (run_id, step)
+      ) WITHOUT ROWID;
+
+      -- A rowid table: blobs of a few hundred bytes and up are a poor fit for WITHOUT ROWID.
+      CREATE TABLE probes (
+        run_id  TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        step    INTEGER NOT NULL,
+        data    BLOB NOT NULL,
+        PRIMARY KEY (run_id, step)
+      );
+
+      CREATE TABLE epochs (
+        run_id     TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        epoch      INTEGER NOT NULL,
+        loss       REAL,
+        train_acc  REAL,
+        test_acc   REAL,
+        img_per_s  REAL,
+        time_s     REAL,
+        nan_mask   INTEGER NOT NULL DEFAULT 0,
+        at         INTEGER NOT NULL,
+        PRIMARY KEY (run_id, epoch)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE events (
+        id       INTEGER PRIMARY KEY,
+        run_id   TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        step     INTEGER,
+        kind     TEXT NOT NULL,
+        payload  TEXT,
+        at       INTEGER NOT NULL
+      );
+      CREATE INDEX events_by_run ON events(run_id, kind, id);
+
+      CREATE TABLE artifacts (
+        id        INTEGER PRIMARY KEY,
+        run_id    TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        kind      TEXT NOT NULL,
+        rel_path  TEXT NOT NULL,
+        step      INTEGER,
+        bytes     INTEGER,
+        at        INTEGER NOT NULL,
+        UNIQUE (run_id, rel_path)
+      );
+    `,
+  },
+];

@@ -1,0 +1,240 @@
+// Mapping between SQLite rows (snake_case, JSON text, NaN masks) and the public
+// typed rows. Only this file knows the column layout of each table.
+
+import { fromJson } from './json.js';
+import { packNaN, unpackNaN } from './nan.js';
+import type {
+  ArtifactRow,
+  EpochInput,
+  EpochRow,
+  EventKind,
+  EventRow,
+  RunKind,
+  RunRow,
+  RunStatus,
+  StepInput,
+  StepRow,
+  SweepRow,
+  SweepStatus,
+} from './types.js';
+
+export function parseJsonColumn(text: string | null): unknown {
+  return text === null ? null : fromJson(text);
+}
+
+// ---- runs ----
+
+/** Bit index in runs.nan_mask for each NaN-capable column. */
+export const RUN_NAN_BITS = { final_loss: 0, final_train_acc: 1, final_test_acc: 2 } as const;
+
+export interface RunDbRow {
+  id: string;
+  name: string;
+  kind: string;
+  parent_id: string | null;
+  sweep_id: string | null;
+  cell_key: string | null;
+  status: string;
+  config: string | null;
+  seed: number | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+  pid: number | null;
+  host: string | null;
+  dir: string;
+  epochs_done: number;
+  steps_done: number;
+  final_loss: number | null;
+  final_train_acc: number | null;
+  final_test_acc: number | null;
+  first_nan_step: number | null;
+  first_nan_epoch: number | null;
+  verdict: string | null;
+  report: string | null;
+  error: string | null;
+  probe_fields: string | null;
+  nan_mask: number;
+}
+
+export function runFromDb(r: RunDbRow): RunRow {
+  return {
+    id: r.id,
+    name: r.name,
+    kind: r.kind as RunKind,
+    parentId: r.parent_id,
+    sweepId: r.sweep_id,
+    cellKey: r.cell_key,
+    status: r.status as RunStatus,
+    config: parseJsonColumn(r.config),
+    seed: r.seed,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    finishedAt: r.finished_at,
+    pid: r.pid,
+    host: r.host,
+    dir: r.dir,
+    epochsDone: r.epochs_done,
+    stepsDone: r.steps_done,
+    finalLoss: unpackNaN(r.final_loss, r.nan_mask, RUN_NAN_BITS.final_loss),
+    finalTrainAcc: unpackNaN(r.final_train_acc, r.nan_mask, RUN_NAN_BITS.final_train_acc),
+    finalTestAcc: unpackNaN(r.final_test_acc, r.nan_mask, RUN_NAN_BITS.final_test_acc),
+    firstNanStep: r.first_nan_step,
+    firstNanEpoch: r.first_nan_epoch,
+    verdict: parseJsonColumn(r.verdict),
+    report: parseJsonColumn(r.report),
+    error: r.error,
+    probeFields: r.probe_fields === null ? null : fromJson<string[]>(r.probe_fields),
+  };
+}
+
+// ---- steps ----
+
+export const STEP_COLUMNS =
+  'step, epoch, batch, loss, lr, grad_norm, time_ms, img_per_s, input_min, input_max, input_mean, input_std, nonfinite, nan_mask';
+
+export interface StepDbRow {
+  step: number;
+  epoch: number;
+  batch: number;
+  loss: number | null;
+  lr: number | null;
+  grad_norm: number | null;
+  time_ms: number | null;
+  img_per_s: number | null;
+  input_min: number | null;
+  input_max: number | null;
+  input_mean: number | null;
+  input_std: number | null;
+  nonfinite: number;
+  nan_mask: number;
+}
+
+function isBad(v: number | null | undefined): boolean {
+  return typeof v === 'number' && !Number.isFinite(v);
+}
+
+/** Positional parameters for the steps INSERT (after run_id), in STEP_COLUMNS order. */
+export function stepToDb(s: StepInput): (number | null)[] {
+  if (typeof s.loss !== 'number' || typeof s.lr !== 'number') {
+    throw new TypeError(`step ${s.step}: loss and lr must be numbers (NaN is fine)`);
+  }
+  const { values, mask } = packNaN([
+    s.loss,
+    s.lr,
+    s.gradNorm,
+    s.timeMs,
+    s.imgPerS,
+    s.inputMin,
+    s.inputMax,
+    s.inputMean,
+    s.inputStd,
+  ]);
+  return [s.step, s.epoch, s.batch, ...values, stepIsNonfinite(s) ? 1 : 0, mask];
+}
+
+export function stepIsNonfinite(s: StepInput): boolean {
+  return s.nonfinite ?? (isBad(s.loss) || isBad(s.gradNorm));
+}
+
+export function stepFromDb(r: StepDbRow): StepRow {
+  const m = r.nan_mask;
+  return {
+    step: r.step,
+    epoch: r.epoch,
+    batch: r.batch,
+    // Written as a number always (stepToDb checks), so null here can only be NaN.
+    loss: unpackNaN(r.loss, m, 0) ?? Number.NaN,
+    lr: unpackNaN(r.lr, m, 1) ?? Number.NaN,
+    gradNorm: unpackNaN(r.grad_norm, m, 2),
+    timeMs: unpackNaN(r.time_ms, m, 3),
+    imgPerS: unpackNaN(r.img_per_s, m, 4),
+    inputMin: unpackNaN(r.input_min, m, 5),
+    inputMax: unpackNaN(r.input_max, m, 6),
+    inputMean: unpackNaN(r.input_mean, m, 7),
+    inputStd: unpackNaN(r.input_std, m, 8),
+    nonfinite: r.nonfinite !== 0,
+  };
+}
+
+// ---- epochs ----
+
+export interface EpochDbRow {
+  epoch: number;
+  loss: number | null;
+  train_acc: number | null;
+  test_acc: number | null;
+  img_per_s: number | null;
+  time_s: number | null;
+  nan_mask: number;
+  at: number;
+}
+
+/** Parameters (after run_id): epoch, loss, train_acc, test_acc, img_per_s, time_s, nan_mask. */
+export function epochToDb(e: EpochInput): (number | null)[] {
+  if (typeof e.loss !== 'number') throw new TypeError(`epoch ${e.epoch}: loss must be a number (NaN is fine)`);
+  const { values, mask } = packNaN([e.loss, e.trainAcc, e.testAcc, e.imgPerS, e.timeS]);
+  return [e.epoch, ...values, mask];
+}
+
+export function epochFromDb(r: EpochDbRow): EpochRow {
+  const m = r.nan_mask;
+  return {
+    epoch: r.epoch,
+    loss: unpackNaN(r.loss, m, 0) ?? Number.NaN,
+    trainAcc: unpackNaN(r.train_acc, m, 1),
+    testAcc: unpackNaN(r.test_acc, m, 2),
+    imgPerS: unpackNaN(r.img_per_s, m, 3),
+    timeS: unpackNaN(r.time_s, m, 4),
+    at: r.at,
+  };
+}
+
+// ---- events, artifacts, sweeps ----
+
+export interface EventDbRow {
+  id: number;
+  run_id: string;
+  step: number | null;
+  kind: string;
+  payload: string | null;
+  at: number;
+}
+
+export function eventFromDb(r: EventDbRow): EventRow {
+  return { id: r.id, runId: r.run_id, step: r.step, kind: r.kind as EventKind, payload: parseJsonColumn(r.payload), at: r.at };
+}
+
+export interface ArtifactDbRow {
+  id: number;
+  run_id: string;
+  kind: string;
+  rel_path: string;
+  step: number | null;
+  bytes: number | null;
+  at: number;
+}
+
+export function artifactFromDb(r: ArtifactDbRow): ArtifactRow {
+  return { id: r.id, runId: r.run_id, kind: r.kind, relPath: r.rel_path, step: r.step, bytes: r.bytes, at: r.at };
+}
+
+export interface SweepDbRow {
+  id: string;
+  name: string | null;
+  grid: string;
+  status: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export function sweepFromDb(r: SweepDbRow): SweepRow {
+  return {
+    id: r.id,
+    name: r.name,
+    grid: parseJsonColumn(r.grid),
+    status: r.status as SweepStatus,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}

@@ -1,0 +1,567 @@
+// The run store: one SQLite file (<root>/nanscope.db) for every run's metadata
+// and metrics, plus one folder per run (<root>/<runId>/) for big files that the
+// database references by relative path.
+//
+// Every write that touches more than one row runs in a single IMMEDIATE
+// transaction: a writer killed mid-call leaves either all of the call's rows or
+// none, and taking the write lock up front lets concurrent sweep workers queue
+// on busy_timeout instead of failing with SQLITE_BUSY on a lock upgrade.
+
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { mkdirSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { openDatabase, type OpenOptions } from './db.js';
+import { assertSafeId, makeRunId, makeSweepId } from './ids.js';
+import { toJson } from './json.js';
+import { runPatchSql } from './patch.js';
+import { decodeProbe, encodeProbe, extractSeries } from './probes.js';
+import {
+  artifactFromDb,
+  epochFromDb,
+  epochToDb,
+  eventFromDb,
+  parseJsonColumn,
+  runFromDb,
+  STEP_COLUMNS,
+  stepFromDb,
+  stepIsNonfinite,
+  stepToDb,
+  sweepFromDb,
+  type ArtifactDbRow,
+  type EpochDbRow,
+  type EventDbRow,
+  type RunDbRow,
+  type StepDbRow,
+  type SweepDbRow,
+} from './rows.js';
+import type {
+  ArtifactInput,
+  ArtifactKind,
+  ArtifactRow,
+  EpochInput,
+  EpochRow,
+  EventKind,
+  EventRow,
+  LayerInput,
+  LayerRow,
+  NewRun,
+  NewSweep,
+  ProbeInput,
+  ProbeSeries,
+  ProbeSet,
+  RunFilter,
+  RunPatch,
+  RunRow,
+  RunStatus,
+  StepInput,
+  StepRange,
+  StepRow,
+  SweepRow,
+  SweepStatus,
+} from './types.js';
+import { checkEventKind, checkRunKind, checkRunStatus, checkSweepStatus, rangeParams } from './validate.js';
+
+export const DB_FILE = 'nanscope.db';
+
+const RANGE_SQL = 'step >= ? AND step <= ? AND (? = 1 OR step % ? = 0)';
+
+function sqliteCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function isPidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+export class Store {
+  /** Absolute runs root. */
+  readonly root: string;
+  readonly dbPath: string;
+  private readonly db: Db;
+  private readonly host = hostname();
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(rootDir: string, opts: OpenOptions = {}) {
+    this.root = resolve(rootDir);
+    mkdirSync(this.root, { recursive: true });
+    this.dbPath = join(this.root, DB_FILE);
+    this.db = openDatabase(this.dbPath, opts);
+  }
+
+  // Prepared statements are cached by SQL text; preparing is the costly part.
+  private stmt(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private write<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  // ---------------------------------------------------------------- runs
+
+  createRun(r: NewRun): RunRow {
+    const kind = checkRunKind(r.kind ?? (r.sweepId ? 'sweep-cell' : 'train'));
+    const status = checkRunStatus(r.status ?? 'running');
+    if (r.id !== undefined) assertSafeId(r.id, 'run id');
+    const now = Date.now();
+    const insert = this.stmt(
+      `INSERT INTO runs (id, name, kind, parent_id, sweep_id, cell_key, status, config, seed,
+                         created_at, updated_at, finished_at, pid, host, dir)
+       VALUES (@id, @name, @kind, @parent_id, @sweep_id, @cell_key, @status, @config, @seed,
+               @now, @now, @finished_at, @pid, @host, @id)`,
+    );
+    // A generated id can collide with one made in the same second; try a new suffix.
+    for (let attempt = 0; ; attempt++) {
+      const id = r.id ?? makeRunId(r.name, new Date(now));
+      try {
+        insert.run({
+          id,
+          name: r.name,
+          kind,
+          parent_id: r.parentId ?? null,
+          sweep_id: r.sweepId ?? null,
+          cell_key: r.cellKey ?? null,
+          status,
+          config: r.config === undefined || r.config === null ? null : toJson(r.config),
+          seed: r.seed ?? null,
+          now,
+          finished_at: status === 'running' ? null : now,
+          pid: r.pid === undefined ? process.pid : r.pid,
+          host: this.host,
+        });
+        return this.requireRun(id);
+      } catch (err) {
+        const code = sqliteCode(err);
+        if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' && r.id === undefined && attempt < 8) continue;
+        if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new Error(`run ${id} already exists`);
+        if (code === 'SQLITE_CONSTRAINT_UNIQUE' && r.cellKey != null) {
+          throw new Error(`sweep ${r.sweepId} already has a run for cell ${JSON.stringify(r.cellKey)}`);
+        }
+        if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+          throw new Error(`unknown parent run ${r.parentId ?? '-'} or sweep ${r.sweepId ?? '-'}`);
+        }
+        throw err;
+      }
+    }
+  }
+
+  getRun(id: string): RunRow | undefined {
+    const row = this.stmt('SELECT * FROM runs WHERE id = ?').get(id) as RunDbRow | undefined;
+    return row && runFromDb(row);
+  }
+
+  private requireRun(id: string): RunRow {
+    const run = this.getRun(id);
+    if (!run) throw new Error(`unknown run ${id}`);
+    return run;
+  }
+
+  /** Newest first. */
+  listRuns(filter: RunFilter = {}): RunRow[] {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    const addIn = (column: string, v: string | string[] | undefined): void => {
+      if (v === undefined) return;
+      const list = Array.isArray(v) ? v : [v];
+      where.push(list.length ? `${column} IN (${list.map(() => '?').join(', ')})` : '0');
+      params.push(...list);
+    };
+    addIn('status', filter.status);
+    addIn('kind', filter.kind);
+    addIn('sweep_id', filter.sweepId);
+    addIn('parent_id', filter.parentId);
+    let sql = 'SELECT * FROM runs';
+    if (where.length) sql += ` WHERE ${where.join(' AND ')}`;
+    sql += ' ORDER BY created_at DESC, id DESC';
+    if (filter.limit !== undefined) {
+      sql += ' LIMIT ?';
+      params.push(Math.max(0, Math.floor(filter.limit)));
+    }
+    return (this.stmt(sql).all(...params) as RunDbRow[]).map(runFromDb);
+  }
+
+  updateRun(id: string, patch: RunPatch): RunRow {
+    const { sql, params } = runPatchSql(id, patch, Date.now());
+    const res = this.stmt(sql).run(params);
+    if (res.changes === 0) throw new Error(`unknown run ${id}`);
+    return this.requireRun(id);
+  }
+
+  /**
+   * Change status. Leaving 'running' stamps finishedAt (unless given); going
+   * back to 'running' (resume) clears it and claims the run for this process.
+   */
+  setStatus(id: string, status: RunStatus, extra: RunPatch = {}): RunRow {
+    checkRunStatus(status);
+    const patch: RunPatch =
+      status === 'running'
+        ? { finishedAt: null, pid: process.pid, host: this.host, ...extra, status }
+        : { finishedAt: Date.now(), ...extra, status };
+    return this.updateRun(id, patch);
+  }
+
+  /** Absolute path of the run's folder, created if missing. */
+  runDir(id: string): string {
+    const dir = join(this.root, this.requireRun(id).dir);
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  /** Absolute path for a file inside the run folder; refuses paths that escape it. */
+  artifactPath(runId: string, relPath: string): string {
+    const dir = this.runDir(runId);
+    const full = resolve(dir, relPath);
+    const rel = relative(dir, full);
+    if (isAbsolute(relPath) || rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+      throw new Error(`artifact path ${JSON.stringify(relPath)} must be relative and inside the run folder`);
+    }
+    return full;
+  }
+
+  /** Delete a run and all its rows (cascade); optionally its folder too. */
+  deleteRun(id: string, opts: { removeFiles?: boolean } = {}): boolean {
+    const run = this.getRun(id);
+    if (!run) return false;
+    this.stmt('DELETE FROM runs WHERE id = ?').run(id);
+    if (opts.removeFiles) rmSync(join(this.root, run.dir), { recursive: true, force: true });
+    return true;
+  }
+
+  /**
+   * Mark 'running' runs of this host whose writer process is gone (kill -9,
+   * OOM, reboot) as 'interrupted'. Returns the runs it changed.
+   */
+  interruptStaleRuns(): RunRow[] {
+    const candidates = this.stmt(
+      "SELECT id, pid FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL",
+    ).all(this.host) as { id: string; pid: number }[];
+    const stale = candidates.filter((c) => c.pid !== process.pid && !isPidAlive(c.pid));
+    return this.write(() =>
+      stale.map((c) => this.setStatus(c.id, 'interrupted', { error: `writer process ${c.pid} is gone` })),
+    );
+  }
+
+  // -------------------------------------------------------------- layers
+
+  /**
+   * Record the probed layers and the probe field names (blob layout). Calling
+   * it again with the same lists (resume) is a no-op; changing them is refused
+   * once probes exist, because the stored blobs would no longer decode.
+   */
+  setLayers(runId: string, layers: readonly LayerInput[], probeFields: readonly string[]): void {
+    if (new Set(probeFields).size !== probeFields.length) throw new Error('probe field names must be unique');
+    this.write(() => {
+      const run = this.requireRun(runId);
+      const current = this.getLayers(runId);
+      const sameLayers =
+        current.length === layers.length &&
+        current.every((l, i) => l.name === layers[i].name && l.kind === layers[i].kind);
+      if (sameLayers && run.probeFields && sameStrings(run.probeFields, probeFields)) return;
+      if (this.stmt('SELECT 1 FROM probes WHERE run_id = ? LIMIT 1').get(runId)) {
+        throw new Error(`run ${runId} already has probes with a different layer/field layout`);
+      }
+      this.stmt('DELETE FROM layers WHERE run_id = ?').run(runId);
+      const insert = this.stmt('INSERT INTO layers (run_id, idx, name, kind) VALUES (?, ?, ?, ?)');
+      layers.forEach((l, idx) => insert.run(runId, idx, l.name, l.kind));
+      this.stmt('UPDATE runs SET probe_fields = ?, updated_at = ? WHERE id = ?').run(
+        toJson(probeFields),
+        Date.now(),
+        runId,
+      );
+    });
+  }
+
+  getLayers(runId: string): LayerRow[] {
+    return this.stmt('SELECT idx, name, kind FROM layers WHERE run_id = ? ORDER BY idx').all(runId) as LayerRow[];
+  }
+
+  // --------------------------------------------------------------- steps
+
+  /**
+   * Write a batch of steps (and their probes) in one transaction. A step that
+   * already exists is replaced, so replaying after a resume is harmless. Also
+   * advances runs.steps_done/updated_at and, the first time a non-finite step
+   * is seen, runs.first_nan_step/first_nan_epoch.
+   */
+  logSteps(runId: string, rows: readonly StepInput[], probes: readonly ProbeInput[] = []): void {
+    if (rows.length === 0 && probes.length === 0) return;
+    const params = rows.map(stepToDb); // validate before taking the lock
+    let last: number | null = null;
+    let firstBad: StepInput | undefined;
+    for (const r of rows) {
+      if (last === null || r.step > last) last = r.step;
+      if (stepIsNonfinite(r) && (!firstBad || r.step < firstBad.step)) firstBad = r;
+    }
+    this.write(() => {
+      if (probes.length) {
+        const width = this.probeWidth(runId);
+        for (const p of probes) {
+          if (p.values.length !== width) {
+            throw new Error(`probe for step ${p.step} has ${p.values.length} values, expected layers×fields = ${width}`);
+          }
+        }
+      }
+      const insertStep = this.stmt(
+        `INSERT OR REPLACE INTO steps (run_id, ${STEP_COLUMNS}) VALUES (${new Array(15).fill('?').join(', ')})`,
+      );
+      for (const p of params) insertStep.run(runId, ...p);
+      const insertProbe = this.stmt('INSERT OR REPLACE INTO probes (run_id, step, data) VALUES (?, ?, ?)');
+      for (const p of probes) insertProbe.run(runId, p.step, encodeProbe(p.values));
+      const res = this.stmt(
+        `UPDATE runs SET
+           updated_at = @now,
+           steps_done = COALESCE(@last, steps_done),
+           first_nan_epoch = CASE WHEN first_nan_step IS NULL THEN @nan_epoch ELSE first_nan_epoch END,
+           first_nan_step = COALESCE(first_nan_step, @nan_step)
+         WHERE id = @id`,
+      ).run({
+        id: runId,
+        now: Date.now(),
+        last,
+        nan_step: firstBad?.step ?? null,
+        nan_epoch: firstBad?.epoch ?? null,
+      });
+      if (res.changes === 0) throw new Error(`unknown run ${runId}`);
+    });
+  }
+
+  private probeWidth(runId: string): number {
+    const row = this.stmt(
+      'SELECT probe_fields, (SELECT COUNT(*) FROM layers WHERE run_id = runs.id) AS n FROM runs WHERE id = ?',
+    ).get(runId) as { probe_fields: string | null; n: number } | undefined;
+    if (!row) throw new Error(`unknown run ${runId}`);
+    if (row.probe_fields === null) throw new Error(`run ${runId}: call setLayers before logging probes`);
+    return row.n * (parseJsonColumn(row.probe_fields) as string[]).length;
+  }
+
+  /** Drop steps and probes after `step` (rollback/resume from a checkpoint). Returns steps removed. */
+  truncateSteps(runId: string, afterStep: number): number {
+    return this.write(() => {
+      this.stmt('DELETE FROM probes WHERE run_id = ? AND step > ?').run(runId, afterStep);
+      const n = this.stmt('DELETE FROM steps WHERE run_id = ? AND step > ?').run(runId, afterStep).changes;
+      this.stmt(
+        'UPDATE runs SET steps_done = COALESCE((SELECT MAX(step) FROM steps WHERE run_id = ?), 0), updated_at = ? WHERE id = ?',
+      ).run(runId, Date.now(), runId);
+      return n;
+    });
+  }
+
+  getSteps(runId: string, range?: StepRange): StepRow[] {
+    const [from, to, every] = rangeParams(range);
+    const rows = this.stmt(
+      `SELECT ${STEP_COLUMNS} FROM steps WHERE run_id = ? AND ${RANGE_SQL} ORDER BY step`,
+    ).all(runId, from, to, every, every) as StepDbRow[];
+    return rows.map(stepFromDb);
+  }
+
+  /** Highest logged step, or null; an index lookup, cheap enough to poll. */
+  latestStep(runId: string): number | null {
+    const row = this.stmt('SELECT MAX(step) AS s FROM steps WHERE run_id = ?').get(runId) as { s: number | null };
+    return row.s;
+  }
+
+  getProbes(runId: string, range?: StepRange): ProbeSet {
+    const run = this.requireRun(runId);
+    const layers = this.getLayers(runId).map((l) => l.name);
+    const [from, to, every] = rangeParams(range);
+    const rows = this.stmt(
+      `SELECT step, data FROM probes WHERE run_id = ? AND ${RANGE_SQL} ORDER BY step`,
+    ).all(runId, from, to, every, every) as { step: number; data: Buffer }[];
+    return {
+      steps: rows.map((r) => r.step),
+      layers,
+      fields: run.probeFields ?? [],
+      values: rows.map((r) => decodeProbe(r.data)),
+    };
+  }
+
+  /** One probe field as a steps×layers matrix (dashboard heatmap). */
+  probeSeries(runId: string, field: string, range?: StepRange): ProbeSeries {
+    const p = this.getProbes(runId, range);
+    return extractSeries(field, p.fields, p.layers, p.steps, p.values);
+  }
+
+  // -------------------------------------------------------------- epochs
+
+  /** Insert or replace one epoch summary; runs.epochs_done becomes the number of epochs logged. */
+  logEpoch(runId: string, row: EpochInput): void {
+    const params = epochToDb(row);
+    this.write(() => {
+      this.stmt(
+        `INSERT OR REPLACE INTO epochs (run_id, epoch, loss, train_acc, test_acc, img_per_s, time_s, nan_mask, at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(runId, ...params, Date.now());
+      this.stmt(
+        'UPDATE runs SET epochs_done = (SELECT COUNT(*) FROM epochs WHERE run_id = ?), updated_at = ? WHERE id = ?',
+      ).run(runId, Date.now(), runId);
+    });
+  }
+
+  getEpochs(runId: string): EpochRow[] {
+    const rows = this.stmt(
+      'SELECT epoch, loss, train_acc, test_acc, img_per_s, time_s, nan_mask, at FROM epochs WHERE run_id = ? ORDER BY epoch',
+    ).all(runId) as EpochDbRow[];
+    return rows.map(epochFromDb);
+  }
+
+  // -------------------------------------------------------------- events
+
+  addEvent(runId: string, step: number | null, kind: EventKind, payload?: unknown): EventRow {
+    checkEventKind(kind);
+    const at = Date.now();
+    const res = this.stmt('INSERT INTO events (run_id, step, kind, payload, at) VALUES (?, ?, ?, ?, ?)').run(
+      runId,
+      step,
+      kind,
+      payload === undefined || payload === null ? null : toJson(payload),
+      at,
+    );
+    return { id: Number(res.lastInsertRowid), runId, step, kind, payload: payload ?? null, at };
+  }
+
+  /** In the order they were added. */
+  getEvents(runId: string, kind?: EventKind): EventRow[] {
+    const rows = (
+      kind === undefined
+        ? this.stmt('SELECT * FROM events WHERE run_id = ? ORDER BY id').all(runId)
+        : this.stmt('SELECT * FROM events WHERE run_id = ? AND kind = ? ORDER BY id').all(runId, kind)
+    ) as EventDbRow[];
+    return rows.map(eventFromDb);
+  }
+
+  // ----------------------------------------------------------- artifacts
+
+  /** Record a file in the run folder; the same relPath again replaces the record. */
+  addArtifact(runId: string, a: ArtifactInput): ArtifactRow {
+    this.artifactPath(runId, a.relPath); // validates the path
+    // Stored with '/' so the database reads the same on every platform.
+    const relPath = a.relPath.split(sep).join('/');
+    const row = this.stmt(
+      `INSERT OR REPLACE INTO artifacts (run_id, kind, rel_path, step, bytes, at)
+       VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
+    ).get(runId, a.kind, relPath, a.step ?? null, a.bytes ?? null, Date.now()) as ArtifactDbRow;
+    return artifactFromDb(row);
+  }
+
+  getArtifacts(runId: string, kind?: ArtifactKind): ArtifactRow[] {
+    const rows = (
+      kind === undefined
+        ? this.stmt('SELECT * FROM artifacts WHERE run_id = ? ORDER BY id').all(runId)
+        : this.stmt('SELECT * FROM artifacts WHERE run_id = ? AND kind = ? ORDER BY id').all(runId, kind)
+    ) as ArtifactDbRow[];
+    return rows.map(artifactFromDb);
+  }
+
+  /** The artifact of this kind with the highest step (e.g. the checkpoint to resume from). */
+  latestArtifact(runId: string, kind: ArtifactKind): ArtifactRow | undefined {
+    const row = this.stmt(
+      'SELECT * FROM artifacts WHERE run_id = ? AND kind = ? ORDER BY step DESC NULLS LAST, id DESC LIMIT 1',
+    ).get(runId, kind) as ArtifactDbRow | undefined;
+    return row && artifactFromDb(row);
+  }
+
+  // -------------------------------------------------------------- sweeps
+
+  createSweep(s: NewSweep): SweepRow {
+    const id = s.id ?? makeSweepId(s.name);
+    assertSafeId(id, 'sweep id');
+    const now = Date.now();
+    const row = this.stmt(
+      `INSERT INTO sweeps (id, name, grid, status, created_at, updated_at)
+       VALUES (?, ?, ?, 'running', ?, ?) RETURNING *`,
+    ).get(id, s.name ?? null, toJson(s.grid), now, now) as SweepDbRow;
+    return sweepFromDb(row);
+  }
+
+  getSweep(id: string): SweepRow | undefined {
+    const row = this.stmt('SELECT * FROM sweeps WHERE id = ?').get(id) as SweepDbRow | undefined;
+    return row && sweepFromDb(row);
+  }
+
+  /** Newest first. */
+  listSweeps(limit?: number): SweepRow[] {
+    const rows = (
+      limit === undefined
+        ? this.stmt('SELECT * FROM sweeps ORDER BY created_at DESC, id DESC').all()
+        : this.stmt('SELECT * FROM sweeps ORDER BY created_at DESC, id DESC LIMIT ?').all(Math.max(0, Math.floor(limit)))
+    ) as SweepDbRow[];
+    return rows.map(sweepFromDb);
+  }
+
+  setSweepStatus(id: string, status: SweepStatus): SweepRow {
+    checkSweepStatus(status);
+    const row = this.stmt('UPDATE sweeps SET status = ?, updated_at = ? WHERE id = ? RETURNING *').get(
+      status,
+      Date.now(),
+      id,
+    ) as SweepDbRow | undefined;
+    if (!row) throw new Error(`unknown sweep ${id}`);
+    return sweepFromDb(row);
+  }
+
+  findCell(sweepId: string, cellKey: string): RunRow | undefined {
+    const row = this.stmt('SELECT * FROM runs WHERE sweep_id = ? AND cell_key = ?').get(sweepId, cellKey) as
+      | RunDbRow
+      | undefined;
+    return row && runFromDb(row);
+  }
+
+  /** In creation order. */
+  listSweepCells(sweepId: string): RunRow[] {
+    const rows = this.stmt('SELECT * FROM runs WHERE sweep_id = ? ORDER BY created_at, id').all(sweepId) as RunDbRow[];
+    return rows.map(runFromDb);
+  }
+
+  /**
+   * Atomically return the cell's existing run, or create it. Lets several
+   * sweep workers pull cells without two of them starting the same one; the
+   * caller decides what to do with an existing run (skip if finished, resume or
+   * deleteRun + claim again otherwise).
+   */
+  claimCell(
+    sweepId: string,
+    cellKey: string,
+    run: Omit<NewRun, 'sweepId' | 'cellKey'>,
+  ): { run: RunRow; created: boolean } {
+    return this.write(() => {
+      const existing = this.findCell(sweepId, cellKey);
+      if (existing) return { run: existing, created: false };
+      return { run: this.createRun({ ...run, sweepId, cellKey }), created: true };
+    });
+  }
+
+  // --------------------------------------------------------------- misc
+
+  /** PRAGMA integrity_check; ok is true when SQLite reports nothing wrong. */
+  checkIntegrity(): { ok: boolean; messages: string[] } {
+    const rows = this.db.pragma('integrity_check') as { integrity_check: string }[];
+    const messages = rows.map((r) => r.integrity_check);
+    return { ok: messages.length === 1 && messages[0] === 'ok', messages };
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** Open (creating and migrating as needed) the store under `rootDir`, e.g. './runs'. */
+export function openStore(rootDir: string, opts?: OpenOptions): Store {
+  return new Store(rootDir, opts);
+}
