@@ -1,6 +1,7 @@
 // The op table: one small function per libtorch call, registered under PyTorch's names.
 // Nothing here decides anything; the TypeScript layer (src/torch/) gives these meaning.
 #include "common.h"
+#include <cmath>
 
 namespace ns {
 
@@ -129,7 +130,13 @@ FN(mul_) { GUARD(INPLACE(T(0).mul_(T(1)))) }
 FN(div_) { GUARD(INPLACE(T(0).div_(T(1)))) }
 FN(copy_) { GUARD(INPLACE(T(0).copy_(T(1)))) }
 
-#define SCALAR(name, expr) FN(name) { GUARD({ Tensor& a = T(0); double s = D(1); W(expr) }) }
+// Integral JS numbers become integer Scalars so int64 tensors (num_batches_tracked) stay int64.
+static c10::Scalar argScalar(const Napi::CallbackInfo& info, size_t i) {
+  double d = argDouble(info, i);
+  if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) return c10::Scalar(static_cast<int64_t>(d));
+  return c10::Scalar(d);
+}
+#define SCALAR(name, expr) FN(name) { GUARD({ Tensor& a = T(0); c10::Scalar s = argScalar(info, 1); W(expr) }) }
 SCALAR(addScalar, a.add(s))
 SCALAR(subScalar, a.sub(s))
 SCALAR(mulScalar, a.mul(s))
@@ -141,9 +148,9 @@ SCALAR(gtScalar, a.gt(s))
 SCALAR(ltScalar, a.lt(s))
 SCALAR(geScalar, a.ge(s))
 SCALAR(leScalar, a.le(s))
-FN(fill_) { GUARD(INPLACE(T(0).fill_(D(1)))) }
-FN(mulScalar_) { GUARD(INPLACE(T(0).mul_(D(1)))) }
-FN(addScalar_) { GUARD(INPLACE(T(0).add_(D(1)))) }
+FN(fill_) { GUARD(INPLACE(T(0).fill_(argScalar(info, 1)))) }
+FN(mulScalar_) { GUARD(INPLACE(T(0).mul_(argScalar(info, 1)))) }
+FN(addScalar_) { GUARD(INPLACE(T(0).add_(argScalar(info, 1)))) }
 
 FN(add_) { GUARD(INPLACE(T(0).add_(T(1), D(2)))) }  // a += alpha * b, SGD's update
 FN(where) { GUARD(W(torch::where(T(0), T(1), T(2)))) }

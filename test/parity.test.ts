@@ -1,0 +1,94 @@
+// nanscope vs PyTorch (Debian python3-torch 1.13, the same libtorch): d2l's init from the same
+// seed, one train_ch6 SGD step of AlexNet and LeNet, and batch norm (built-in and d2l's).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import * as torch from '../src/torch/index.js';
+import { F } from '../src/torch/index.js';
+import { SGD, init, BatchNorm2d, BatchNorm1d, BatchNorm, Conv2d, Linear, type Module } from '../src/nn/index.js';
+import { alexnet, lenet } from '../src/models/index.js';
+import { tmp, saveSt, loadSt, oracle, relErr } from './helpers.js';
+
+function d2lInit(net: Module): void {
+  net.apply((m) => { if (m instanceof Conv2d || m instanceof Linear) init.xavierUniform_(m.weight); });
+}
+
+function stepParity(model: 'alexnet' | 'lenet', side: number, batch: number): void {
+  const work = tmp();
+  const seed = 3;
+  torch.tidy(() => {
+    torch.manualSeed(seed);
+    const net = model === 'alexnet' ? alexnet({ resize: side }) : lenet();
+    d2lInit(net);
+    saveSt(join(work, 'weights.st'), net.stateDict());
+    torch.manualSeed(100);
+    const X = torch.rand([batch, 1, side, side]);
+    const y = torch.tensor(Int32Array.from({ length: batch }, (_, i) => (i * 7) % 10), [batch], { dtype: 'int64' });
+    saveSt(join(work, 'batch.st'), new Map([['X', X], ['y', y]]));
+    oracle('step.py', [model, String(side), String(seed), work]);
+
+    // d2l's xavier init from the same seed draws PyTorch's exact weights.
+    const ref0 = loadSt(join(work, 'init_torch.st'));
+    for (const [k, t] of net.stateDict()) assert.ok(t.equal(ref0.get(k)!), `init of ${k} differs from PyTorch`);
+
+    const ref = loadSt(join(work, 'out_torch.st'));
+    const opt = new SGD(net.parameters(), { lr: 0.01 });
+    torch.manualSeed(seed); // same dropout masks as the oracle
+    net.train();
+    opt.zeroGrad();
+    const loss = F.crossEntropy(net.call(X), y);
+    loss.backward();
+    assert.ok(relErr(loss, ref.get('loss')!) < 1e-5, `loss ${loss.item()} vs ${ref.get('loss')!.item()}`);
+    for (const [k, p] of net.namedParameters()) {
+      const e = relErr(p.grad!, ref.get(`grad.${k}`)!);
+      assert.ok(e < 1e-5, `grad of ${k}: relative error ${e}`);
+    }
+    opt.step();
+    for (const [k, p] of net.namedParameters()) assert.ok(relErr(p, ref.get(`after.${k}`)!) < 1e-5, `after step ${k}`);
+    net.dispose();
+  });
+}
+
+test('AlexNet (96x96, batch 8): init, loss, every gradient and the SGD step equal PyTorch', () => stepParity('alexnet', 96, 8));
+test('LeNet (28x28, batch 16): init, loss, every gradient and the SGD step equal PyTorch', () => stepParity('lenet', 28, 16));
+
+test('batch norm: built-in and d2l from-scratch vs PyTorch BatchNorm2d/1d, train and eval', () => {
+  const work = tmp();
+  torch.tidy(() => {
+    torch.manualSeed(5);
+    const X4 = torch.randn([6, 3, 5, 5]).mul(3).add(1);
+    const X2 = torch.randn([10, 4]).mul(2).sub(1);
+    saveSt(join(work, 'bn_in.st'), new Map([['X4', X4], ['X2', X2]]));
+    oracle('bn.py', [work]);
+    const ref = loadSt(join(work, 'bn_torch.st'));
+    const cases: [string, torch.Tensor, () => Module, 2 | 4][] = [
+      ['X4', X4, () => new BatchNorm2d(3), 4], ['X2', X2, () => new BatchNorm1d(4), 2]];
+    for (const [key, X, builtin, dims] of cases) {
+      const n = dims === 4 ? X.shape[0] * X.shape[2] * X.shape[3] : X.shape[0];
+      for (const make of [builtin, () => new BatchNorm(X.shape[1], dims)]) {
+        const m = make();
+        const x = X.clone().requiresGrad_(true);
+        m.train();
+        const Y = m.call(x);
+        const w = torch.arange(Y.numel(), undefined, 1, { dtype: 'float32' }).reshape(...Y.shape);
+        Y.mul(torch.tensor(Float32Array.from(w.toFloat32Array(), Math.sin), Y.shape)).sum().backward();
+        assert.ok(relErr(Y, ref.get(`${key}.train`)!) < 1e-5, `${m.kind} ${key} train output`);
+        assert.ok(relErr(x.grad!, ref.get(`${key}.grad`)!) < 1e-4, `${m.kind} ${key} input gradient`);
+        const sd = m.stateDict();
+        const rm = sd.get('running_mean') ?? sd.get('moving_mean')!;
+        const rv = sd.get('running_var') ?? sd.get('moving_var')!;
+        assert.ok(relErr(rm.reshape(-1), ref.get(`${key}.running_mean`)!) < 1e-5, `${m.kind} running mean`);
+        // d2l's moving variance uses the biased batch variance; PyTorch's running_var the
+        // unbiased one. Undo Bessel's factor to compare.
+        const torchRv = ref.get(`${key}.running_var`)!;
+        const expected = m instanceof BatchNorm ? torchRv.sub(0.9).mul((n - 1) / n).add(0.9) : torchRv;
+        assert.ok(relErr(rv.reshape(-1), expected) < 1e-5, `${m.kind} running var`);
+        if (m instanceof BatchNorm) torch.noGrad(() => rv.copy_(torchRv.reshape(...rv.shape)));
+        m.eval();
+        const Ye = torch.noGrad(() => m.call(X));
+        assert.ok(relErr(Ye, ref.get(`${key}.eval`)!) < 1e-5, `${m.kind} ${key} eval output`);
+        m.dispose();
+      }
+    }
+  });
+});
