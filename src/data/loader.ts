@@ -1,0 +1,113 @@
+/**
+ * Batches over a Split, PyTorch-DataLoader style (last partial batch kept
+ * unless dropLast). The data seen at (epoch, batchIndex) is a pure function
+ * of (split, options, epoch, batchIndex), so a run resumed from a checkpoint
+ * at that position sees exactly the batches the original run would have.
+ *
+ * Pixels stay uint8 (0..255), NCHW with C=1; scaling to [0,1] (d2l's
+ * ToTensor) happens on the native side.
+ */
+import { permutation } from './prng.js';
+import { resizeCacheFor, type ResizeCache } from './resize-cache.js';
+import { IMAGE_SIZE, PIXELS, type Split } from './split.js';
+
+export interface DataLoaderOptions {
+  batchSize: number;
+  shuffle: boolean;
+  /** Shuffle seed (safe integer). Default 0. Ignored when shuffle is false. */
+  seed?: number;
+  /** Output side length R (images become RxR). 28 (default) = no resize. */
+  resize?: number;
+  /** Drop the last batch if it is smaller than batchSize. Default false. */
+  dropLast?: boolean;
+}
+
+export interface Batch {
+  epoch: number;
+  /** Batch index within the epoch. */
+  index: number;
+  /** Number of images in this batch (== batchSize except maybe the last). */
+  size: number;
+  /** size*R*R bytes, contiguous, image after image (NCHW, C=1). */
+  pixels: Uint8Array;
+  labels: Int32Array;
+  /** Dataset indices of the images, in batch order (for tracing bad samples). */
+  indices: Uint32Array;
+}
+
+export class DataLoader {
+  readonly split: Split;
+  readonly batchSize: number;
+  readonly shuffle: boolean;
+  readonly seed: number;
+  /** Output side length. */
+  readonly size: number;
+  readonly dropLast: boolean;
+  readonly numBatches: number;
+  private readonly cache: ResizeCache | null;
+  private lastOrder: { epoch: number; order: Uint32Array } | null = null;
+
+  constructor(split: Split, opts: DataLoaderOptions) {
+    const { batchSize, shuffle, seed = 0, resize = IMAGE_SIZE, dropLast = false } = opts;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(resize) || resize < 1) throw new RangeError(`resize must be a positive integer, got ${resize}`);
+    if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be a safe integer, got ${seed}`);
+    this.split = split;
+    this.batchSize = batchSize;
+    this.shuffle = shuffle;
+    this.seed = seed;
+    this.size = resize;
+    this.dropLast = dropLast;
+    this.numBatches = dropLast ? Math.floor(split.n / batchSize) : Math.ceil(split.n / batchSize);
+    this.cache = resize === IMAGE_SIZE ? null : resizeCacheFor(split, resize);
+  }
+
+  /** Sample order of an epoch: identity without shuffle, else permutation(seed, epoch). */
+  order(epoch: number): Uint32Array {
+    if (!Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError(`epoch must be a non-negative integer, got ${epoch}`);
+    if (this.lastOrder?.epoch === epoch) return this.lastOrder.order;
+    let order: Uint32Array;
+    if (this.shuffle) {
+      order = permutation(this.split.n, this.seed, epoch);
+    } else {
+      order = new Uint32Array(this.split.n);
+      for (let i = 0; i < order.length; i++) order[i] = i;
+    }
+    this.lastOrder = { epoch, order };
+    return order;
+  }
+
+  /** Resize every image now (e.g. before timing epochs). No-op at 28x28. */
+  warm(): void {
+    this.cache?.warm();
+  }
+
+  /** The batch at (epoch, index). */
+  batch(epoch: number, index: number): Batch {
+    if (!Number.isInteger(index) || index < 0 || index >= this.numBatches) {
+      throw new RangeError(`batch index ${index} out of range 0..${this.numBatches - 1}`);
+    }
+    const order = this.order(epoch);
+    const start = index * this.batchSize;
+    const indices = order.slice(start, Math.min(start + this.batchSize, this.split.n));
+    const size = indices.length;
+    const rr = this.size * this.size;
+    const pixels = new Uint8Array(size * rr);
+    const labels = new Int32Array(size);
+    const { images, labels: src } = this.split;
+    for (let b = 0; b < size; b++) {
+      const i = indices[b];
+      pixels.set(this.cache ? this.cache.image(i) : images.subarray(i * PIXELS, (i + 1) * PIXELS), b * rr);
+      labels[b] = src[i];
+    }
+    return { epoch, index, size, pixels, labels, indices };
+  }
+
+  /** Batches of an epoch from startBatch on (resume support). */
+  *batches(epoch: number, startBatch = 0): Generator<Batch, void, undefined> {
+    if (!Number.isInteger(startBatch) || startBatch < 0 || startBatch > this.numBatches) {
+      throw new RangeError(`startBatch ${startBatch} out of range 0..${this.numBatches}`);
+    }
+    for (let i = startBatch; i < this.numBatches; i++) yield this.batch(epoch, i);
+  }
+}
