@@ -78,9 +78,7 @@ test('loads the real files: counts, classes, known values', async () => {
 
 test('second load is served from the per-process cache', async () => {
   const a = await loadFashionMnist({ dataDir: SYSTEM_DIR });
-  const t = Date.now();
   const b = await loadFashionMnist({ dataDir: SYSTEM_DIR });
-  assert.ok(Date.now() - t < 50);
   assert.equal(a.train, b.train);
   assert.equal(a.test.images, b.test.images);
 });

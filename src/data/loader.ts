@@ -62,7 +62,7 @@ export class DataLoader {
     this.cache = resize === IMAGE_SIZE ? null : resizeCacheFor(split, resize);
   }
 
-  /** Sample order of an epoch: identity without shuffle, else permutation(seed, epoch). */
+  /** Sample order of an epoch: identity without shuffle, else permutation(seed, epoch). Shared; do not modify. */
   order(epoch: number): Uint32Array {
     if (!Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError(`epoch must be a non-negative integer, got ${epoch}`);
     if (this.lastOrder?.epoch === epoch) return this.lastOrder.order;
