@@ -13,8 +13,12 @@ function make(h: ReturnType<typeof native.zeros>, o: TensorOptions): Tensor {
   if (o.requiresGrad) t.requiresGrad_(true);
   return t;
 }
+let defaultDevice: Device = 'cpu';
+/** Where factories put new tensors when no device is given (torch.set_default_device). */
+export function setDefaultDevice(d: Device): void { defaultDevice = d; }
+export function getDefaultDevice(): Device { return defaultDevice; }
 const dt = (o: TensorOptions): DType => o.dtype ?? 'float32';
-const dev = (o: TensorOptions): Device => o.device ?? 'cpu';
+const dev = (o: TensorOptions): Device => o.device ?? defaultDevice;
 
 export function zeros(shape: readonly number[], o: TensorOptions = {}): Tensor { return make(native.zeros([...shape], dt(o), dev(o)), o); }
 export function ones(shape: readonly number[], o: TensorOptions = {}): Tensor { return make(native.ones([...shape], dt(o), dev(o)), o); }
@@ -54,7 +58,8 @@ export function tensor(data: TypedArray | number[] | number[][], shape?: readonl
   const base = new Tensor(native.fromBuffer(arr, [...(shape ?? inferred)], srcType));
   let t = base;
   if (o.dtype && o.dtype !== srcType) { t = base.to(o.dtype); base.dispose(); }
-  if (o.device && o.device !== 'cpu') { const m = t.to(o.device); t.dispose(); t = m; }
+  const target = o.device ?? defaultDevice;
+  if (target !== 'cpu') { const m = t.to(target); t.dispose(); t = m; }
   if (o.requiresGrad) t.requiresGrad_(true);
   return t;
 }

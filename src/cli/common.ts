@@ -1,0 +1,45 @@
+// Shared by the commands: opening the store, loading the data a config asks for, and
+// printing a verdict in the chosen language.
+import { resolve, dirname, basename } from 'node:path';
+import { openStore, type Store } from '../store/index.js';
+import { loadFashionMnist, type FashionMnist } from '../data/index.js';
+import type { TrainConfig } from '../train/config.js';
+import type { Verdict, NonFiniteReport, Lang } from '../diagnose/index.js';
+import { UsageError } from './args.js';
+
+export const RUNS_DIR_FLAG = { type: 'string' as const, help: 'runs folder (database + one folder per run)', default: 'runs' };
+export const LANG_FLAG = { type: 'string' as const, help: 'en | zh: language of explanations', default: 'en' };
+
+export function openRuns(dir: string): Store { return openStore(resolve(dir)); }
+
+export function lang(v: string | undefined): Lang {
+  if (v !== 'en' && v !== 'zh') throw new UsageError(`--lang must be en or zh, got '${v}'`);
+  return v;
+}
+
+/** --out runs/NAME names the runs folder and the run id at once. */
+export function splitOut(out: string): { root: string; id: string } {
+  return { root: dirname(resolve(out)), id: basename(resolve(out)) };
+}
+
+export async function loadData(c: TrainConfig): Promise<FashionMnist> {
+  return loadFashionMnist({
+    dataDir: c.dataDir ?? undefined, limitTrain: c.limitTrain ?? undefined, limitTest: c.limitTest ?? undefined,
+    log: (s) => process.stderr.write(`${s}\n`),
+  });
+}
+
+export function printVerdict(v: Verdict, l: Lang, out: NodeJS.WriteStream = process.stdout): void {
+  const title = l === 'en' ? 'verdict' : '诊断';
+  out.write(`\n${title}: ${v.run}${v.diverged ? (l === 'en' ? ' (diverged)' : '（已发散）') : ''}\n${v.text[l]}\n`);
+  const bad = v.layers.filter((x) => x.verdict !== 'healthy');
+  for (const x of bad) out.write(`  ${x.alias} (layer ${x.name}, ${x.kind}): ${x.verdict} - ${x.note}\n`);
+  if (v.fixes.length) {
+    out.write(l === 'en' ? 'fixes, best first:\n' : '修复建议（按优先级）：\n');
+    v.fixes.forEach((f, i) => out.write(`  ${i + 1}. [${f.fix}] ${f[l]}\n`));
+  }
+}
+
+export function printReport(r: NonFiniteReport, l: Lang, out: NodeJS.WriteStream = process.stdout): void {
+  out.write(`${r.explanation[l]}\n`);
+}

@@ -1,0 +1,61 @@
+// nanscope train: one d2l training run, watched, stored, and explained.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Trainer } from '../train/trainer.js';
+import { parseArgs, helpText, str, bool, num, UsageError, type Flags } from './args.js';
+import { TRAIN_FLAGS, configFromFlags } from './train-flags.js';
+import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, splitOut, loadData, printVerdict, lang } from './common.js';
+import { startDashboard } from './dashboard.js';
+
+const FLAGS: Flags = {
+  ...TRAIN_FLAGS,
+  out: { type: 'string', help: 'run folder runs/NAME (its parent is the runs folder)' },
+  'runs-dir': RUNS_DIR_FLAG,
+  name: { type: 'string', help: 'run name (default: model and settings)' },
+  serve: { type: 'bool', help: 'start the dashboard alongside the run' },
+  port: { type: 'int', help: 'dashboard port with --serve', default: 8787 },
+  lang: LANG_FLAG,
+  quiet: { type: 'bool', help: 'no progress output' },
+  help: { type: 'bool', help: 'show this help' },
+};
+
+export async function trainCommand(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, FLAGS, 'train');
+  if (bool(p, 'help')) { process.stdout.write(helpText('train', '[flags]', FLAGS)); return 0; }
+  if (p.positional.length) throw new UsageError(`train: unexpected argument '${p.positional[0]}'`);
+  const config = configFromFlags(p);
+  const l = lang(str(p, 'lang'));
+  const out = str(p, 'out');
+  const { root, id } = out ? splitOut(out) : { root: str(p, 'runs-dir')!, id: undefined };
+  if (id && existsSync(join(root, id))) throw new UsageError(`train: ${out} already exists (pick another --out, or nanscope resume ${id})`);
+  const data = await loadData(config);
+  const store = openRuns(root);
+  const name = str(p, 'name') ?? `${config.model}-lr${config.lr}-bn${config.bn}-s${config.seed}`;
+  const run = store.createRun({ id, name, kind: 'train', config, seed: config.seed });
+  process.stderr.write(`run ${run.id} -> ${store.runDir(run.id)}\n`);
+  const dash = bool(p, 'serve') ? await startDashboard(store.root, num(p, 'port')!) : null;
+  if (dash) process.stderr.write(`dashboard: ${dash.url}#/run/${run.id}\n`);
+  const stop = { stop: false };
+  const onSig = () => { if (stop.stop) process.exit(130); stop.stop = true; process.stderr.write('\nstopping after this step (checkpoint will be saved)...\n'); };
+  process.on('SIGINT', onSig);
+  process.on('SIGTERM', onSig);
+  const trainer = new Trainer(config, { store, runId: run.id, data, stopSignal: stop, quiet: bool(p, 'quiet') });
+  try {
+    const r = await trainer.run();
+    printVerdict(r.verdict, l);
+    if (r.report) {
+      process.stdout.write(`\nstate before the bad step: ${join(store.runDir(run.id), 'last-good.st')}\n` +
+        `  nanscope replay ${run.id} --runs-dir ${root}\n  nanscope resume ${run.id} --runs-dir ${root} --fix ${r.verdict.fixes[0]?.fix ?? 'bn=builtin'}\n`);
+    }
+    return r.exitCode;
+  } catch (e) {
+    store.setStatus(run.id, 'failed', { error: e instanceof Error ? e.message : String(e) });
+    throw e;
+  } finally {
+    process.off('SIGINT', onSig);
+    process.off('SIGTERM', onSig);
+    trainer.dispose();
+    await dash?.close();
+    store.close();
+  }
+}

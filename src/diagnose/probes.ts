@@ -1,0 +1,151 @@
+// Probes: watch every top-level layer of a Sequential on a step. Forward hooks reduce each
+// output to a few numbers in one native pass; native autograd hooks do the same for the
+// gradient arriving at each output while backward runs; parameters and their gradients are
+// reduced after backward. Nothing is retained but numbers, so probes cost a few percent.
+import { stats, type Tensor } from '../torch/index.js';
+import { native } from '../torch/native.js';
+import { fromRaw, l2, mean, std, nonFinite, type TensorStats } from '../torch/stats.js';
+import type { Module, Sequential, HookHandle } from '../nn/index.js';
+import { PROBE_FIELDS, NF, FIELD, layerAliases } from './fields.js';
+
+export interface LayerInfo { index: number; name: string; kind: string; alias: string; module: Module }
+
+export interface ForwardRecord { layer: number; out: TensorStats; op: string | null }
+
+/** What one step looked like, layer by layer (values: layers x PROBE_FIELDS). */
+export interface StepProbe {
+  values: Float32Array;
+  input: TensorStats;
+  /** First layer (execution order) whose output held NaN/Inf, or -1. */
+  firstForwardBad: number;
+  gradNorm: number;
+  gradsFinite: boolean;
+  /** Largest |parameter| and |gradient| seen: bounds whether the SGD update could overflow. */
+  maxParam: number;
+  maxGrad: number;
+}
+
+export class Probes {
+  readonly layers: LayerInfo[];
+  private hooks: HookHandle[] = [];
+  private fwd: (TensorStats | null)[] = [];
+  private gradFns: (string | null)[] = [];
+  private firstBad = -1;
+  private active = false;
+  private withGradHooks = true;
+
+  constructor(readonly net: Sequential) {
+    const kids = net.children();
+    const aliases = layerAliases(kids.map(([, m]) => m.kind));
+    this.layers = kids.map(([name, m], index) => ({ index, name, kind: m.kind, alias: aliases[index], module: m }));
+    this.hooks = this.layers.map((l) => l.module.registerForwardHook((_m, _x, y) => this.onForward(l.index, y)));
+  }
+  get fields(): readonly string[] { return PROBE_FIELDS; }
+
+  private onForward(i: number, y: Tensor): void {
+    if (!this.active) return;
+    const s = stats(y);
+    this.fwd[i] = s;
+    this.gradFns[i] = y.gradFn;
+    if (this.firstBad < 0 && nonFinite(s) > 0) this.firstBad = i;
+    if (this.withGradHooks && y.requiresGrad) native.gradProbe(y.handle, i);
+  }
+
+  /** Arms the hooks for the next forward (gradHooks=false: forward numbers only, e.g. eval). */
+  begin(gradHooks = true): void {
+    this.active = true;
+    this.withGradHooks = gradHooks;
+    this.firstBad = -1;
+    this.fwd = this.layers.map(() => null);
+    this.gradFns = this.layers.map(() => null);
+    native.readGradProbes(this.layers.length); // clear stale slots
+  }
+
+  /** Autograd node names of each layer's output in the last forward (e.g. ConvolutionBackward0). */
+  outputOps(): (string | null)[] { return this.gradFns; }
+  forwardStats(): (TensorStats | null)[] { return this.fwd; }
+  get firstForwardBad(): number { return this.firstBad; }
+
+  /** Gradient stats per layer output from the last backward (null where no gradient arrived). */
+  readGradOuts(): (TensorStats | null)[] {
+    const raw = native.readGradProbes(this.layers.length);
+    return this.layers.map((_, i) => (raw[i * 11 + 10] < 0 ? null : fromRaw(raw, i * 11)));
+  }
+
+  /** Finishes the step after backward: assembles the per-layer record. lr for update ratios. */
+  end(input: Tensor, lr: number): StepProbe {
+    this.active = false;
+    const L = this.layers.length;
+    const v = new Float32Array(L * NF).fill(NaN);
+    const gout = this.readGradOuts();
+    let sumsq = 0;
+    let finite = true;
+    let maxParam = 0;
+    let maxGrad = 0;
+    for (const l of this.layers) {
+      const o = l.index * NF;
+      const a = this.fwd[l.index];
+      if (a) {
+        v[o + FIELD.act_mean] = mean(a);
+        v[o + FIELD.act_std] = std(a);
+        v[o + FIELD.act_max] = a.maxAbs;
+        v[o + FIELD.act_zero_frac] = a.zeros / Math.max(1, a.numel);
+        v[o + FIELD.act_nonfinite] = nonFinite(a);
+      }
+      const g = gout[l.index];
+      if (g) { v[o + FIELD.grad_out_norm] = l2(g); v[o + FIELD.grad_nonfinite] = nonFinite(g); }
+      const gin = l.index > 0 ? gout[l.index - 1] : null;
+      if (gin) v[o + FIELD.grad_in_norm] = l2(gin);
+      const own = l.module.ownParameters();
+      if (own.length) {
+        let pBad = 0;
+        for (const [name, p] of own) {
+          const ps = stats(p);
+          pBad += nonFinite(ps);
+          maxParam = Math.max(maxParam, ps.maxAbs);
+          const gr = p.grad;
+          const gs = gr ? stats(gr) : null;
+          gr?.dispose();
+          if (gs) {
+            sumsq += gs.sumsq;
+            maxGrad = Math.max(maxGrad, gs.maxAbs);
+            if (nonFinite(gs) > 0) { finite = false; pBad += nonFinite(gs); }
+          }
+          const isWeight = name === 'weight' || name === 'gamma';
+          if (isWeight) {
+            v[o + FIELD.w_norm] = l2(ps);
+            if (gs) {
+              v[o + FIELD.grad_w_norm] = l2(gs);
+              v[o + FIELD.update_ratio] = (lr * l2(gs)) / Math.max(l2(ps), 1e-30);
+            }
+          } else if (gs) v[o + FIELD.grad_b_norm] = l2(gs);
+        }
+        v[o + FIELD.param_nonfinite] = pBad;
+      }
+    }
+    return { values: v, input: stats(input), firstForwardBad: this.firstBad, gradNorm: finite ? Math.sqrt(sumsq) : Infinity,
+      gradsFinite: finite, maxParam, maxGrad };
+  }
+
+  /** Stops a step without a backward (the loss was already bad). */
+  abort(): void { this.active = false; native.readGradProbes(this.layers.length); }
+
+  remove(): void { for (const h of this.hooks) h.remove(); this.hooks = []; }
+}
+
+/** Global gradient check without per-layer probes: one stats pass per parameter. */
+export function gradientSummary(params: readonly Tensor[]): { norm: number; finite: boolean; maxAbs: number } {
+  let sumsq = 0;
+  let finite = true;
+  let maxAbs = 0;
+  for (const p of params) {
+    const g = p.grad;
+    if (!g) continue;
+    const s = stats(g);
+    g.dispose();
+    sumsq += s.sumsq;
+    maxAbs = Math.max(maxAbs, s.maxAbs);
+    if (nonFinite(s) > 0) finite = false;
+  }
+  return { norm: finite ? Math.sqrt(sumsq) : Infinity, finite, maxAbs };
+}

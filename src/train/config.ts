@@ -1,0 +1,86 @@
+// A training run's configuration: d2l's train_ch6 recipe as the defaults, plus the knobs the
+// experiments turn. validate() rejects bad values before anything starts (exit code 2).
+import { ALEXNET_MIN_RESIZE, MODELS, type ModelName, type Activation, type BNMode } from '../models/index.js';
+
+export type OnNan = 'stop' | 'skip' | 'rollback';
+
+export interface TrainConfig {
+  model: ModelName;
+  resize: number;
+  activation: Activation;
+  bn: BNMode;
+  /** xavier (d2l) | default (PyTorch's layer init) | normal:STD | kaiming */
+  init: string;
+  lr: number;
+  batchSize: number;
+  epochs: number;
+  seed: number;
+  momentum: number;
+  weightDecay: number;
+  device: string;
+  limitTrain: number | null;
+  limitTest: number | null;
+  threads: number | null;
+  onNan: OnNan;
+  maxSkips: number;
+  maxRollbacks: number;
+  rollbackFactor: number;
+  probeEvery: number;
+  /** Steps between checkpoints (0: only at epoch ends). */
+  checkpointEvery: number;
+  clip: number | null;
+  warmup: number;
+  /** d2l's ToTensor divides pixels by 255; false feeds raw 0-255 bytes (a classic mistake). */
+  scalePixels: boolean;
+  /** Stop after this many steps in total (experiments); null = run all epochs. */
+  maxSteps: number | null;
+  /** Evaluate on the test set at each epoch end. */
+  evaluate: boolean;
+  dataDir: string | null;
+}
+
+export function defaultConfig(model: ModelName = 'alexnet'): TrainConfig {
+  return {
+    model, resize: model === 'alexnet' ? 224 : 28, activation: model === 'alexnet' ? 'relu' : 'sigmoid', bn: 'none',
+    init: 'xavier', lr: model === 'alexnet' ? 0.01 : 0.9, batchSize: model === 'alexnet' ? 128 : 256, epochs: 10, seed: 42,
+    momentum: 0, weightDecay: 0, device: 'cpu', limitTrain: null, limitTest: null, threads: null, onNan: 'stop',
+    maxSkips: 10, maxRollbacks: 5, rollbackFactor: 0.5, probeEvery: 1, checkpointEvery: 200, clip: null, warmup: 0,
+    scalePixels: true, maxSteps: null, evaluate: true, dataDir: null,
+  };
+}
+
+export class ConfigError extends Error {}
+
+export function validate(c: TrainConfig): TrainConfig {
+  const bad = (m: string): never => { throw new ConfigError(m); };
+  if (!MODELS.includes(c.model)) bad(`unknown model '${c.model}' (choose: ${MODELS.join(', ')})`);
+  const posInt = (v: number, name: string) => { if (!Number.isInteger(v) || v < 1) bad(`${name} must be a positive integer, got ${v}`); };
+  const nonNegInt = (v: number, name: string) => { if (!Number.isInteger(v) || v < 0) bad(`${name} must be a non-negative integer, got ${v}`); };
+  if (!(c.lr > 0) || !Number.isFinite(c.lr)) bad(`--lr must be > 0, got ${c.lr}`);
+  posInt(c.batchSize, '--batch-size');
+  nonNegInt(c.epochs, '--epochs');
+  nonNegInt(c.seed, '--seed');
+  posInt(c.resize, '--resize');
+  posInt(c.probeEvery, '--probe-every');
+  nonNegInt(c.checkpointEvery, '--checkpoint-every');
+  nonNegInt(c.warmup, '--warmup');
+  nonNegInt(c.maxSkips, '--max-skips');
+  if (c.model === 'alexnet' && c.resize < ALEXNET_MIN_RESIZE) bad(`--resize ${c.resize} is too small for AlexNet: its third max-pool needs at least ${ALEXNET_MIN_RESIZE}x${ALEXNET_MIN_RESIZE} (try 96 or 224)`);
+  if (c.model === 'lenet' && c.resize !== 28) bad(`LeNet takes 28x28 images; --resize must be 28, got ${c.resize}`);
+  if (!['relu', 'sigmoid'].includes(c.activation)) bad(`unknown --activation '${c.activation}' (relu, sigmoid)`);
+  if (!['none', 'scratch', 'builtin'].includes(c.bn)) bad(`unknown --bn '${c.bn}' (none, scratch, builtin)`);
+  if (!/^(xavier|default|kaiming|normal:[0-9.eE+-]+)$/.test(c.init) || (c.init.startsWith('normal:') && !(Number(c.init.slice(7)) > 0))) {
+    bad(`unknown --init '${c.init}' (xavier, default, kaiming, normal:STD with STD > 0)`);
+  }
+  if (!(c.momentum >= 0 && c.momentum < 1)) bad(`--momentum must be in [0, 1), got ${c.momentum}`);
+  if (!(c.weightDecay >= 0)) bad(`--weight-decay must be >= 0, got ${c.weightDecay}`);
+  if (c.limitTrain !== null) posInt(c.limitTrain, '--limit-train');
+  if (c.limitTest !== null) posInt(c.limitTest, '--limit-test');
+  if (c.threads !== null) posInt(c.threads, '--threads');
+  if (c.maxSteps !== null) posInt(c.maxSteps, '--max-steps');
+  if (!['stop', 'skip', 'rollback'].includes(c.onNan)) bad(`unknown --on-nan '${c.onNan}' (stop, skip, rollback)`);
+  if (!(c.rollbackFactor > 0 && c.rollbackFactor < 1)) bad(`--rollback-factor must be in (0, 1), got ${c.rollbackFactor}`);
+  if (c.clip !== null && !(c.clip > 0)) bad(`--clip must be > 0, got ${c.clip}`);
+  if (!/^(cpu|cuda(:\d+)?)$/.test(c.device)) bad(`unknown --device '${c.device}' (cpu, cuda, cuda:N)`);
+  return c;
+}

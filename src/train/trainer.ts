@@ -1,0 +1,346 @@
+// The training loop: d2l's train_ch6 (SGD, cross-entropy, per-epoch test accuracy, the same
+// printed line), with every step watched by the probes. Data flows one way:
+//   loader batch -> tensors -> model (probed) -> loss -> backward (probed) -> checks -> SGD
+//   -> store (buffered) / checkpoint.
+// A non-finite loss or gradient never reaches the optimizer: the step is re-executed under the
+// locator from its saved RNG state, the report is stored, and the --on-nan policy acts.
+import { join } from 'node:path';
+import * as torch from '../torch/index.js';
+import { F, tidy, keep, type Tensor } from '../torch/index.js';
+import { SGD, type Sequential } from '../nn/index.js';
+import { buildModel } from '../models/index.js';
+import { DataLoader, type Batch, type FashionMnist } from '../data/index.js';
+import { Probes, gradientSummary, locate, locateUpdate, explain, History, verdict, PROBE_FIELDS, type NonFiniteReport, type Origin, type Verdict } from '../diagnose/index.js';
+import { writeFileAtomicSync, type Store, type StepInput } from '../store/index.js';
+import type { TrainConfig } from './config.js';
+import { applyInit } from './init.js';
+import { batchTensors } from './batch.js';
+import { evaluateAccuracy } from './evaluate.js';
+import { saveCheckpoint, restoreCheckpoint, type CheckpointMeta, type Position } from './checkpoint.js';
+import { Progress } from './progress.js';
+
+export const EXIT_DIVERGED = 3;
+export const EXIT_INTERRUPTED = 130;
+export const TRAIL_STEPS = 50;
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+export interface EpochResult { epoch: number; loss: number; trainAcc: number; testAcc: number | null; imgPerS: number }
+export interface TrainResult {
+  status: 'finished' | 'diverged' | 'interrupted';
+  steps: number;
+  epochs: EpochResult[];
+  report: NonFiniteReport | null;
+  verdict: Verdict;
+  examplesPerSec: number;
+  exitCode: number;
+}
+
+export interface TrainerOptions {
+  store: Store;
+  runId: string;
+  data: FashionMnist;
+  /** Continue from this checkpoint file (resume). */
+  resumeFrom?: string | null;
+  /** Where progress and d2l's lines go. */
+  out?: NodeJS.WriteStream;
+  quiet?: boolean;
+  /** Set by the CLI's SIGINT handler; checked between steps. */
+  stopSignal?: { stop: boolean };
+  /** Test hook: called after each step's backward, before the checks (e.g. to plant faults). */
+  afterBackward?: (step: number, net: Sequential) => void;
+  /** Test hook: called before a step's forward. */
+  beforeStep?: (step: number, net: Sequential) => void;
+}
+
+export class Trainer {
+  readonly net: Sequential;
+  readonly opt: SGD;
+  readonly probes: Probes;
+  readonly history: History;
+  readonly train: DataLoader;
+  readonly test: DataLoader;
+  private readonly dir: string;
+  private step = 0;
+  private pos: Position = { epoch: 0, batch: 0 };
+  private sums = { loss: 0, correct: 0, n: 0, trainMs: 0 };
+  private totalExamples = 0;
+  private totalTrainMs = 0;
+  private skips = 0;
+  private rollbacks = 0;
+  private readonly baseLr: number;
+  private pendingSteps: StepInput[] = [];
+  private pendingProbes: { step: number; values: Float32Array }[] = [];
+  private lastFlush = Date.now();
+  private lastCheckpoint: string | null = null;
+  private readonly log: (s: string) => void;
+
+  constructor(readonly config: TrainConfig, private readonly o: TrainerOptions) {
+    const c = config;
+    if (c.threads) torch.setNumThreads(c.threads);
+    torch.setDefaultDevice(c.device);
+    torch.manualSeed(c.seed);
+    this.net = buildModel(c);
+    applyInit(this.net, c.init);
+    this.opt = new SGD(this.net.parameters(), { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay });
+    this.baseLr = c.lr;
+    this.probes = new Probes(this.net);
+    this.history = new History(this.probes.layers.length);
+    this.train = new DataLoader(o.data.train, { batchSize: c.batchSize, shuffle: true, seed: c.seed, resize: c.resize });
+    this.test = new DataLoader(o.data.test, { batchSize: c.batchSize, shuffle: false, resize: c.resize });
+    this.dir = o.store.runDir(o.runId);
+    const out = o.out ?? process.stdout;
+    this.log = o.quiet ? () => {} : (s) => out.write(`${s}\n`);
+    o.store.setLayers(o.runId, this.probes.layers.map((l) => ({ name: l.name, kind: l.kind })), [...PROBE_FIELDS]);
+    if (o.resumeFrom) this.restore(o.resumeFrom);
+  }
+
+  get layers(): { name: string; alias: string; kind: string }[] {
+    return this.probes.layers.map(({ name, alias, kind }) => ({ name, alias, kind }));
+  }
+
+  private restore(path: string): void {
+    const m = restoreCheckpoint(path, this.net, this.opt);
+    this.step = m.step;
+    this.pos = m.next;
+    this.sums = { ...m.epochSums };
+    this.totalExamples = m.totalExamples;
+    this.totalTrainMs = m.totalTrainMs;
+    this.skips = m.skips;
+    this.rollbacks = m.rollbacks;
+    this.opt.lr = m.lr;
+    this.o.store.truncateSteps(this.o.runId, m.step);
+    this.log(`resumed from ${path} at step ${m.step} (epoch ${m.next.epoch + 1}, batch ${m.next.batch})`);
+  }
+
+  private meta(reason: string, next: Position = this.pos): CheckpointMeta {
+    return { step: this.step, next, lr: this.opt.lr, epochSums: { ...this.sums }, totalExamples: this.totalExamples,
+      totalTrainMs: this.totalTrainMs, skips: this.skips, rollbacks: this.rollbacks, reason };
+  }
+
+  /** Saves the current state as the run's checkpoint (atomic) and records it. */
+  checkpoint(reason: string, file = 'checkpoint.st', rng?: Tensor): string {
+    const path = join(this.dir, file);
+    saveCheckpoint(path, this.net, this.opt, this.meta(reason), rng);
+    this.flush(true);
+    this.o.store.addArtifact(this.o.runId, { kind: 'checkpoint', relPath: file, step: this.step });
+    this.o.store.addEvent(this.o.runId, this.step, 'checkpoint', { file, reason });
+    if (file === 'checkpoint.st') this.lastCheckpoint = path;
+    return path;
+  }
+
+  private flush(force = false): void {
+    if (!force && this.pendingSteps.length < 50 && Date.now() - this.lastFlush < 1000) return;
+    if (this.pendingSteps.length) this.o.store.logSteps(this.o.runId, this.pendingSteps, this.pendingProbes);
+    this.pendingSteps = [];
+    this.pendingProbes = [];
+    this.lastFlush = Date.now();
+  }
+
+  private lrAt(step: number): number {
+    const w = this.config.warmup;
+    return w > 0 && step <= w ? (this.opt.lr * step) / w : this.opt.lr;
+  }
+
+  /** One training step. Returns the locator's origin when the step went non-finite (no update applied). */
+  private trainStep(b: Batch, rng: Tensor): { origin: Origin | null; loss: number; correct: number } {
+    const c = this.config;
+    return tidy(() => {
+      const { X, y } = batchTensors(b, c.resize, c.scalePixels, c.device);
+      const probing = (this.step - 1) % c.probeEvery === 0;
+      this.o.beforeStep?.(this.step, this.net);
+      if (probing) this.probes.begin(true);
+      const out = this.net.call(X);
+      const loss = F.crossEntropy(out, y);
+      const lossVal = loss.item();
+      const bad = (): Origin | null => {
+        // Re-execute the step from its RNG state with every layer watched.
+        torch.setRngState(rng);
+        return locate(this.net, X, y) ?? { pass: 'loss', layer: null, layerIndex: -1, layerKind: 'CrossEntropyLoss', alias: 'loss',
+          op: 'cross_entropy', tensor: 'loss', counts: { nan: Number.isNaN(lossVal) ? 1 : 0, posInf: 0, negInf: 0 }, detail: { loss: lossVal, note: 'not reproduced on re-execution' } };
+      };
+      if (!Number.isFinite(lossVal)) { this.probes.abort(); return { origin: bad(), loss: lossVal, correct: 0 }; }
+      const correct = torch.noGrad(() => out.argmax(1).eq(y).sum().item());
+      this.opt.zeroGrad();
+      loss.backward();
+      this.o.afterBackward?.(this.step, this.net);
+      const lr = this.lrAt(this.step);
+      let gradNorm: number, finite: boolean, maxGrad: number, maxParam = this.lastMaxParam;
+      if (probing) {
+        const p = this.probes.end(X, lr);
+        gradNorm = p.gradNorm; finite = p.gradsFinite; maxGrad = p.maxGrad; maxParam = p.maxParam;
+        this.lastMaxParam = maxParam;
+        this.history.push(this.step, lossVal, gradNorm, p.values, p.input.max);
+        this.pendingProbes.push({ step: this.step, values: p.values });
+        this.inputStats = p.input;
+      } else {
+        const g = gradientSummary(this.opt.params);
+        gradNorm = g.norm; finite = g.finite; maxGrad = g.maxAbs;
+      }
+      if (!finite) return { origin: bad(), loss: lossVal, correct };
+      this.lastGradNorm = gradNorm;
+      if (c.clip !== null && gradNorm > c.clip) {
+        const scale = c.clip / (gradNorm + 1e-6);
+        torch.noGrad(() => { for (const p of this.opt.params) { const g = p.grad; g?.mul_(scale); g?.dispose(); } });
+        maxGrad *= scale;
+      }
+      // The update can only overflow if |p| + lr*|g| nears float32's max; only then keep a copy.
+      const risky = maxParam + lr * maxGrad > FLOAT32_MAX / 4;
+      const saved = risky ? this.opt.params.map((p) => p.clone()) : null;
+      const lrWas = this.opt.lr;
+      this.opt.lr = lr;
+      this.opt.step();
+      this.opt.lr = lrWas;
+      if (saved) {
+        const o = locateUpdate(this.net, lr);
+        if (o) {
+          torch.noGrad(() => this.opt.params.forEach((p, i) => p.copy_(saved[i])));
+          return { origin: o, loss: lossVal, correct };
+        }
+      }
+      return { origin: null, loss: lossVal, correct };
+    });
+  }
+  private lastMaxParam = 0;
+  private lastGradNorm = NaN;
+  private inputStats: { min: number; max: number; sum: number; sumsq: number; numel: number } | null = null;
+
+  private buildReport(origin: Origin, b: Batch): NonFiniteReport {
+    const body = { ...origin, step: this.step, epoch: b.epoch, batch: b.index, trail: this.history.trail(origin.layerIndex, TRAIL_STEPS) };
+    return { ...body, explanation: explain(body) };
+  }
+
+  /** Saves the state before the bad step and the bad batch; records the report. */
+  private saveBadStep(report: NonFiniteReport, b: Batch, rng: Tensor): void {
+    this.step -= 1; // the bad step did not happen: the saved state is the one before it
+    const path = this.checkpoint('last-good', 'last-good.st', rng);
+    this.step += 1;
+    const batchFile = join(this.dir, 'bad-batch.st');
+    tidy(() => {
+      const px = torch.tensor(b.pixels, [b.size, 1, this.config.resize, this.config.resize]);
+      const lb = torch.tensor(b.labels, [b.size]);
+      const ix = torch.tensor(Int32Array.from(b.indices), [b.size]);
+      writeFileAtomicSync(batchFile, torch.encodeTensors(new Map([['pixels', px], ['labels', lb], ['indices', ix]]),
+        { step: String(report.step), epoch: String(b.epoch), batch: String(b.index) }));
+    });
+    this.o.store.addArtifact(this.o.runId, { kind: 'bad-batch', relPath: 'bad-batch.st', step: report.step });
+    this.o.store.addEvent(this.o.runId, report.step, 'nan', report);
+    void path;
+  }
+
+  async run(): Promise<TrainResult> {
+    const c = this.config;
+    const { store, runId } = this.o;
+    const out = this.o.out ?? process.stdout;
+    const epochs: EpochResult[] = [];
+    let report: NonFiniteReport | null = null;
+    let status: TrainResult['status'] = 'finished';
+    const nb = this.train.numBatches;
+    const rngSlot: { t: Tensor | null } = { t: null };
+    outer: for (let epoch = this.pos.epoch; epoch < c.epochs; epoch++) {
+      this.net.train();
+      const progress = this.o.quiet ? null : new Progress(out, nb, `epoch ${epoch + 1}/${c.epochs}`);
+      const start = this.pos.epoch === epoch ? this.pos.batch : 0;
+      if (start === 0) this.sums = { loss: 0, correct: 0, n: 0, trainMs: 0 };
+      let batches = this.train.batches(epoch, start);
+      for (let it = batches.next(); !it.done; it = batches.next()) {
+        const b = it.value;
+        if (this.o.stopSignal?.stop) { status = 'interrupted'; break outer; }
+        if (c.maxSteps !== null && this.step >= c.maxSteps) break outer;
+        this.step += 1;
+        rngSlot.t?.dispose();
+        rngSlot.t = keep(torch.getRngState());
+        const t0 = performance.now();
+        const r = this.trainStep(b, rngSlot.t);
+        const ms = performance.now() - t0;
+        if (r.origin) {
+          report = this.buildReport(r.origin, b);
+          this.pendingSteps.push({ step: this.step, epoch, batch: b.index, loss: r.loss, lr: this.opt.lr, gradNorm: NaN, timeMs: ms, nonfinite: true });
+          this.flush(true);
+          this.saveBadStep(report, b, rngSlot.t);
+          this.log(`\nnon-finite at step ${report.step}: ${report.pass} pass, ${report.alias}${report.layer !== null ? ` (layer ${report.layer})` : ''}, op ${report.op}, ${report.tensor}`);
+          if (c.onNan === 'skip' && this.skips < c.maxSkips) {
+            this.skips++;
+            store.addEvent(runId, this.step, 'skip', { skips: this.skips });
+            continue;
+          }
+          if (c.onNan === 'rollback' && this.rollbacks < c.maxRollbacks && this.lastCheckpoint) {
+            this.rollbacks++;
+            const keepRb = this.rollbacks, keepSkips = this.skips;
+            const m = restoreCheckpoint(this.lastCheckpoint, this.net, this.opt);
+            this.step = m.step; this.pos = m.next; this.sums = { ...m.epochSums };
+            this.totalExamples = m.totalExamples; this.totalTrainMs = m.totalTrainMs;
+            this.rollbacks = keepRb; this.skips = keepSkips;
+            this.opt.lr = m.lr * Math.pow(c.rollbackFactor, this.rollbacks);
+            store.truncateSteps(runId, m.step);
+            this.history.truncateAfter(m.step);
+            store.addEvent(runId, m.step, 'rollback', { toStep: m.step, lr: this.opt.lr, rollbacks: this.rollbacks });
+            this.log(`rolled back to step ${m.step}, lr now ${this.opt.lr}`);
+            report = null;
+            if (m.next.epoch !== epoch) { epoch = m.next.epoch - 1; continue outer; }
+            batches = this.train.batches(epoch, m.next.batch);
+            continue;
+          }
+          status = 'diverged';
+          break outer;
+        }
+        this.sums.loss += r.loss * b.size;
+        this.sums.correct += r.correct;
+        this.sums.n += b.size;
+        this.sums.trainMs += ms;
+        this.totalExamples += b.size;
+        this.totalTrainMs += ms;
+        this.pos = b.index + 1 < nb ? { epoch, batch: b.index + 1 } : { epoch: epoch + 1, batch: 0 };
+        const inp = this.inputStats;
+        const n = inp ? Math.max(1, inp.numel) : 1;
+        this.pendingSteps.push({ step: this.step, epoch, batch: b.index, loss: r.loss, lr: this.lrAt(this.step), gradNorm: this.lastGradNorm,
+          timeMs: ms, imgPerS: (b.size * 1000) / ms, inputMin: inp?.min ?? null, inputMax: inp?.max ?? null,
+          inputMean: inp ? inp.sum / n : null, inputStd: inp ? Math.sqrt(Math.max(0, inp.sumsq / n - (inp.sum / n) ** 2)) : null });
+        this.flush();
+        const ips = (this.sums.n * 1000) / this.sums.trainMs;
+        progress?.update(b.index + 1, this.sums.loss / this.sums.n, ips, (nb - b.index - 1) * (ms / 1000));
+        if (c.checkpointEvery > 0 && this.step % c.checkpointEvery === 0) this.checkpoint('periodic');
+        await new Promise((res) => setImmediate(res)); // let SIGINT and the dashboard in
+      }
+      progress?.end();
+      if (this.sums.n === 0) break;
+      const epochDone = this.pos.epoch > epoch;
+      if (!epochDone) break; // maxSteps reached mid-epoch
+      const testAcc = c.evaluate ? evaluateAccuracy(this.net, this.test, c.scalePixels, c.device) : null;
+      const e: EpochResult = { epoch, loss: this.sums.loss / this.sums.n, trainAcc: this.sums.correct / this.sums.n, testAcc,
+        imgPerS: (this.sums.n * 1000) / this.sums.trainMs };
+      epochs.push(e);
+      store.logEpoch(runId, { epoch, loss: e.loss, trainAcc: e.trainAcc, testAcc: e.testAcc, imgPerS: e.imgPerS, timeS: this.sums.trainMs / 1000 });
+      this.log(`epoch ${epoch + 1}/${c.epochs}: loss ${e.loss.toFixed(3)}, train acc ${e.trainAcc.toFixed(3)}, test acc ${testAcc === null ? '-' : testAcc.toFixed(3)}`);
+      this.checkpoint('epoch-end');
+    }
+    rngSlot.t?.dispose();
+    this.flush(true);
+    if (status === 'interrupted') this.checkpoint('sigint');
+    else if (status === 'finished' && this.sums.n > 0 && this.pos.batch !== 0) this.checkpoint('max-steps');
+    const v = verdict(this.history, { layers: this.layers, report, lr: this.baseLr, bn: c.bn, init: c.init, activation: c.activation });
+    const examplesPerSec = (this.totalExamples * 1000) / Math.max(1e-9, this.totalTrainMs);
+    const last = epochs[epochs.length - 1];
+    if (status === 'diverged' && report) {
+      // d2l's line for a run that went NaN: the loss is nan and accuracies are what was reached.
+      this.log(`loss nan, train acc ${(this.sums.correct / Math.max(1, this.sums.n)).toFixed(3)}, test acc -`);
+      this.log(`\n${report.explanation.en}`);
+    } else if (last) {
+      this.log(`loss ${last.loss.toFixed(3)}, train acc ${last.trainAcc.toFixed(3)}, test acc ${last.testAcc === null ? '-' : last.testAcc.toFixed(3)}`);
+    }
+    this.log(`${examplesPerSec.toFixed(1)} examples/sec on ${c.device}`);
+    store.updateRun(runId, {
+      finalLoss: last?.loss ?? (this.sums.n ? this.sums.loss / this.sums.n : null), finalTrainAcc: last?.trainAcc ?? null,
+      finalTestAcc: last?.testAcc ?? null, verdict: v, report,
+    });
+    store.setStatus(runId, status === 'interrupted' ? 'stopped' : status);
+    writeFileAtomicSync(join(this.dir, 'verdict.json'), JSON.stringify({ verdict: v.run, text: v.text, fixes: v.fixes }, null, 2));
+    return { status, steps: this.step, epochs, report, verdict: v, examplesPerSec,
+      exitCode: status === 'diverged' ? EXIT_DIVERGED : status === 'interrupted' ? EXIT_INTERRUPTED : 0 };
+  }
+
+  dispose(): void {
+    this.probes.remove();
+    this.opt.dispose();
+    this.net.dispose();
+  }
+}
