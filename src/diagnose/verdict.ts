@@ -46,8 +46,10 @@ const relGrad = (h: History, i: number): number[] =>
 export function verdict(h: History, c: VerdictContext): Verdict {
   const rows = h.rows;
   const numbers: Record<string, number> = {};
-  const first = rows.slice(0, WINDOW);
-  const last = rows.slice(-WINDOW);
+  // Short runs: thirds instead of overlapping windows.
+  const w = Math.min(WINDOW, Math.max(1, Math.floor(rows.length / 3)));
+  const first = rows.slice(0, w);
+  const last = rows.slice(-w);
   const g0 = median(first.map((r) => r.gradNorm).filter(Number.isFinite));
   const g1 = median(last.map((r) => r.gradNorm).filter(Number.isFinite));
   const growth = g1 / g0;
@@ -69,15 +71,15 @@ export function verdict(h: History, c: VerdictContext): Verdict {
     let v: Health = 'healthy';
     let note = '';
     if (l.kind === 'ReLU') {
-      const dead = median(h.field(i, 'act_zero_frac', WINDOW));
+      const dead = median(h.field(i, 'act_zero_frac', w));
       if (dead > DEAD_FRACTION) { v = 'dead-relu'; note = `${fmt(dead * 100)}% of outputs are exactly 0`; }
     }
     if (l.kind === 'Conv2d' || l.kind === 'Linear') {
       const s = h.field(i, 'grad_w_norm');
-      const a = median(s.slice(0, WINDOW).filter(Number.isFinite));
-      const b = median(s.slice(-WINDOW).filter(Number.isFinite));
+      const a = median(s.slice(0, w).filter(Number.isFinite));
+      const b = median(s.slice(-w).filter(Number.isFinite));
       if (b / a > EXPLODE_GROWTH || (diverged && c.report?.layer === l.name)) { v = 'exploding'; note = `weight-gradient norm ${fmt(a)} -> ${fmt(b)}`; }
-      else if (weighted.length >= 2 && l.name !== weighted[weighted.length - 1].name) {
+      else if (!diverged && weighted.length >= 2 && l.name !== weighted[weighted.length - 1].name) {
         const ratio = median(relGrad(h, i)) / median(relGrad(h, weighted[weighted.length - 1].i));
         if (ratio < VANISH_DEPTH_RATIO) { v = 'vanishing'; note = `relative gradient ${fmt(ratio)}x the last layer's`; }
       }

@@ -25,3 +25,9 @@ export const cuda = {
 export function liveTensors(): number { return native.liveTensors(); }
 export function version(): string { return native.version(); }
 export function configShow(): string { return native.configShow(); }
+
+/**
+ * Fault injection, for tests and demonstrations: every gradient that reaches t gets `value`
+ * written at flat index `index` as backward runs (a real Inf inside the backward pass).
+ */
+export function registerGradFault(t: Tensor, index: number, value: number): void { native.gradFault(t.handle, index, value); }

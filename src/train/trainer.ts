@@ -43,7 +43,10 @@ export interface TrainerOptions {
   resumeFrom?: string | null;
   /** Where progress and d2l's lines go. */
   out?: NodeJS.WriteStream;
+  /** No progress bars (the epoch lines and reports still print). */
   quiet?: boolean;
+  /** No output at all (experiments, replay, tests). */
+  silent?: boolean;
   /** Set by the CLI's SIGINT handler; checked between steps. */
   stopSignal?: { stop: boolean };
   /** Test hook: called after each step's backward, before the checks (e.g. to plant faults). */
@@ -89,7 +92,7 @@ export class Trainer {
     this.test = new DataLoader(o.data.test, { batchSize: c.batchSize, shuffle: false, resize: c.resize });
     this.dir = o.store.runDir(o.runId);
     const out = o.out ?? process.stdout;
-    this.log = o.quiet ? () => {} : (s) => out.write(`${s}\n`);
+    this.log = o.silent ? () => {} : (s) => out.write(`${s}\n`);
     o.store.setLayers(o.runId, this.probes.layers.map((l) => ({ name: l.name, kind: l.kind })), [...PROBE_FIELDS]);
     if (o.resumeFrom) this.restore(o.resumeFrom);
   }
@@ -238,7 +241,7 @@ export class Trainer {
     const rngSlot: { t: Tensor | null } = { t: null };
     outer: for (let epoch = this.pos.epoch; epoch < c.epochs; epoch++) {
       this.net.train();
-      const progress = this.o.quiet ? null : new Progress(out, nb, `epoch ${epoch + 1}/${c.epochs}`);
+      const progress = this.o.quiet || this.o.silent ? null : new Progress(out, nb, `epoch ${epoch + 1}/${c.epochs}`);
       const start = this.pos.epoch === epoch ? this.pos.batch : 0;
       if (start === 0) this.sums = { loss: 0, correct: 0, n: 0, trainMs: 0 };
       let batches = this.train.batches(epoch, start);
@@ -333,9 +336,31 @@ export class Trainer {
       finalTestAcc: last?.testAcc ?? null, verdict: v, report,
     });
     store.setStatus(runId, status === 'interrupted' ? 'stopped' : status);
-    writeFileAtomicSync(join(this.dir, 'verdict.json'), JSON.stringify({ verdict: v.run, text: v.text, fixes: v.fixes }, null, 2));
+    writeFileAtomicSync(join(this.dir, 'verdict.json'), JSON.stringify({ verdict: v.run, numbers: v.numbers, layers: v.layers, text: v.text, fixes: v.fixes }, null, 2));
     return { status, steps: this.step, epochs, report, verdict: v, examplesPerSec,
       exitCode: status === 'diverged' ? EXIT_DIVERGED : status === 'interrupted' ? EXIT_INTERRUPTED : 0 };
+  }
+
+  /** The step run() would execute next: its batch position and step number. */
+  get next(): { step: number; pos: Position } { return { step: this.step + 1, pos: { ...this.pos } }; }
+
+  /**
+   * Re-executes the next step (without applying it) under the locator, from the current RNG
+   * state: what replay uses. Returns the origin (null: the step is clean) and its batch.
+   */
+  locateNext(): { origin: Origin | null; report: NonFiniteReport | null; batch: Batch } {
+    const b = this.train.batch(this.pos.epoch, this.pos.batch);
+    this.step += 1;
+    try {
+      const origin = tidy(() => {
+        const { X, y } = batchTensors(b, this.config.resize, this.config.scalePixels, this.config.device);
+        this.net.train();
+        return locate(this.net, X, y);
+      });
+      return { origin, report: origin ? this.buildReport(origin, b) : null, batch: b };
+    } finally {
+      this.step -= 1;
+    }
   }
 
   dispose(): void {

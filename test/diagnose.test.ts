@@ -1,0 +1,94 @@
+// The locator and the verdicts on real failures: real Fashion-MNIST, real libtorch, real runs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import * as torch from '../src/torch/index.js';
+import { openStore } from '../src/store/index.js';
+import { loadFashionMnist } from '../src/data/index.js';
+import { Trainer, type TrainerOptions } from '../src/train/trainer.js';
+import { defaultConfig, validate, type TrainConfig } from '../src/train/config.js';
+import type { Linear, Conv2d } from '../src/nn/index.js';
+import { tmp } from './helpers.js';
+
+const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+const cli = (args: string[]) => spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: 'passive' } });
+
+async function runTrainer(c: Partial<TrainConfig>, hooks: Pick<TrainerOptions, 'beforeStep' | 'afterBackward'> = {}) {
+  const data = await loadFashionMnist({ limitTrain: c.limitTrain ?? 512, limitTest: 100 });
+  const store = openStore(tmp());
+  const config = validate({ ...defaultConfig(c.model ?? 'lenet'), evaluate: false, checkpointEvery: 0, ...c });
+  const run = store.createRun({ name: 't', config });
+  const trainer = new Trainer(config, { store, runId: run.id, data, silent: true, ...hooks });
+  try {
+    return { r: await trainer.run(), store, runId: run.id, trainer };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+test('(a) an absurd lr makes a real run go non-finite; stop keeps the state; replay reproduces the same layer and op', () => {
+  const root = tmp();
+  const t = cli(['train', '--model', 'lenet', '--activation', 'relu', '--lr', '1', '--init', 'normal:1', '--limit-train', '1000', '--limit-test', '100',
+    '--batch-size', '50', '--epochs', '2', '--runs-dir', root, '--name', 'absurd', '--quiet']);
+  assert.equal(t.status, 3, `train should exit 3 (diverged); stderr: ${t.stderr}`);
+  assert.match(t.stdout, /non-finite at step \d+: (forward|backward|loss) pass/);
+  const store = openStore(root);
+  const [run] = store.listRuns();
+  assert.equal(run.status, 'diverged');
+  const report = run.report as { step: number; pass: string; layer: string | null; op: string };
+  assert.ok(report.step >= 1 && ['forward', 'backward', 'loss'].includes(report.pass));
+  assert.ok(report.op.length > 0);
+  const dir = store.runDir(run.id);
+  assert.ok(existsSync(join(dir, 'last-good.st')) && existsSync(join(dir, 'bad-batch.st')));
+  assert.equal(store.getEvents(run.id, 'nan').length, 1);
+  store.close();
+  const r = cli(['replay', run.id, '--runs-dir', root]);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /reproduced: same pass, layer and op/);
+});
+
+test('(b) a NaN planted in one weight is located in that layer, forward pass', async () => {
+  const { r } = await runTrainer({ model: 'lenet', lr: 0.9, maxSteps: 5 }, {
+    beforeStep: (step, net) => {
+      if (step === 3) torch.noGrad(() => (net.at(7) as Linear).weight.narrow(0, 5, 1).narrow(1, 2, 1).fill_(NaN));
+    },
+  });
+  assert.equal(r.status, 'diverged');
+  assert.equal(r.report?.step, 3);
+  assert.equal(r.report?.pass, 'forward');
+  assert.equal(r.report?.layer, '7');
+  assert.equal(r.report?.alias, 'fc1');
+  assert.equal(r.report?.tensor, 'weight');
+  assert.equal(r.report?.counts.nan, 1);
+});
+
+test('(c) an Inf planted into one gradient is located in the backward pass of that layer', async () => {
+  let planted = false;
+  const { r } = await runTrainer({ model: 'lenet', lr: 0.9, maxSteps: 6 }, {
+    beforeStep: (step, net) => {
+      if (step === 4 && !planted) { planted = true; torch.registerGradFault((net.at(3) as Conv2d).weight, 10, Infinity); }
+    },
+  });
+  assert.equal(r.status, 'diverged');
+  assert.equal(r.report?.step, 4);
+  assert.equal(r.report?.pass, 'backward');
+  assert.equal(r.report?.layer, '3');
+  assert.equal(r.report?.alias, 'conv2');
+  assert.equal(r.report?.tensor, 'grad_weight');
+  assert.equal(r.report?.op, 'ConvolutionBackward0');
+  assert.equal(r.report?.counts.posInf, 1);
+});
+
+test('(d) a sigmoid AlexNet is classified vanishing, a ReLU+BN AlexNet healthy', async () => {
+  const base = { model: 'alexnet' as const, resize: 96, batchSize: 32, maxSteps: 12, limitTrain: 400, lr: 0.01 };
+  const sig = await runTrainer({ ...base, activation: 'sigmoid' });
+  assert.equal(sig.r.verdict.run, 'vanishing', JSON.stringify(sig.r.verdict.numbers));
+  assert.ok(sig.r.verdict.layers.find((l) => l.alias === 'conv1')?.verdict === 'vanishing');
+  assert.match(sig.r.verdict.text.en, /at most 0.25/);
+  assert.match(sig.r.verdict.text.zh, /0.25/);
+  const bn = await runTrainer({ ...base, activation: 'relu', bn: 'builtin' });
+  assert.equal(bn.r.verdict.run, 'healthy', JSON.stringify(bn.r.verdict.numbers));
+  assert.equal(bn.r.status, 'finished');
+});
