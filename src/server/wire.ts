@@ -7,6 +7,8 @@
 
 import type { ArtifactRow, EpochRow, EventRow, LayerRow, RunRow, StepRow, SweepRow } from '../store/types.js';
 
+export type { ArtifactRow, EpochRow, EventRow, LayerRow, RunRow, StepRow, SweepRow };
+
 /** A run as listed: everything but the (possibly large) locator report. */
 export type RunSummary = Omit<RunRow, 'report'> & { hasReport: boolean };
 
