@@ -5,28 +5,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import * as torch from '../src/torch/index.js';
-import { openStore } from '../src/store/index.js';
-import { loadFashionMnist } from '../src/data/index.js';
-import { Trainer, type TrainerOptions } from '../src/train/trainer.js';
-import { defaultConfig, validate, type TrainConfig } from '../src/train/config.js';
 import type { Linear, Conv2d } from '../src/nn/index.js';
-import { tmp } from './helpers.js';
+import { openStore } from '../src/store/index.js';
+import { tmp, runTrainer } from './helpers.js';
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
 const cli = (args: string[]) => spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: 'passive' } });
 
-async function runTrainer(c: Partial<TrainConfig>, hooks: Pick<TrainerOptions, 'beforeStep' | 'afterBackward'> = {}) {
-  const data = await loadFashionMnist({ limitTrain: c.limitTrain ?? 512, limitTest: 100 });
-  const store = openStore(tmp());
-  const config = validate({ ...defaultConfig(c.model ?? 'lenet'), evaluate: false, checkpointEvery: 0, ...c });
-  const run = store.createRun({ name: 't', config });
-  const trainer = new Trainer(config, { store, runId: run.id, data, silent: true, ...hooks });
-  try {
-    return { r: await trainer.run(), store, runId: run.id, trainer };
-  } finally {
-    trainer.dispose();
-  }
-}
 
 test('(a) an absurd lr makes a real run go non-finite; stop keeps the state; replay reproduces the same layer and op', () => {
   const root = tmp();

@@ -5,6 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Tensor, encodeTensors, decodeTensors } from '../src/torch/index.js';
+import { openStore } from '../src/store/index.js';
+import { loadFashionMnist } from '../src/data/index.js';
+import { Trainer, type TrainerOptions } from '../src/train/trainer.js';
+import { defaultConfig, validate, type TrainConfig } from '../src/train/config.js';
 
 export const ORACLE_PYTHON = process.env.NANSCOPE_ORACLE_PYTHON ?? '/usr/bin/python3';
 export const tmp = (prefix = 'nanscope-test-'): string => mkdtempSync(join(tmpdir(), prefix));
@@ -25,3 +29,19 @@ export function relErr(a: Tensor, b: Tensor): number {
   for (let i = 0; i < x.length; i++) { num = Math.max(num, Math.abs(x[i] - y[i])); den = Math.max(den, Math.abs(y[i])); }
   return num / den;
 }
+
+/** One real in-process training run on a Fashion-MNIST subset (silent, no eval by default). */
+export async function runTrainer(c: Partial<TrainConfig>, hooks: Pick<TrainerOptions, 'beforeStep' | 'afterBackward'> = {}) {
+  const data = await loadFashionMnist({ limitTrain: c.limitTrain ?? 512, limitTest: 100 });
+  const store = openStore(tmp());
+  const config = validate({ ...defaultConfig(c.model ?? 'lenet'), evaluate: false, checkpointEvery: 0, ...c });
+  const run = store.createRun({ name: 't', config });
+  const trainer = new Trainer(config, { store, runId: run.id, data, silent: true, ...hooks });
+  try {
+    return { r: await trainer.run(), store, runId: run.id, trainer };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+export const CLI = ['--import', 'tsx', 'src/cli/main.ts'];

@@ -264,6 +264,7 @@ export class Trainer {
           if (c.onNan === 'skip' && this.skips < c.maxSkips) {
             this.skips++;
             store.addEvent(runId, this.step, 'skip', { skips: this.skips });
+            this.pos = b.index + 1 < nb ? { epoch, batch: b.index + 1 } : { epoch: epoch + 1, batch: 0 };
             continue;
           }
           if (c.onNan === 'rollback' && this.rollbacks < c.maxRollbacks && this.lastCheckpoint) {
