@@ -1,0 +1,60 @@
+// nanscope report RUN --out report.html [--png DIR]: a self-contained HTML
+// report of one run (opens offline), optionally its key plots as PNG files.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ReportError, writePngs, writeReport } from '../report/index.js';
+import { UsageError, bool, helpText, parseArgs, str, type Flags } from './args.js';
+
+const FLAGS: Flags = {
+  out: { type: 'string', help: 'HTML file to write', default: 'report.html' },
+  png: { type: 'string', help: 'also write the key plots as PNG files into this folder (needs Chromium)' },
+  'runs-dir': { type: 'string', help: 'runs folder (database + one folder per run)', default: 'runs' },
+  help: { type: 'bool', help: 'show this help' },
+};
+
+export async function reportCommand(argv: string[]): Promise<number> {
+  let runId: string;
+  let out: string;
+  let png: string | undefined;
+  let runsDir: string;
+  try {
+    const p = parseArgs(argv, FLAGS, 'report');
+    if (bool(p, 'help')) {
+      process.stdout.write(helpText('report', 'RUN [flags]', FLAGS, '\nRUN is a run id (nanscope runs lists them).\n'));
+      return 0;
+    }
+    if (p.positional.length === 0) throw new UsageError('report: which run? (nanscope runs lists them)');
+    if (p.positional.length > 1) throw new UsageError(`report: unexpected argument '${p.positional[1]}'`);
+    runId = p.positional[0];
+    out = str(p, 'out') as string;
+    png = str(p, 'png');
+    runsDir = str(p, 'runs-dir') as string;
+    if (!out) throw new UsageError('report: --out must not be empty');
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`nanscope ${e.message.startsWith('report:') ? '' : 'report: '}${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const root = resolve(runsDir);
+  if (!existsSync(join(root, 'nanscope.db'))) {
+    process.stderr.write(`nanscope report: no runs folder at ${root} (use --runs-dir)\n`);
+    return 1;
+  }
+  try {
+    const r = await writeReport({ runsRoot: root, runId, out });
+    process.stdout.write(`report: ${r.out} (${(r.bytes / 1024).toFixed(0)} KiB)\n`);
+    if (png) {
+      const files = await writePngs({ runsRoot: root, runId, dir: png });
+      process.stdout.write(`plots: ${files.length} PNG files in ${resolve(png)}\n`);
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof ReportError) {
+      process.stderr.write(`nanscope report: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,3 @@
+// Public surface of the static report.
+export { writeReport, renderReportHtml, buildBundle, ReportError, type ReportOptions } from './html.js';
+export { writePngs, chromiumPath, PLOTS, DEFAULT_CHROMIUM, CHROMIUM_ARGS, type PngOptions } from './png.js';
