@@ -84,7 +84,11 @@ export class BarChart {
         {
           size: 30,
           splits: () => this.labels.map((_, i) => i),
-          values: (_u, splits) => splits.map((i) => this.labels[i] ?? ''),
+          // Thin the labels out when there are more layers than room (~16 px each).
+          values: (u, splits) => {
+            const every = Math.max(1, Math.ceil((this.labels.length * 16) / Math.max(1, u.bbox.width / devicePixelRatio)));
+            return splits.map((i) => (i % every === 0 ? (this.labels[i] ?? '') : ''));
+          },
           gap: 2,
         },
         { size: 64, values: tickFmt, ...(o.log ? { splits: logAxis, filter: keepAll } : {}) },

@@ -301,8 +301,8 @@ export class Heatmap {
         const x = LEFT + ((i + 0.5) / ns) * pw;
         ctx.fillText(String(steps[i]), x, TOP + ph + 6);
       }
-      ctx.textAlign = 'left';
-      ctx.fillText('step', LEFT + pw - 26, TOP + ph + 6);
+      ctx.textAlign = 'right';
+      ctx.fillText('step →', LEFT - 6, TOP + ph + 6);
     } else {
       ctx.fillStyle = '#888';
       ctx.textAlign = 'left';

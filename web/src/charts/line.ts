@@ -173,7 +173,8 @@ export class LineChart {
       height: o.height ?? 240,
       cursor: { sync: o.sync ? { key: o.sync } : undefined, drag: { x: true, y: false } },
       scales: {
-        x: { time: false },
+        // A single point would otherwise get uPlot's default 0..100 span.
+        x: { time: false, range: (_u, min, max) => (min === max ? [min - 1, max + 1] : [min, max]) },
         y: {
           distr: log ? 3 : 1,
           ...(o.yRange ? { range: o.yRange } : {}),
