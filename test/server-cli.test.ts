@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { serveCommand } from '../src/cli/serve.js';
 import { REPO, tmp, waitFor } from './web-support.js';
 
-const MAIN = join(REPO, 'src/cli/main.ts');
+const MAIN = join(REPO, 'test/web-cli-runner.ts');
 
 /** Call serveCommand in-process, capturing stderr (stdout belongs to the test runner). */
 async function inProcess(argv: string[]): Promise<{ code: number; err: string }> {
