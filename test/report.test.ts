@@ -81,8 +81,8 @@ describe('static report', () => {
 
     const requested = await openOffline(out);
     await b.page.waitForFunction(() => Number(document.querySelector('#chart-loss')?.getAttribute('data-points')) === 30);
-    assert.ok((await b.page.evaluate(painted('#chart-loss canvas'))) > 500, 'loss chart painted');
-    assert.ok((await b.page.evaluate(painted('#heatmap-canvas'))) > 5000, 'heatmap painted');
+    assert.ok(Number(await b.page.evaluate(painted('#chart-loss canvas'))) > 500, 'loss chart painted');
+    assert.ok(Number(await b.page.evaluate(painted('#heatmap-canvas'))) > 5000, 'heatmap painted');
     assert.equal(await b.page.getAttribute('#heatmap', 'data-layers'), String(ALEXNET.length));
     await b.page.locator('#chart-loss .nan-marker').click();
     await b.page.locator('#locator').waitFor({ state: 'visible' });

@@ -35,7 +35,9 @@ function train(root: string, extra: string[] = []): Training {
   return { child, output: () => out, exit };
 }
 
-describe('dashboard on real training runs', { skip: existsSync(ADDON) ? false : 'native addon not built (npm run build:native)' }, () => {
+const skip = existsSync(ADDON) ? false : 'native addon not built (npm run build:native)';
+
+describe('dashboard on real training runs', () => {
   let root: string;
   let store: Store;
   let h: ServerHandle;
@@ -43,6 +45,7 @@ describe('dashboard on real training runs', { skip: existsSync(ADDON) ? false : 
   const children: ChildProcess[] = [];
 
   before(async () => {
+    if (skip) return;
     ensureWebBuilt();
     root = tmp('nanscope-train-e2e-');
     h = await startServer({ runsRoot: root, port: 0, pollMs: 100, log: () => undefined });
@@ -55,7 +58,7 @@ describe('dashboard on real training runs', { skip: existsSync(ADDON) ? false : 
     await b?.close();
     await h?.close();
     store?.close();
-    rmSync(root, { recursive: true, force: true });
+    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   /** Start training and open its run page as soon as the run row exists. */
@@ -84,7 +87,7 @@ describe('dashboard on real training runs', { skip: existsSync(ADDON) ? false : 
     return { t, run: store.getRun(run!.id)!, sawRunning, pointsSeen };
   }
 
-  test('a short real run, watched live to the end', async (ctx) => {
+  test('a short real run, watched live to the end', { skip }, async (ctx) => {
     const { t, run, sawRunning, pointsSeen } = await watch([]);
     ctx.diagnostic(`page saw status running: ${sawRunning}; loss points seen: ${pointsSeen.join(' -> ')}`);
     assert.equal(await t.exit, 0, t.output());
@@ -104,7 +107,7 @@ describe('dashboard on real training runs', { skip: existsSync(ADDON) ? false : 
     assert.deepEqual(b.errors, []);
   });
 
-  test('a real run that goes NaN: marker and the located layer', async () => {
+  test('a real run that goes NaN: marker and the located layer', { skip }, async () => {
     const { t, run } = await watch(NAN_FLAGS);
     assert.equal(await t.exit, 3, `exit code 3 = diverged\n${t.output()}`);
     assert.equal(run.status, 'diverged');
