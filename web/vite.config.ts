@@ -2,10 +2,11 @@
 // One JS entry and one CSS file, no code splitting and no module preload
 // polyfill, so src/report can inline the bundle into a single offline HTML
 // file; the manifest tells it which files those are.
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 export default defineConfig({
-  root: import.meta.dirname,
+  root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
   publicDir: false,
   logLevel: 'warn',
