@@ -248,6 +248,8 @@ describe('dashboard server', () => {
     }
     const big = await raw(h, '/api/runs', { method: 'POST', headers: { 'Content-Length': 2 * 1024 * 1024 } });
     assert.equal(big.status, 413);
+    const chunked = await raw(h, '/api/runs', { headers: { 'Transfer-Encoding': 'chunked' }, body: 'x'.repeat(100) });
+    assert.equal(chunked.status, 413);
     const head = await raw(h, `/api/runs/${healthy}`, { method: 'HEAD' });
     assert.equal(head.status, 200);
     assert.equal(head.body, '');

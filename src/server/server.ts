@@ -248,7 +248,8 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
   function handle(req: IncomingMessage, res: ServerResponse): void {
     if (!hostAllowed(req.headers.host)) return sendError(res, 421, 'unexpected Host header');
     const len = Number(req.headers['content-length'] ?? 0);
-    if (!Number.isFinite(len) || len > MAX_BODY_BYTES) {
+    // No route takes a body; a chunked one has no declared size, so it is refused like a big one.
+    if (!Number.isFinite(len) || len > MAX_BODY_BYTES || req.headers['transfer-encoding'] !== undefined) {
       res.setHeader('Connection', 'close');
       return sendError(res, 413, 'request body too large');
     }
