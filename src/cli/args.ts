@@ -1,6 +1,8 @@
 // A small, strict flag parser: every command declares its flags with a type; unknown flags,
 // missing values and wrong types are UsageErrors (exit code 2, one line, before any work).
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
 
 export type FlagType = 'string' | 'number' | 'int' | 'bool' | 'list';
 export interface FlagSpec { type: FlagType; help: string; default?: string | number | boolean; alias?: string }

@@ -1,7 +1,6 @@
 // nanscope's command line: one function per sub-command; exit codes 0 ok, 1 error,
 // 2 bad usage, 3 the run diverged (NaN/Inf), 130 interrupted.
 import { UsageError } from './args.js';
-import { ConfigError } from '../train/config.js';
 
 const COMMANDS: Record<string, { help: string; load: () => Promise<(argv: string[]) => Promise<number>> }> = {
   train: { help: 'train d2l AlexNet/LeNet on Fashion-MNIST, every layer watched', load: async () => (await import('./train.js')).trainCommand },
@@ -27,7 +26,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await c.load())(rest);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ConfigError) { process.stderr.write(`nanscope ${cmd}: ${e.message}\n`); return 2; }
+    // ConfigError is matched by name so that serve/report never load the engine.
+    if (e instanceof UsageError || (e instanceof Error && e.name === 'ConfigError')) { process.stderr.write(`nanscope ${cmd}: ${e.message}\n`); return 2; }
     const msg = e instanceof Error ? e.message : String(e);
     process.stderr.write(`nanscope ${cmd}: error: ${msg}\n`);
     if (process.env.NANSCOPE_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);

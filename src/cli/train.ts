@@ -16,6 +16,8 @@ const FLAGS: Flags = {
   port: { type: 'int', help: 'dashboard port with --serve', default: 8787 },
   lang: LANG_FLAG,
   quiet: { type: 'bool', help: 'no progress output' },
+  'sweep-id': { type: 'string', help: 'record the run as a cell of this sweep (set by nanscope sweep)' },
+  'cell-key': { type: 'string', help: 'the cell key within --sweep-id (set by nanscope sweep)' },
   help: { type: 'bool', help: 'show this help' },
 };
 
@@ -31,7 +33,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const data = await loadData(config);
   const store = openRuns(root);
   const name = str(p, 'name') ?? `${config.model}-lr${config.lr}-bn${config.bn}-s${config.seed}`;
-  const run = store.createRun({ id, name, kind: 'train', config, seed: config.seed });
+  const sweepId = str(p, 'sweep-id'), cellKey = str(p, 'cell-key');
+  if (!sweepId !== !cellKey) throw new UsageError('train: --sweep-id and --cell-key go together');
+  const claim = sweepId ? store.claimCell(sweepId, cellKey!, { id, name, kind: 'sweep-cell', config, seed: config.seed }) : null;
+  if (claim && !claim.created) throw new UsageError(`train: sweep ${sweepId} already has run ${claim.run.id} for cell ${cellKey}`);
+  const run = claim?.run ?? store.createRun({ id, name, kind: 'train', config, seed: config.seed });
   process.stderr.write(`run ${run.id} -> ${store.runDir(run.id)}\n`);
   const dash = bool(p, 'serve') ? await startDashboard(store.root, num(p, 'port')!) : null;
   if (dash) process.stderr.write(`dashboard: ${dash.url}#/run/${run.id}\n`);

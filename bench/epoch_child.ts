@@ -1,0 +1,21 @@
+// One real `train` epoch over a subset in a fresh process, for the side-by-side epoch case:
+// prints {seconds, maxrss_kb} as JSON. argv: side batch n threads
+import { loadFashionMnist } from '../src/data/index.js';
+import { openStore } from '../src/store/index.js';
+import { Trainer } from '../src/train/trainer.js';
+import { defaultConfig, validate } from '../src/train/config.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [side, batch, n, threads] = process.argv.slice(2).map(Number);
+const data = await loadFashionMnist({ limitTrain: n, limitTest: 10 });
+const store = openStore(mkdtempSync(join(tmpdir(), 'nanscope-bench-')));
+const config = validate({ ...defaultConfig('alexnet'), resize: side, batchSize: batch, epochs: 1, threads, evaluate: false, checkpointEvery: 0 });
+const run = store.createRun({ name: 'bench-epoch', config });
+const t = performance.now();
+const trainer = new Trainer(config, { store, runId: run.id, data, silent: true });
+await trainer.run();
+const seconds = (performance.now() - t) / 1000;
+trainer.dispose();
+process.stdout.write(`${JSON.stringify({ seconds, maxrss_kb: process.resourceUsage().maxRSS })}\n`);

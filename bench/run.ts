@@ -1,0 +1,141 @@
+// Side-by-side benchmark: nanscope vs PyTorch (Debian python3-torch 1.13: the same libtorch,
+// threads and BLAS), alternating A/B after warm-up, printing medians, min-max and the ratio
+// nanscope/PyTorch in images per second (higher is better for nanscope).
+//   npm run bench [-- --quick] [-- --threads N] [-- --steps N]
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import * as torch from '../src/torch/index.js';
+import { F, tidy } from '../src/torch/index.js';
+import { SGD, type Sequential } from '../src/nn/index.js';
+import { alexnet, lenet } from '../src/models/index.js';
+import { applyInit } from '../src/train/init.js';
+import { Probes, gradientSummary } from '../src/diagnose/index.js';
+import { loadFashionMnist, resizerFor } from '../src/data/index.js';
+import { trainingFlopsPerImage, peakFlops } from './flops.js';
+
+const args = process.argv.slice(2);
+const flag = (k: string, d: number) => { const i = args.indexOf(`--${k}`); return i >= 0 ? Number(args[i + 1]) : d; };
+const quick = args.includes('--quick');
+const threads = flag('threads', availableParallelism());
+const steps = flag('steps', quick ? 3 : 5);
+const ORACLE = process.env.NANSCOPE_ORACLE_PYTHON ?? '/usr/bin/python3';
+const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'passive', PYTHONUNBUFFERED: '1' };
+torch.setNumThreads(threads);
+
+class TorchWorker {
+  private readonly p = spawn(ORACLE, [join(import.meta.dirname, 'torch_worker.py')], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+  private readonly lines = createInterface({ input: this.p.stdout! })[Symbol.asyncIterator]();
+  async call<T>(c: object): Promise<T> {
+    this.p.stdin!.write(`${JSON.stringify(c)}\n`);
+    const r = JSON.parse((await this.lines.next()).value as string) as T & { error?: string };
+    if (r.error) throw new Error(`PyTorch worker: ${r.error}`);
+    return r;
+  }
+  close(): void { this.p.stdin!.end(); }
+}
+
+const median = (xs: number[]) => { const v = [...xs].sort((a, b) => a - b); const m = v.length >> 1; return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2; };
+const f1 = (x: number) => x.toFixed(1);
+
+type Mode = 'engine' | 'checks' | 'probes';
+/** One nanscope training step as the trainer runs it: engine only, + NaN checks, + per-layer probes. */
+function nsStep(net: Sequential, opt: SGD, X: torch.Tensor, y: torch.Tensor, mode: Mode, probes: Probes): number {
+  const t = performance.now();
+  tidy(() => {
+    if (mode === 'probes') probes.begin(true);
+    const loss = F.crossEntropy(net.call(X), y);
+    if (mode !== 'engine') loss.item();
+    opt.zeroGrad();
+    loss.backward();
+    if (mode === 'probes') probes.end(X, opt.lr);
+    else if (mode === 'checks') gradientSummary(opt.params);
+    opt.step();
+  });
+  return (performance.now() - t) / 1000;
+}
+
+interface Row { name: string; torch: number[]; ns: Record<string, number[]>; batch: number }
+const rows: Row[] = [];
+
+async function stepCase(w: TorchWorker, model: 'alexnet' | 'lenet', side: number, batch: number, modes: Mode[]): Promise<Row> {
+  torch.manualSeed(0);
+  const net = model === 'alexnet' ? alexnet({ resize: side }) : lenet();
+  applyInit(net, 'xavier');
+  const opt = new SGD(net.parameters(), { lr: 0.01 });
+  const probes = new Probes(net);
+  const X = torch.keep(torch.rand([batch, 1, side, side]));
+  const y = torch.keep(torch.tensor(Int32Array.from({ length: batch }, (_, i) => i % 10), [batch], { dtype: 'int64' }));
+  await w.call({ op: 'setup', model, side, batch, threads });
+  // warm-up both
+  await w.call({ op: 'step', n: 1 });
+  for (const m of modes) nsStep(net, opt, X, y, m, probes);
+  const row: Row = { name: `${model} ${side}x${side} b${batch}`, torch: [], ns: Object.fromEntries(modes.map((m) => [m, []])), batch };
+  for (let i = 0; i < steps; i++) {
+    row.torch.push(...(await w.call<{ times: number[] }>({ op: 'step', n: 1 })).times);
+    for (const m of modes) row.ns[m].push(nsStep(net, opt, X, y, m, probes));
+  }
+  probes.remove(); opt.dispose(); net.dispose(); X.dispose(); y.dispose();
+  return row;
+}
+
+function printRow(r: Row, flopsPerImg?: number): void {
+  const t = median(r.torch);
+  const ips = (s: number) => r.batch / s;
+  const mm = (xs: number[]) => `${f1(r.batch / Math.max(...xs))}-${f1(r.batch / Math.min(...xs))}`;
+  console.log(`\n${r.name}  (img/s, median of ${r.torch.length} steps, min-max)`);
+  console.log(`  PyTorch 1.13            ${f1(ips(t)).padStart(8)}   [${mm(r.torch)}]`);
+  for (const [m, xs] of Object.entries(r.ns)) {
+    const s = median(xs);
+    const gf = flopsPerImg ? `  ${((ips(s) * flopsPerImg) / 1e9).toFixed(1)} GFLOP/s` : '';
+    console.log(`  nanscope ${m.padEnd(14)} ${f1(ips(s)).padStart(8)}   [${mm(xs)}]   ratio ${(t / s).toFixed(3)}${gf}`);
+  }
+  if (r.ns.probes && r.ns.checks) console.log(`  probes on / off step time: ${(median(r.ns.probes) / median(r.ns.checks)).toFixed(3)}  (goal <= 1.05)`);
+}
+
+const w = new TorchWorker();
+const peak = peakFlops(threads);
+console.log(`nanscope bench: ${threads} threads, ${steps} measured steps per case after warm-up, A/B alternating`);
+console.log(`libtorch ${torch.version()} (both sides); peak ${(peak.flops / 1e9).toFixed(0)} GFLOP/s = ${peak.how}`);
+
+const cases: [('alexnet' | 'lenet'), number, number, Mode[]][] = [
+  ['lenet', 28, 256, ['engine', 'checks', 'probes']],
+  ['alexnet', 96, 128, ['engine', 'checks', 'probes']],
+  ['alexnet', 224, 32, ['checks', 'probes']],
+];
+if (!quick) cases.push(['alexnet', 224, 128, ['checks', 'probes']]);
+for (const [m, side, b, modes] of cases) {
+  const r = await stepCase(w, m, side, b, modes);
+  rows.push(r);
+  const fl = m === 'alexnet' ? trainingFlopsPerImage(alexnet({ resize: side }), side) : undefined;
+  printRow(r, fl);
+  if (fl) console.log(`  PyTorch ${((r.batch / median(r.torch)) * fl / 1e9).toFixed(1)} GFLOP/s; ${(fl / 1e9).toFixed(2)} GFLOP per image per step; nanscope at ${(100 * (r.batch / median(r.ns.checks)) * fl / peak.flops).toFixed(0)}% of peak`);
+}
+
+// Data pipeline alone: decode once, then resize N images to 224 and scale (d2l: PIL Resize + ToTensor per image, every epoch).
+const n = quick ? 1000 : 3000;
+const data = await loadFashionMnist({ limitTrain: n, limitTest: 10 });
+const images = '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz';
+const tp = (await w.call<{ seconds: number }>({ op: 'data', n, side: 224, images })).seconds;
+const t0 = performance.now();
+const rz = resizerFor(28, 224);
+const out = new Uint8Array(n * 224 * 224);
+for (let i = 0; i < n; i++) rz.resizeInto(data.train.images, i * 784, out, i * 224 * 224);
+tidy(() => torch.tensor(out, [n, 1, 224, 224]).float().div(255));
+const tn = (performance.now() - t0) / 1000;
+console.log(`\ndata pipeline, ${n} images resized to 224 and scaled (img/s): PyTorch ${f1(n / tp)}, nanscope ${f1(n / tn)}, ratio ${(tp / tn).toFixed(2)}`);
+console.log('  (nanscope resizes each image once per process and caches it; PyTorch\'s DataLoader repeats this every epoch)');
+w.close();
+
+// A full epoch over a subset in fresh processes: nanscope `train` vs a PyTorch DataLoader epoch.
+const ep = { side: 96, batch: 128, n: quick ? 512 : 1024 };
+const ws = new TorchWorker();
+const pt = await ws.call<{ seconds: number }>({ op: 'epoch', model: 'alexnet', ...ep, threads, workers: 2, images, labels: images.replace('images-idx3', 'labels-idx1') });
+const prss = (await ws.call<{ maxrss_kb: number }>({ op: 'rss' })).maxrss_kb;
+ws.close();
+const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'epoch_child.ts'), String(ep.side), String(ep.batch), String(ep.n), String(threads)], { env, encoding: 'utf8' });
+if (child.status !== 0) throw new Error(`epoch child failed: ${child.stderr}`);
+const ne = JSON.parse(child.stdout.trim().split('\n').pop()!) as { seconds: number; maxrss_kb: number };
+console.log(`\nfull epoch, AlexNet ${ep.side}x${ep.side} b${ep.batch}, ${ep.n} images (img/s): PyTorch DataLoader ${f1(ep.n / pt.seconds)}, nanscope train (probes on) ${f1(ep.n / ne.seconds)}, ratio ${(pt.seconds / ne.seconds).toFixed(3)}`);
+console.log(`  peak RSS: PyTorch ${(prss / 1024).toFixed(0)} MB (main process; DataLoader workers not counted), nanscope ${(ne.maxrss_kb / 1024).toFixed(0)} MB`);

@@ -1,0 +1,97 @@
+// nanscope experiment <name>: run one of the named experiments (the seed's phenomena, the BN
+// fix, vanishing gradients, d2l's baseline), print its table and whether its expected outcome
+// held (exit 0 held, 1 not held, 130 interrupted), and with --write-results regenerate its
+// block of docs/RESULTS.md and its plot in docs/img/.
+import { resolve } from 'node:path';
+import { parseArgs, helpText, str, num, bool, UsageError, type Flags } from './args.js';
+import { RUNS_DIR_FLAG, openRuns } from './common.js';
+import { EXPERIMENTS, findExperiment } from '../experiments/index.js';
+import { runExperiment, seedList, type Overrides } from '../experiments/run.js';
+import { resultTable, textTable } from '../experiments/table.js';
+import { writeResults, plotPath, chartFor } from '../experiments/results.js';
+import { renderPngs } from '../experiments/plot.js';
+import { SCALES, type Scale } from '../experiments/types.js';
+import { describeConfig } from '../experiments/scale.js';
+
+const FLAGS: Flags = {
+  scale: { type: 'string', help: 'cpu (documented reduction, minutes on 2 cores) | full (d2l: 224x224, all data, 10 epochs)', default: 'cpu' },
+  seeds: { type: 'int', help: 'run seeds 0..N-1 (default: the experiment\'s own number)' },
+  'runs-dir': RUNS_DIR_FLAG,
+  threads: { type: 'int', help: 'intra-op threads per run (default: all cores)' },
+  'write-results': { type: 'bool', help: 'regenerate this experiment\'s block of docs/RESULTS.md and its plot' },
+  results: { type: 'string', help: 'results file for --write-results', default: 'docs/RESULTS.md' },
+  'limit-train': { type: 'int', help: 'override: train images per run (stratified)' },
+  'limit-test': { type: 'int', help: 'override: test images per run' },
+  'max-steps': { type: 'int', help: 'override: stop each run after N steps' },
+  epochs: { type: 'int', help: 'override: epochs per run' },
+  'data-dir': { type: 'string', help: 'folder with the Fashion-MNIST IDX files' },
+  list: { type: 'bool', help: 'list the experiments and exit' },
+  plan: { type: 'bool', help: 'print the runs the experiment would make and exit' },
+  verbose: { type: 'bool', help: 'print each run\'s epoch lines' },
+  help: { type: 'bool', help: 'show this help' },
+};
+
+const posInt = (v: number | undefined, flag: string): number | undefined => {
+  if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new UsageError(`experiment: --${flag} must be a positive integer, got ${v}`);
+  return v;
+};
+
+export async function experimentCommand(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, FLAGS, 'experiment');
+  const names = EXPERIMENTS.map((e) => e.name).join(', ');
+  if (bool(p, 'help')) { process.stdout.write(helpText('experiment', `<name> [flags]   (${names})`, FLAGS)); return 0; }
+  if (bool(p, 'list')) {
+    for (const e of EXPERIMENTS) process.stdout.write(`${e.name.padEnd(14)} ${e.title}\n`);
+    return 0;
+  }
+  if (p.positional.length !== 1) throw new UsageError(`experiment: name one experiment (${names})`);
+  const exp = findExperiment(p.positional[0]);
+  if (!exp) throw new UsageError(`experiment: unknown experiment '${p.positional[0]}' (${names})`);
+  const scale = str(p, 'scale') as Scale;
+  if (!SCALES.includes(scale)) throw new UsageError(`experiment: --scale must be cpu or full, got '${scale}'`);
+  const nSeeds = posInt(num(p, 'seeds'), 'seeds') ?? exp.defaultSeeds[scale];
+  const threads = posInt(num(p, 'threads'), 'threads');
+  const overrides: Overrides = {
+    limitTrain: posInt(num(p, 'limit-train'), 'limit-train'), limitTest: posInt(num(p, 'limit-test'), 'limit-test'),
+    maxSteps: posInt(num(p, 'max-steps'), 'max-steps'), epochs: posInt(num(p, 'epochs'), 'epochs'), threads, dataDir: str(p, 'data-dir'),
+  };
+  for (const k of Object.keys(overrides) as (keyof Overrides)[]) if (overrides[k] === undefined) delete overrides[k];
+  const seeds = seedList(nSeeds);
+  const out = process.stdout;
+  out.write(`experiment ${exp.name} (--scale ${scale}): ${exp.title}\n${exp.expected}\n\n`);
+  if (bool(p, 'plan')) {
+    for (const c of exp.cells(scale, seeds)) out.write(`  ${c.arm} seed ${c.seed}: ${describeConfig(c.config)}\n`);
+    return 0;
+  }
+  const store = openRuns(str(p, 'runs-dir')!);
+  const stop = { stop: false };
+  const onSig = () => { if (stop.stop) process.exit(130); stop.stop = true; process.stderr.write('\nstopping after this step...\n'); };
+  process.on('SIGINT', onSig);
+  process.on('SIGTERM', onSig);
+  try {
+    const run = await runExperiment(exp, { store, scale, seeds, overrides, stopSignal: stop, verbose: bool(p, 'verbose') });
+    out.write(`\n${textTable(resultTable(exp, run.results))}\n\n`);
+    out.write(`expected outcome ${run.outcome.held ? 'HELD' : 'did NOT hold'}:\n`);
+    for (const c of run.outcome.checks) out.write(`  [${c.ok ? 'x' : ' '}] ${c.text}\n`);
+    out.write(`\nruns recorded under sweep ${run.sweepId} in ${store.root}\n`);
+    if (bool(p, 'write-results') && !run.interrupted) {
+      const path = resolve(str(p, 'results')!);
+      const chart = chartFor(run);
+      let plot: string | null = null;
+      if (chart) {
+        const png = plotPath(path, exp.name, scale);
+        const r = await renderPngs([{ path: png, chart }]);
+        if (r.skipped) process.stderr.write(`plot skipped: ${r.skipped}\n`);
+        else plot = png;
+      }
+      writeResults(path, run, { threads, plot });
+      out.write(`wrote ${path}${plot ? ` and ${plot}` : ''}\n`);
+    }
+    if (run.interrupted) return 130;
+    return run.outcome.held ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSig);
+    process.off('SIGTERM', onSig);
+    store.close();
+  }
+}
