@@ -46,8 +46,10 @@ nodedir="$(dirname "$(dirname "$(command -v node)")")"
 export npm_config_nodedir="$nodedir"
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: npm ci"
-  npm ci --no-audit --no-fund
+  # npm install, not npm ci: ci refuses a lock that lists an optional, Windows-only package
+  # this registry does not serve (vite's napi-windows-process-start-time); install skips it.
+  echo "setup: npm install"
+  npm install --no-audit --no-fund
 fi
 npm run --silent build
 echo "setup: ready ($(node -v), $(node -p "require('./native/build/Release/nanscope_native.node').version()" 2>/dev/null) libtorch)"

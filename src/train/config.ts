@@ -49,7 +49,9 @@ export function defaultConfig(model: ModelName = 'alexnet'): TrainConfig {
   };
 }
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
 
 export function validate(c: TrainConfig): TrainConfig {
   const bad = (m: string): never => { throw new ConfigError(m); };
