@@ -8,7 +8,7 @@ import { RUNS_DIR_FLAG, openRuns } from './common.js';
 import { EXPERIMENTS, findExperiment } from '../experiments/index.js';
 import { runExperiment, seedList, type Overrides } from '../experiments/run.js';
 import { resultTable, textTable } from '../experiments/table.js';
-import { writeResults, plotPath, chartFor } from '../experiments/results.js';
+import { writeResults, plotPath, chartsFor } from '../experiments/results.js';
 import { renderPngs } from '../experiments/plot.js';
 import { SCALES, type Scale } from '../experiments/types.js';
 import { describeConfig } from '../experiments/scale.js';
@@ -76,16 +76,11 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     out.write(`\nruns recorded under sweep ${run.sweepId} in ${store.root}\n`);
     if (bool(p, 'write-results') && !run.interrupted) {
       const path = resolve(str(p, 'results')!);
-      const chart = chartFor(run);
-      let plot: string | null = null;
-      if (chart) {
-        const png = plotPath(path, exp.name, scale);
-        const r = await renderPngs([{ path: png, chart }]);
-        if (r.skipped) process.stderr.write(`plot skipped: ${r.skipped}\n`);
-        else plot = png;
-      }
-      writeResults(path, run, { threads, plot });
-      out.write(`wrote ${path}${plot ? ` and ${plot}` : ''}\n`);
+      const charts = chartsFor(run).map(([suffix, chart]) => ({ path: plotPath(path, exp.name, scale, suffix), chart }));
+      const r = await renderPngs(charts);
+      if (r.skipped) process.stderr.write(`plots skipped: ${r.skipped}\n`);
+      writeResults(path, run, { threads, plots: r.written });
+      out.write(`wrote ${[path, ...r.written].join(', ')}\n`);
     }
     if (run.interrupted) return 130;
     return run.outcome.held ? 0 : 1;

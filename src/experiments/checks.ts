@@ -1,0 +1,13 @@
+// Small helpers the experiments' expected-outcome checks share.
+import type { CellResult } from './types.js';
+
+export const CHANCE = 0.1;
+export const diverged = (r: CellResult): boolean => r.nanStep !== null;
+export const inFirstEpoch = (r: CellResult): boolean => r.nanStep !== null && r.nanEpoch === 0;
+export const hasReport = (r: CellResult): boolean => r.nanLayer !== null && r.nanPass !== null;
+export const byArm = (rs: readonly CellResult[], arm: string): CellResult[] => rs.filter((r) => r.arm === arm);
+export const seedsOf = (rs: readonly CellResult[]): string => rs.map((r) => r.seed).join(', ');
+export const nanSteps = (rs: readonly CellResult[]): string =>
+  rs.map((r) => (r.nanStep === null ? `s${r.seed}: none in ${r.steps} steps` : `s${r.seed}: step ${r.nanStep} (epoch ${(r.nanEpoch ?? 0) + 1})`)).join('; ');
+export const accs = (rs: readonly CellResult[]): string =>
+  rs.map((r) => `s${r.seed}: ${r.testAcc === null ? (r.nanStep !== null ? 'NaN' : '-') : r.testAcc.toFixed(3)}`).join('; ');

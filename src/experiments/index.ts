@@ -1,0 +1,15 @@
+// The named experiments, in the order RESULTS.md lists them.
+import type { Experiment } from './types.js';
+import { phenomenon1 } from './phenomenon-1.js';
+import { phenomenon2 } from './phenomenon-2.js';
+import { phenomenon3 } from './phenomenon-3.js';
+import { bnFix } from './bn-fix.js';
+import { vanishing } from './vanishing.js';
+import { d2lBaseline } from './d2l-baseline.js';
+
+export const EXPERIMENTS: readonly Experiment[] = [phenomenon1, phenomenon2, phenomenon3, bnFix, vanishing, d2lBaseline];
+
+export function findExperiment(name: string): Experiment | undefined { return EXPERIMENTS.find((e) => e.name === name); }
+
+export type { Experiment, Scale, Cell, CellResult, Outcome } from './types.js';
+export { runExperiment, seedList, type Overrides, type ExperimentRun } from './run.js';

@@ -1,0 +1,90 @@
+// PNG plots for docs/RESULTS.md: a self-contained HTML page draws the chart on a canvas and
+// headless Chromium (playwright-core + the system chromium) screenshots it. No network, no
+// external scripts. When no browser is available the plot is skipped with a note.
+import { existsSync, mkdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+
+export interface Series { label: string; points: [number, number][]; /** x of a non-finite value: drawn as a red cross at the top */ nanAt?: number | null; dashed?: boolean }
+export interface Chart {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  logY?: boolean;
+  series: Series[];
+  /** Category names for the x axis (x = 0..n-1), e.g. layer aliases. */
+  xTicks?: string[];
+  width?: number;
+  height?: number;
+}
+
+export const CHROMIUM = process.env.NANSCOPE_CHROMIUM ?? '/usr/bin/chromium';
+
+function page(c: Chart): string {
+  const w = c.width ?? 900, h = c.height ?? 420;
+  return `<!doctype html><html><body style="margin:0;background:#fff"><canvas id="c" width="${w}" height="${h}"></canvas><script>
+const C=${JSON.stringify(c)};const W=${w},H=${h};
+const cv=document.getElementById('c'),g=cv.getContext('2d');
+const L=70,R=190,T=36,B=48,pw=W-L-R,ph=H-T-B;
+const fy=v=>C.logY?Math.log10(v):v;
+const pts=C.series.flatMap(s=>s.points).filter(p=>Number.isFinite(p[1])&&(!C.logY||p[1]>0));
+const nans=C.series.filter(s=>s.nanAt!=null).map(s=>s.nanAt);
+let x0=Math.min(...pts.map(p=>p[0]),...nans),x1=Math.max(...pts.map(p=>p[0]),...nans);
+let y0=Math.min(...pts.map(p=>fy(p[1]))),y1=Math.max(...pts.map(p=>fy(p[1])));
+if(C.xTicks){x0=-0.5;x1=C.xTicks.length-0.5}
+if(!(x1>x0)){x0-=1;x1+=1} if(!(y1>y0)){y0-=1;y1+=1}
+if(C.logY){y0=Math.floor(y0);y1=Math.ceil(y1)}else{const m=(y1-y0)*0.05;y0-=m;y1+=m}
+const X=x=>L+(x-x0)/(x1-x0)*pw,Y=v=>T+ph-(fy(v)-y0)/(y1-y0)*ph,Yr=r=>T+ph-(r-y0)/(y1-y0)*ph;
+g.fillStyle='#fff';g.fillRect(0,0,W,H);g.font='13px sans-serif';g.fillStyle='#222';g.textAlign='center';
+g.fillText(C.title,L+pw/2,20);g.fillText(C.xLabel,L+pw/2,H-10);
+g.save();g.translate(16,T+ph/2);g.rotate(-Math.PI/2);g.fillText(C.yLabel,0,0);g.restore();
+g.strokeStyle='#ddd';g.lineWidth=1;g.font='11px sans-serif';
+const yt=[];if(C.logY){const st=Math.max(1,Math.ceil((y1-y0)/10));for(let e=y0;e<=y1;e+=st)yt.push(e)}else{for(let i=0;i<=5;i++)yt.push(y0+(y1-y0)*i/5)}
+g.textAlign='right';for(const e of yt){const y=Yr(e);g.beginPath();g.moveTo(L,y);g.lineTo(L+pw,y);g.stroke();g.fillText(C.logY?'1e'+e:(+e.toPrecision(3)).toString(),L-6,y+4)}
+g.textAlign='center';
+if(C.xTicks){C.xTicks.forEach((t,i)=>g.fillText(t,X(i),T+ph+16))}else{for(let i=0;i<=6;i++){const x=x0+(x1-x0)*i/6;g.fillText(String(Math.round(x)),X(x),T+ph+16)}}
+g.strokeStyle='#444';g.strokeRect(L,T,pw,ph);
+const pal=['#1f77b4','#ff7f0e','#2ca02c','#9467bd','#8c564b','#e377c2','#17becf','#bcbd22','#7f7f7f','#d62728'];
+C.series.forEach((s,i)=>{const col=pal[i%pal.length];g.strokeStyle=col;g.fillStyle=col;g.lineWidth=1.6;g.setLineDash(s.dashed?[6,4]:[]);
+ g.beginPath();let on=false;for(const [x,v] of s.points){if(!Number.isFinite(v)||(C.logY&&v<=0)){on=false;continue}const px=X(x),py=Y(v);on?g.lineTo(px,py):g.moveTo(px,py);on=true}g.stroke();
+ if(C.xTicks)for(const [x,v] of s.points){if(Number.isFinite(v)&&(!C.logY||v>0)){g.beginPath();g.arc(X(x),Y(v),3,0,7);g.fill()}}
+ g.setLineDash([]);
+ if(s.nanAt!=null){const px=X(s.nanAt),py=T+8;g.strokeStyle='#d62728';g.lineWidth=2;g.beginPath();g.moveTo(px-5,py-5);g.lineTo(px+5,py+5);g.moveTo(px+5,py-5);g.lineTo(px-5,py+5);g.stroke()}
+ const ly=T+10+i*17;g.strokeStyle=col;g.lineWidth=2;g.setLineDash(s.dashed?[6,4]:[]);g.beginPath();g.moveTo(L+pw+12,ly);g.lineTo(L+pw+32,ly);g.stroke();g.setLineDash([]);
+ g.fillStyle='#222';g.textAlign='left';g.fillText(s.label+(s.nanAt!=null?' (NaN @'+s.nanAt+')':''),L+pw+36,ly+4);g.textAlign='center'});
+if(nans.length){g.fillStyle='#d62728';g.textAlign='left';g.fillText('x = first non-finite step',L+4,T+ph-6)}
+document.title='done';
+</script></body></html>`;
+}
+
+/** Renders the charts to PNG files (path -> chart). Returns the paths written, or a reason none were. */
+export async function renderPngs(charts: { path: string; chart: Chart }[]): Promise<{ written: string[]; skipped: string | null }> {
+  if (!charts.length) return { written: [], skipped: null };
+  if (!existsSync(CHROMIUM)) return { written: [], skipped: `no browser at ${CHROMIUM} (set NANSCOPE_CHROMIUM)` };
+  let chromium;
+  try {
+    ({ chromium } = await import('playwright-core'));
+  } catch {
+    return { written: [], skipped: 'playwright-core is not installed' };
+  }
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  const dir = mkdtempSync(join(tmpdir(), 'nanscope-plot-'));
+  const written: string[] = [];
+  try {
+    const p = await browser.newPage();
+    for (const [i, { path, chart }] of charts.entries()) {
+      const html = join(dir, `p${i}.html`);
+      writeFileSync(html, page(chart));
+      await p.setViewportSize({ width: chart.width ?? 900, height: chart.height ?? 420 });
+      await p.goto(`file://${html}`);
+      await p.waitForFunction(() => document.title === 'done');
+      mkdirSync(dirname(path), { recursive: true });
+      await p.locator('canvas').screenshot({ path });
+      written.push(path);
+    }
+  } finally {
+    await browser.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { written, skipped: null };
+}

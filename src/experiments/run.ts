@@ -1,0 +1,158 @@
+// Runs an experiment's cells one after another in this process, records each as a run of kind
+// 'experiment' under one sweep row (the invocation: its grid, scale and overrides), and reads
+// every number it reports back from the store, so the tables show what was recorded.
+import { randomBytes } from 'node:crypto';
+import { Trainer } from '../train/trainer.js';
+import { validate, type TrainConfig } from '../train/config.js';
+import { loadFashionMnist } from '../data/index.js';
+import { layerAliases, median } from '../diagnose/index.js';
+import type { Store } from '../store/index.js';
+import type { Cell, CellResult, Experiment, LayerGrad, Outcome, Scale } from './types.js';
+
+/** Limits a caller may impose on every cell (tests, quick looks); recorded with the invocation. */
+export interface Overrides {
+  limitTrain?: number;
+  limitTest?: number;
+  maxSteps?: number;
+  epochs?: number;
+  threads?: number;
+  dataDir?: string;
+}
+
+export interface RunOptions {
+  store: Store;
+  scale: Scale;
+  seeds: number[];
+  overrides?: Overrides;
+  /** One line per finished cell (progress); default stderr. */
+  log?: (s: string) => void;
+  /** Show each run's d2l epoch lines. */
+  verbose?: boolean;
+  stopSignal?: { stop: boolean };
+}
+
+export interface ExperimentRun {
+  experiment: Experiment;
+  sweepId: string;
+  scale: Scale;
+  seeds: number[];
+  overrides: Overrides;
+  results: CellResult[];
+  outcome: Outcome;
+  interrupted: boolean;
+  startedAt: Date;
+  seconds: number;
+}
+
+export function applyOverrides(c: TrainConfig, o: Overrides): TrainConfig {
+  return validate({
+    ...c,
+    limitTrain: o.limitTrain ?? c.limitTrain,
+    limitTest: o.limitTest ?? c.limitTest,
+    maxSteps: o.maxSteps ?? c.maxSteps,
+    epochs: o.epochs ?? c.epochs,
+    threads: o.threads ?? c.threads,
+    dataDir: o.dataDir ?? c.dataDir,
+  });
+}
+
+export function cellKey(c: Pick<Cell, 'arm' | 'seed'>): string { return `${c.arm}/seed=${c.seed}`; }
+
+function stamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+export async function runExperiment(exp: Experiment, o: RunOptions): Promise<ExperimentRun> {
+  const overrides = o.overrides ?? {};
+  const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
+  const cells = exp.cells(o.scale, o.seeds).map((c) => ({ ...c, config: applyOverrides(c.config, overrides) }));
+  const startedAt = new Date();
+  const sweep = o.store.createSweep({
+    id: `exp-${stamp(startedAt)}-${exp.name}-${randomBytes(2).toString('hex')}`,
+    name: `experiment ${exp.name} (${o.scale})`,
+    grid: { experiment: exp.name, scale: o.scale, seeds: o.seeds, overrides, cells: cells.map((c) => ({ key: cellKey(c), config: c.config })) },
+  });
+  const results: CellResult[] = [];
+  let interrupted = false;
+  for (const [i, cell] of cells.entries()) {
+    if (o.stopSignal?.stop) { interrupted = true; break; }
+    const r = await runCell(o.store, sweep.id, exp, cell, o);
+    results.push(r);
+    log(`[${i + 1}/${cells.length}] ${exp.name} ${cellKey(cell)}: ${summary(r)} (${r.seconds.toFixed(0)} s, run ${r.runId})`);
+    if (r.status === 'interrupted') { interrupted = true; break; }
+  }
+  const outcome = interrupted
+    ? { held: false, checks: [{ ok: false, text: `interrupted after ${results.length} of ${cells.length} runs` }] }
+    : exp.check(results, o.scale);
+  o.store.setSweepStatus(sweep.id, interrupted ? 'interrupted' : 'finished');
+  return { experiment: exp, sweepId: sweep.id, scale: o.scale, seeds: o.seeds, overrides, results, outcome, interrupted, startedAt,
+    seconds: (Date.now() - startedAt.getTime()) / 1000 };
+}
+
+export function summary(r: CellResult): string {
+  if (r.nanStep !== null) return `non-finite at step ${r.nanStep} (epoch ${(r.nanEpoch ?? 0) + 1}), ${r.nanPass} pass, ${r.nanLayer}`;
+  const acc = r.testAcc === null ? '' : `, test acc ${r.testAcc.toFixed(3)}`;
+  return `${r.status}, ${r.steps} steps, loss ${r.loss === null ? '-' : r.loss.toFixed(3)}${acc}`;
+}
+
+async function runCell(store: Store, sweepId: string, exp: Experiment, cell: Cell, o: RunOptions): Promise<CellResult> {
+  const c = cell.config;
+  const data = await loadFashionMnist({ dataDir: c.dataDir ?? undefined, limitTrain: c.limitTrain ?? undefined, limitTest: c.limitTest ?? undefined });
+  const run = store.createRun({ name: `${exp.name} ${cell.arm} seed ${cell.seed}`, kind: 'experiment', sweepId, cellKey: cellKey(cell), config: c, seed: c.seed });
+  store.addEvent(run.id, null, 'note', { experiment: exp.name, scale: o.scale, arm: cell.arm, seed: cell.seed });
+  const t0 = Date.now();
+  const trainer = new Trainer(c, { store, runId: run.id, data, silent: !o.verbose, quiet: true, stopSignal: o.stopSignal });
+  let stepsPerEpoch: number;
+  let res;
+  try {
+    stepsPerEpoch = trainer.train.numBatches;
+    res = await trainer.run();
+  } catch (e) {
+    store.setStatus(run.id, 'failed', { error: e instanceof Error ? e.message : String(e) });
+    throw e;
+  } finally {
+    trainer.dispose();
+  }
+  return readBack(store, run.id, cell, stepsPerEpoch, res.status, (Date.now() - t0) / 1000);
+}
+
+/** Every reported number comes from the store rows the trainer wrote. */
+export function readBack(store: Store, runId: string, cell: Cell, stepsPerEpoch: number, status: CellResult['status'], seconds: number): CellResult {
+  const run = store.getRun(runId)!;
+  const report = run.report as { alias?: string; pass?: string; op?: string } | null;
+  const steps = store.getSteps(runId);
+  const epochs = store.getEpochs(runId).map((e) => ({ epoch: e.epoch, loss: e.loss, trainAcc: e.trainAcc, testAcc: e.testAcc }));
+  const finite = steps.filter((s) => !s.nonfinite && Number.isFinite(s.loss));
+  const gn = finite.map((s) => s.gradNorm).filter((g): g is number => g !== null && Number.isFinite(g));
+  const last = epochs[epochs.length - 1];
+  return {
+    arm: cell.arm, seed: cell.seed, runId, config: cell.config, status, steps: run.stepsDone, stepsPerEpoch,
+    nanStep: run.firstNanStep, nanEpoch: run.firstNanEpoch,
+    nanLayer: report?.alias ?? null, nanPass: report?.pass ?? null, nanOp: report?.op ?? null,
+    loss: last?.loss ?? run.finalLoss, trainAcc: last?.trainAcc ?? null, testAcc: last?.testAcc ?? null, epochs,
+    lossCurve: steps.map((s) => ({ step: s.step, loss: s.loss })),
+    maxLoss: finite.reduce((m, s) => Math.max(m, s.loss), -Infinity),
+    gradNormFirst: gn[0] ?? null, gradNormLast: gn[gn.length - 1] ?? null,
+    layerGrads: layerGrads(store, runId),
+    verdict: (run.verdict as { run?: string } | null)?.run ?? '-',
+    seconds,
+  };
+}
+
+/** Median over the probed steps of each weighted layer's grad_w_norm and w_norm, read from the store. */
+export function layerGrads(store: Store, runId: string): LayerGrad[] {
+  const layers = store.getLayers(runId);
+  if (!layers.length || !store.getRun(runId)?.probeFields) return [];
+  const g = store.probeSeries(runId, 'grad_w_norm');
+  const w = store.probeSeries(runId, 'w_norm');
+  const aliases = layerAliases(layers.map((l) => l.kind));
+  const nl = layers.length;
+  const col = (s: { data: Float32Array; steps: number[] }, l: number) => s.steps.map((_, i) => s.data[i * nl + l]).filter(Number.isFinite);
+  return layers.flatMap((l, i) => (l.kind === 'Conv2d' || l.kind === 'Linear')
+    ? [{ alias: aliases[i], kind: l.kind, gradW: median(col(g, i)), wNorm: median(col(w, i)) }]
+    : []);
+}
+
+/** Seeds 0..n-1. */
+export function seedList(n: number): number[] { return Array.from({ length: n }, (_, i) => i); }

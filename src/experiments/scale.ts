@@ -1,0 +1,54 @@
+// The two scales every experiment runs at.
+//   full: d2l's train_ch6 setting for AlexNet (8.1): 224x224, batch 128, lr 0.01, xavier, all
+//         60000 training and 10000 test images, 10 epochs; LeNet (6.6): 28x28, batch 256, lr 0.9.
+//   cpu:  the reduction that fits a 2-core CPU: AlexNet at 96x96 (the smallest side d2l itself
+//         suggests for slow machines; every layer is kept, the first fully connected layer sees
+//         256x3x3 instead of 256x5x5 features), batch 64, a stratified subset of the data and
+//         fewer epochs. Each experiment states which of these it keeps and measures that its
+//         phenomenon survives the reduction.
+import { defaultConfig, validate, type TrainConfig } from '../train/config.js';
+import type { ModelName } from '../models/index.js';
+import type { Scale } from './types.js';
+
+export const CPU = {
+  alexnet: { resize: 96, batchSize: 64, limitTrain: 6400, limitTest: 1000 },
+  lenet: { resize: 28, batchSize: 256, limitTrain: 12800, limitTest: 2000 },
+} as const;
+
+/** d2l's config for the model at this scale (before the experiment's own deviations). */
+export function baseConfig(model: ModelName, scale: Scale, patch: Partial<TrainConfig> = {}): TrainConfig {
+  const d = defaultConfig(model);
+  const scaled: TrainConfig = scale === 'full'
+    ? { ...d }
+    : { ...d, ...CPU[model], epochs: 2 };
+  // Experiments keep checkpoints to epoch ends (plus the state before a bad step): AlexNet's
+  // state is 100-170 MB, and the runs are short.
+  return validate({ ...scaled, checkpointEvery: 0, ...patch });
+}
+
+/** Human-readable summary of a config's deviations from d2l's defaults for its model. */
+export function describeConfig(c: TrainConfig): string {
+  const d = defaultConfig(c.model);
+  const parts: string[] = [c.model];
+  const show: [keyof TrainConfig, string][] = [
+    ['resize', 'resize'], ['batchSize', 'batch'], ['lr', 'lr'], ['init', 'init'], ['activation', 'act'], ['bn', 'bn'],
+    ['epochs', 'epochs'], ['limitTrain', 'train imgs'], ['limitTest', 'test imgs'], ['maxSteps', 'max steps'],
+  ];
+  for (const [k, name] of show) if (c[k] !== d[k]) parts.push(`${name} ${c[k] ?? '-'}`);
+  if (!c.scalePixels) parts.push('no-scale (raw 0-255 pixels)');
+  return parts.join(', ');
+}
+
+/** The train flags that reproduce one cell with `nanscope train` (printed beside each table). */
+export function trainFlags(c: TrainConfig): string[] {
+  const d = defaultConfig(c.model);
+  const f: string[] = ['--model', c.model];
+  const add = (k: keyof TrainConfig, flag: string) => { if (c[k] !== d[k] && c[k] !== null) f.push(`--${flag}`, String(c[k])); };
+  add('resize', 'resize'); add('batchSize', 'batch-size'); add('lr', 'lr'); add('init', 'init'); add('activation', 'activation');
+  add('bn', 'bn'); add('epochs', 'epochs'); add('seed', 'seed'); add('limitTrain', 'limit-train'); add('limitTest', 'limit-test');
+  add('maxSteps', 'max-steps'); add('momentum', 'momentum'); add('clip', 'clip'); add('warmup', 'warmup');
+  if (c.seed === d.seed) f.push('--seed', String(c.seed));
+  if (!c.scalePixels) f.push('--no-scale');
+  if (!c.evaluate) f.push('--no-eval');
+  return f;
+}

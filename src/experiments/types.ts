@@ -1,0 +1,77 @@
+// What a named experiment is: a small fixed grid of training runs (arms x seeds) built from a
+// config written in code, at two scales, plus the outcome it expects, checked on the measured
+// results at the end. The runner (run.ts) executes the cells and records each in the store.
+import type { TrainConfig } from '../train/config.js';
+
+export type Scale = 'cpu' | 'full';
+export const SCALES: readonly Scale[] = ['cpu', 'full'];
+
+/** One training run of an experiment. */
+export interface Cell {
+  /** Which variant (e.g. "lr=0.1", "bn=scratch"); the table's first column. */
+  arm: string;
+  seed: number;
+  config: TrainConfig;
+}
+
+/** Per weighted layer: the median over probed steps of its weight-gradient norm (store field grad_w_norm). */
+export interface LayerGrad { alias: string; kind: string; gradW: number; wNorm: number }
+
+/** A cell's measured outcome, read back from the store after the run. */
+export interface CellResult {
+  arm: string;
+  seed: number;
+  runId: string;
+  config: TrainConfig;
+  status: 'finished' | 'diverged' | 'interrupted';
+  steps: number;
+  /** Steps per epoch for this cell's data and batch size. */
+  stepsPerEpoch: number;
+  /** First non-finite step (1-based) and epoch (0-based) from the store, or null. */
+  nanStep: number | null;
+  nanEpoch: number | null;
+  /** The locator's first layer (alias, e.g. conv5), pass and op. */
+  nanLayer: string | null;
+  nanPass: string | null;
+  nanOp: string | null;
+  /** Last epoch's numbers (or the partial epoch's mean loss when it stopped early). */
+  loss: number | null;
+  trainAcc: number | null;
+  testAcc: number | null;
+  epochs: { epoch: number; loss: number; trainAcc: number | null; testAcc: number | null }[];
+  /** Loss at every step (from the store), for the plots. */
+  lossCurve: { step: number; loss: number }[];
+  /** Largest loss seen (finite steps), and the gradient norm at the first and the last finite step. */
+  maxLoss: number;
+  gradNormFirst: number | null;
+  gradNormLast: number | null;
+  layerGrads: LayerGrad[];
+  verdict: string;
+  seconds: number;
+}
+
+export interface Check { ok: boolean; text: string }
+export interface Outcome { held: boolean; checks: Check[] }
+
+export interface Experiment {
+  name: string;
+  title: string;
+  /** What people saw, in their words. */
+  phenomenon: string;
+  /** The deviation from d2l that this experiment applies, and why it was chosen. */
+  setup: string;
+  /** What --scale cpu reduces, and why the phenomenon survives it. */
+  reduction: string;
+  /** The expected outcome, in words (the check below is its code). */
+  expected: string;
+  defaultSeeds: Record<Scale, number>;
+  cells(scale: Scale, seeds: number[]): Cell[];
+  check(results: CellResult[], scale: Scale): Outcome;
+  /** Extra table columns. */
+  columns?: { head: string; cell: (r: CellResult) => string }[];
+  /** What the plot shows. */
+  plot?: 'loss' | 'layer-grads' | 'epochs';
+}
+
+export const check = (ok: boolean, text: string): Check => ({ ok, text });
+export const outcome = (checks: Check[]): Outcome => ({ held: checks.every((c) => c.ok), checks });
