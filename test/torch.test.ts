@@ -98,3 +98,28 @@ test('tidy returns its result to the enclosing scope and disposes on throw', () 
   assert.throws(() => torch.tidy(() => { torch.ones([2]); throw new Error('boom'); }), /boom/);
   assert.equal(torch.liveTensors(), before);
 });
+
+test('probe stats kernel: fast and exact paths agree with tensor reductions on large tensors', () => {
+  torch.tidy(() => {
+    torch.manualSeed(1);
+    const x = torch.randn([3, 1000, 333]).mul(3).relu();
+    const s = torch.stats(x);
+    const close = (a: number, b: number) => Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(b));
+    assert.equal(s.numel, x.numel());
+    assert.ok(close(s.sum, x.sum().item()), `sum ${s.sum}`);
+    assert.ok(close(s.sumsq, x.square().sum().item()), `sumsq ${s.sumsq}`);
+    assert.equal(s.max, x.amax().item());
+    assert.equal(s.min, 0);
+    assert.equal(s.maxAbs, x.abs().amax().item());
+    assert.equal(s.zeros, x.eq(0).sum().item());
+    assert.equal(s.nan + s.posInf + s.negInf, 0);
+    // Plant non-finite values: the exact pass counts them and keeps the finite statistics.
+    const flat = x.view(-1);
+    flat.narrow(0, 12345, 1).fill_(Infinity);
+    flat.narrow(0, 777, 2).fill_(NaN);
+    flat.narrow(0, 999_000, 1).fill_(-Infinity);
+    const t = torch.stats(x);
+    assert.deepEqual([t.nan, t.posInf, t.negInf], [2, 1, 1]);
+    assert.equal(t.max, torch.where(x.isfinite(), x, torch.zeros([])).amax().item());
+  });
+});
