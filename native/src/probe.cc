@@ -139,7 +139,7 @@ FN(stats) {
   GUARD({
     Stats s = statsOf(argTensor(info, 0));
     Napi::Float64Array out = Napi::Float64Array::New(info.Env(), kCount);
-    for (int k = 0; k < kCount; k++) out[k] = s[k];
+    for (int k = 0; k < kCount; k++) out[static_cast<size_t>(k)] = s[k];
     return out;
   })
 }
@@ -180,8 +180,8 @@ FN(readGradProbes) {
     ensureSlot(n > 0 ? n - 1 : 0);
     Napi::Float64Array out = Napi::Float64Array::New(info.Env(), n * (kCount + 1));
     for (int64_t s = 0; s < n; s++) {
-      for (int k = 0; k < kCount; k++) out[s * (kCount + 1) + k] = g_order[s] < 0 ? NAN : g_slots[s][k];
-      out[s * (kCount + 1) + kCount] = g_order[s];
+      for (int k = 0; k < kCount; k++) out[static_cast<size_t>(s * (kCount + 1) + k)] = g_order[s] < 0 ? NAN : g_slots[s][k];
+      out[static_cast<size_t>(s * (kCount + 1) + kCount)] = g_order[s];
       g_order[s] = -1;
     }
     g_fired = 0;
