@@ -36,7 +36,7 @@ export interface GridCell { key: string; args: string[] }
 
 /** Parses one --grid spec; throws UsageError with one line on anything malformed. */
 export function parseGridSpec(spec: string): GridAxis {
-  const bad = (why: string): never => { throw new UsageError(`sweep: --grid ${spec}: ${why}`); };
+  const bad = (why: string): never => { throw new UsageError(`--grid ${spec}: ${why}`); };
   const eq = spec.indexOf('=');
   if (eq < 0) bad('expected KEY=V1,V2,... (e.g. lr=0.01,0.1 or seed=0..9)');
   const key = spec.slice(0, eq).trim().replace(/^--/, '');
@@ -76,11 +76,11 @@ export function parseGridSpec(spec: string): GridAxis {
 }
 
 export function parseGrid(specs: readonly string[]): GridAxis[] {
-  if (!specs.length) throw new UsageError('sweep: give at least one --grid KEY=V1,V2,...');
+  if (!specs.length) throw new UsageError('give at least one --grid KEY=V1,V2,...');
   const axes = specs.map(parseGridSpec);
   const seen = new Set<string>();
   for (const a of axes) {
-    if (seen.has(a.key)) throw new UsageError(`sweep: --grid ${a.key} given twice (put all its values in one --grid)`);
+    if (seen.has(a.key)) throw new UsageError(`--grid ${a.key} given twice (put all its values in one --grid)`);
     seen.add(a.key);
   }
   return axes;
@@ -115,7 +115,7 @@ export function cellConfig(args: string[], key: string): TrainConfig {
   try {
     return configFromFlags(parseArgs(args, TRAIN_FLAGS, 'train'));
   } catch (e) {
-    throw new UsageError(`sweep: cell ${key}: ${(e as Error).message}`);
+    throw new UsageError(`cell ${key}: ${(e as Error).message}`);
   }
 }
 
@@ -162,35 +162,39 @@ export async function sweepCommand(argv: string[]): Promise<number> {
       '\nexample: nanscope sweep --model lenet --epochs 2 --grid lr=0.1,0.9 --grid seed=0..3 --grid bn=none,scratch\n'));
     return 0;
   }
-  if (p.positional.length) throw new UsageError(`sweep: unexpected argument '${p.positional[0]}'`);
+  if (p.positional.length) throw new UsageError(`unexpected argument '${p.positional[0]}'`);
   const workersFlag = num(p, 'workers');
-  if (workersFlag !== undefined && !(Number.isInteger(workersFlag) && workersFlag >= 1)) throw new UsageError(`sweep: --workers must be a positive integer, got ${workersFlag}`);
+  if (workersFlag !== undefined && !(Number.isInteger(workersFlag) && workersFlag >= 1)) throw new UsageError(`--workers must be a positive integer, got ${workersFlag}`);
   const resumeId = str(p, 'resume');
+  // A new sweep's grid and every cell's config are validated before the store is even opened.
+  let plan: SweepPlan | null = null;
+  if (!resumeId) {
+    const axes = parseGrid(list(p, 'grid'));
+    const fixed = fixedArgs(p.flags);
+    for (const a of axes) if (p.flags[a.key] !== undefined) throw new UsageError(`--${a.key} is both a fixed setting and a --grid key`);
+    const threads = num(p, 'threads') ?? 1;
+    plan = { axes, fixed: fixed.includes('--threads') ? fixed : [...fixed, '--threads', String(threads)], threads };
+    for (const c of expandGrid(plan.axes)) cellConfig([...plan.fixed, ...c.args], c.key);
+  } else if (list(p, 'grid').length || fixedArgs(p.flags).length) {
+    throw new UsageError('--resume takes the grid and settings from the stored sweep; give no --grid or train flags');
+  }
   const store = openRuns(str(p, 'runs-dir')!);
   try {
     let sweepId: string;
-    let plan: SweepPlan;
     if (resumeId) {
-      if (list(p, 'grid').length || fixedArgs(p.flags).length) throw new UsageError('sweep: --resume takes the grid and settings from the stored sweep; give no --grid or train flags');
       const s = store.getSweep(resumeId);
-      if (!s) throw new UsageError(`sweep: no sweep '${resumeId}' in ${store.root}`);
-      plan = s.grid as SweepPlan;
-      if (!plan || !Array.isArray(plan.axes) || !Array.isArray(plan.fixed)) throw new UsageError(`sweep: ${resumeId} was not made by nanscope sweep`);
+      if (!s) throw new UsageError(`no sweep '${resumeId}' in ${store.root}`);
+      const g = s.grid as SweepPlan | null;
+      if (!g || !Array.isArray(g.axes) || !Array.isArray(g.fixed)) throw new UsageError(`${resumeId} was not made by nanscope sweep`);
+      plan = g;
       sweepId = s.id;
+      for (const c of expandGrid(plan.axes)) cellConfig([...plan.fixed, ...c.args], c.key);
+      store.setSweepStatus(sweepId, 'running');
     } else {
-      const axes = parseGrid(list(p, 'grid'));
-      const fixed = fixedArgs(p.flags);
-      for (const a of axes) if (p.flags[a.key] !== undefined) throw new UsageError(`sweep: --${a.key} is both a fixed setting and a --grid key`);
-      const threads = num(p, 'threads') ?? 1;
-      plan = { axes, fixed: fixed.includes('--threads') ? fixed : [...fixed, '--threads', String(threads)], threads };
-      sweepId = '';
+      sweepId = store.createSweep({ name: str(p, 'name') ?? null, grid: plan }).id;
     }
-    const cells = expandGrid(plan.axes);
-    for (const c of cells) cellConfig([...plan.fixed, ...c.args], c.key); // validate all before starting
-    const workers = workersFlag ?? Math.max(1, Math.floor(availableParallelism() / plan.threads));
-    if (!resumeId) sweepId = store.createSweep({ name: str(p, 'name') ?? null, grid: plan }).id;
-    else store.setSweepStatus(sweepId, 'running');
-    return await runSweep(store, sweepId, plan, cells, workers);
+    const workers = workersFlag ?? Math.max(1, Math.floor(availableParallelism() / plan!.threads));
+    return await runSweep(store, sweepId, plan!, expandGrid(plan!.axes), workers);
   } finally {
     store.close();
   }
@@ -224,7 +228,7 @@ async function runSweep(store: Store, sweepId: string, plan: SweepPlan, cells: G
   process.on('SIGTERM', onSig);
   const runCell = (c: GridCell) => new Promise<void>((resolveCell) => {
     const args = [...execArgv, script, 'train', ...plan.fixed, ...c.args, '--quiet', '--runs-dir', store.root,
-      '--sweep-id', sweepId, '--cell-key', c.key, '--name', `${sweepId} ${c.key}`];
+      '--sweep-id', sweepId, '--cell-key', c.key, '--name', `sweep ${c.key}`];
     const ch = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'passive' } });
     running.add(ch);
     let output = '';
