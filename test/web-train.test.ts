@@ -12,7 +12,7 @@ import { openStore, type RunRow, type Store } from '../src/store/index.js';
 import { REPO, ensureWebBuilt, launch, shot, tmp, waitFor, type Browser } from './web-support.js';
 
 const ADDON = join(REPO, 'native/build/Release/nanscope_native.node');
-const BASE = ['--model', 'lenet', '--resize', '28', '--limit-train', '512', '--limit-test', '256', '--epochs', '2', '--batch-size', '64'];
+const BASE = ['--model', 'lenet', '--resize', '28', '--limit-train', '3200', '--limit-test', '256', '--epochs', '2', '--batch-size', '32', '--threads', '1'];
 // `--lr 50 --activation relu` does not go NaN (the loss reaches ~1e26, then every ReLU dies and
 // training limps on); --lr 200 overflows float32 in fc2's forward pass at step 6.
 const NAN_FLAGS = ['--lr', '200', '--activation', 'relu'];
@@ -93,7 +93,7 @@ describe('dashboard on real training runs', () => {
     assert.equal(await t.exit, 0, t.output());
     assert.equal(run.status, 'finished');
     const steps = store.getSteps(run.id).length;
-    assert.equal(steps, 16, '512 images / 64 per batch × 2 epochs');
+    assert.equal(steps, 200, '3200 images / 32 per batch × 2 epochs');
     await waitFor(async () => Number(await b.page.getAttribute('#chart-loss', 'data-points')) === steps, 5000, 'every step on the loss chart');
     await waitFor(async () => Number(await b.page.getAttribute('#chart-acc', 'data-points')) === 2, 5000, 'both epochs on the accuracy chart');
     await waitFor(async () => Number(await b.page.getAttribute('#heatmap', 'data-steps')) > 0, 8000, 'heatmap');

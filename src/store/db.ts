@@ -24,7 +24,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(timeout))}`);
     // WAL: readers (dashboard) never block the writer and several writers queue
     // on one lock instead of failing. The mode is persistent in the file.
-    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    const mode = withBusyRetry(() => db.pragma('journal_mode = WAL', { simple: true }), timeout);
     if (String(mode).toLowerCase() !== 'wal') throw new Error(`could not enable WAL (journal_mode=${String(mode)})`);
     // NORMAL in WAL mode: a process crash loses nothing committed; a power loss
     // may drop the last few commits but never corrupts the file.
@@ -35,6 +35,21 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
   } catch (err) {
     db.close();
     throw err;
+  }
+}
+
+// Switching a fresh file to WAL can answer SQLITE_BUSY at once, without consulting the busy
+// handler, while another process is doing the same: retry it until the timeout.
+function withBusyRetry<T>(fn: () => T, timeoutMs: number): T {
+  const deadline = Date.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      return fn();
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw e;
+      Atomics.wait(pause, 0, 0, 20);
+    }
   }
 }
 
