@@ -27,6 +27,7 @@ const CASES: [string, string[], RegExp][] = [
   ['unknown on-nan', ['train', '--on-nan', 'ignore'], /unknown --on-nan 'ignore'/],
   ['bad bn', ['train', '--bn', 'yes'], /unknown --bn 'yes'/],
   ['bad device', ['train', '--device', 'tpu'], /unknown --device 'tpu'/],
+  ['cuda on a CPU build', ['train', '--device', 'cuda'], /CUDA is not available/],
   ['momentum out of range', ['train', '--momentum', '1.5'], /--momentum must be in \[0, 1\)/],
   ['probe-every 0', ['train', '--probe-every', '0'], /--probe-every must be a positive integer/],
   ['stray argument', ['train', 'alexnet'], /unexpected argument 'alexnet'/],

@@ -1,7 +1,8 @@
 // The flags that describe a training run, shared by train, resume, experiment and sweep.
 import { defaultConfig, validate, type TrainConfig, type OnNan } from '../train/config.js';
 import type { ModelName, Activation, BNMode } from '../models/index.js';
-import { num, str, bool, type Flags, type Parsed } from './args.js';
+import { cuda } from '../torch/index.js';
+import { num, str, bool, UsageError, type Flags, type Parsed } from './args.js';
 
 export const TRAIN_FLAGS: Flags = {
   model: { type: 'string', help: 'alexnet | lenet', default: 'alexnet' },
@@ -69,5 +70,9 @@ export function configFromFlags(p: Parsed, base?: TrainConfig): TrainConfig {
   if (!base && model === 'lenet') {
     c.resize = pick(num(p, 'resize'), 28);
   }
-  return validate(c);
+  validate(c);
+  if (c.device.startsWith('cuda') && !cuda.isAvailable()) {
+    throw new UsageError(`--device ${c.device}: CUDA is not available in this libtorch build (Debian's libtorch-dev is CPU-only; rebuild against a CUDA libtorch: LIBTORCH=/path or LIBTORCH_USE_PYTORCH=1 npm run build:native -- --force)`);
+  }
+  return c;
 }
