@@ -6,7 +6,7 @@
 // locator from its saved RNG state, the report is stored, and the --on-nan policy acts.
 import { join } from 'node:path';
 import * as torch from '../torch/index.js';
-import { F, tidy, keep, type Tensor } from '../torch/index.js';
+import { F, tidy, keep, type Tensor, type TensorStats } from '../torch/index.js';
 import { SGD, type Sequential } from '../nn/index.js';
 import { buildModel } from '../models/index.js';
 import { DataLoader, type Batch, type FashionMnist } from '../data/index.js';
@@ -76,6 +76,10 @@ export class Trainer {
   private lastFlush = Date.now();
   private lastCheckpoint: string | null = null;
   private readonly log: (s: string) => void;
+  /** From the last probed step: bounds the update-overflow check, fills the step row. */
+  private lastMaxParam = 0;
+  private lastGradNorm = NaN;
+  private inputStats: TensorStats | null = null;
 
   constructor(readonly config: TrainConfig, private readonly o: TrainerOptions) {
     const c = config;
@@ -203,10 +207,6 @@ export class Trainer {
       return { origin: null, loss: lossVal, correct };
     });
   }
-  private lastMaxParam = 0;
-  private lastGradNorm = NaN;
-  private inputStats: { min: number; max: number; sum: number; sumsq: number; numel: number } | null = null;
-
   private buildReport(origin: Origin, b: Batch): NonFiniteReport {
     const body = { ...origin, step: this.step, epoch: b.epoch, batch: b.index, trail: this.history.trail(origin.layerIndex, TRAIL_STEPS) };
     return { ...body, explanation: explain(body) };
@@ -215,7 +215,7 @@ export class Trainer {
   /** Saves the state before the bad step and the bad batch; records the report. */
   private saveBadStep(report: NonFiniteReport, b: Batch, rng: Tensor): void {
     this.step -= 1; // the bad step did not happen: the saved state is the one before it
-    const path = this.checkpoint('last-good', 'last-good.st', rng);
+    this.checkpoint('last-good', 'last-good.st', rng);
     this.step += 1;
     const batchFile = join(this.dir, 'bad-batch.st');
     tidy(() => {
@@ -227,7 +227,6 @@ export class Trainer {
     });
     this.o.store.addArtifact(this.o.runId, { kind: 'bad-batch', relPath: 'bad-batch.st', step: report.step });
     this.o.store.addEvent(this.o.runId, report.step, 'nan', report);
-    void path;
   }
 
   async run(): Promise<TrainResult> {
