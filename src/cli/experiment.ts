@@ -3,10 +3,10 @@
 // held (exit 0 held, 1 not held, 130 interrupted), and with --write-results regenerate its
 // block of docs/RESULTS.md and its plot in docs/img/.
 import { resolve } from 'node:path';
-import { parseArgs, helpText, str, num, bool, UsageError, type Flags } from './args.js';
+import { parseArgs, helpText, str, num, bool, list, UsageError, type Flags } from './args.js';
 import { RUNS_DIR_FLAG, openRuns } from './common.js';
 import { EXPERIMENTS, findExperiment } from '../experiments/index.js';
-import { runExperiment, seedList, type Overrides } from '../experiments/run.js';
+import { runExperiment, planCells, seedList, type Overrides } from '../experiments/run.js';
 import { resultTable, textTable } from '../experiments/table.js';
 import { writeResults, plotPath, chartsFor } from '../experiments/results.js';
 import { renderPngs } from '../experiments/plot.js';
@@ -25,6 +25,7 @@ const FLAGS: Flags = {
   'max-steps': { type: 'int', help: 'override: stop each run after N steps' },
   epochs: { type: 'int', help: 'override: epochs per run' },
   'data-dir': { type: 'string', help: 'folder with the Fashion-MNIST IDX files' },
+  arm: { type: 'list', help: 'run only the arms whose name contains this text (repeatable)' },
   list: { type: 'bool', help: 'list the experiments and exit' },
   plan: { type: 'bool', help: 'print the runs the experiment would make and exit' },
   verbose: { type: 'bool', help: 'print each run\'s epoch lines' },
@@ -59,8 +60,11 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   const seeds = seedList(nSeeds);
   const out = process.stdout;
   out.write(`experiment ${exp.name} (--scale ${scale}): ${exp.title}\n${exp.expected}\n\n`);
+  const only = list(p, 'arm');
+  const planned = planCells(exp, scale, seeds, overrides, only);
+  if (!planned.length) throw new UsageError(`experiment: no arm of ${exp.name} matches ${only.map((a) => `'${a}'`).join(', ')} (arms: ${[...new Set(exp.cells(scale, seeds).map((c) => c.arm))].join('; ')})`);
   if (bool(p, 'plan')) {
-    for (const c of exp.cells(scale, seeds)) out.write(`  ${c.arm} seed ${c.seed}: ${describeConfig(c.config)}\n`);
+    for (const c of planned) out.write(`  ${c.arm} seed ${c.seed}: ${describeConfig(c.config)}\n`);
     return 0;
   }
   const store = openRuns(str(p, 'runs-dir')!);
@@ -69,7 +73,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', onSig);
   process.on('SIGTERM', onSig);
   try {
-    const run = await runExperiment(exp, { store, scale, seeds, overrides, stopSignal: stop, verbose: bool(p, 'verbose') });
+    const run = await runExperiment(exp, { store, scale, seeds, overrides, only, stopSignal: stop, verbose: bool(p, 'verbose') });
     out.write(`\n${textTable(resultTable(exp, run.results))}\n\n`);
     out.write(`expected outcome ${run.outcome.held ? 'HELD' : 'did NOT hold'}:\n`);
     for (const c of run.outcome.checks) out.write(`  [${c.ok ? 'x' : ' '}] ${c.text}\n`);

@@ -5,6 +5,8 @@ export const CHANCE = 0.1;
 export const diverged = (r: CellResult): boolean => r.nanStep !== null;
 export const inFirstEpoch = (r: CellResult): boolean => r.nanStep !== null && r.nanEpoch === 0;
 export const hasReport = (r: CellResult): boolean => r.nanLayer !== null && r.nanPass !== null;
+/** Whether any result belongs to this arm (experiments check the arms that ran; the runner checks that all planned cells ran). */
+export const ran = (rs: readonly CellResult[], arm: string): boolean => rs.some((r) => r.arm === arm);
 export const byArm = (rs: readonly CellResult[], arm: string): CellResult[] => rs.filter((r) => r.arm === arm);
 export const seedsOf = (rs: readonly CellResult[]): string => rs.map((r) => r.seed).join(', ');
 export const nanSteps = (rs: readonly CellResult[]): string =>

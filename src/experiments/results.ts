@@ -37,6 +37,7 @@ export function commandLine(run: ExperimentRun, threads: number | undefined): st
   if (o.limitTest) parts.push('--limit-test', String(o.limitTest));
   if (o.maxSteps) parts.push('--max-steps', String(o.maxSteps));
   if (o.epochs !== undefined) parts.push('--epochs', String(o.epochs));
+  for (const a of run.only) parts.push('--arm', `'${a}'`);
   parts.push('--write-results');
   return parts.join(' ');
 }

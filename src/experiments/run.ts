@@ -29,6 +29,8 @@ export interface RunOptions {
   /** Show each run's d2l epoch lines. */
   verbose?: boolean;
   stopSignal?: { stop: boolean };
+  /** Run only the arms whose name contains one of these (e.g. to skip the slow 224x224 look). */
+  only?: string[];
 }
 
 export interface ExperimentRun {
@@ -37,6 +39,7 @@ export interface ExperimentRun {
   scale: Scale;
   seeds: number[];
   overrides: Overrides;
+  only: string[];
   results: CellResult[];
   outcome: Outcome;
   interrupted: boolean;
@@ -56,6 +59,13 @@ export function applyOverrides(c: TrainConfig, o: Overrides): TrainConfig {
   });
 }
 
+/** The cells an invocation runs: the experiment's grid, filtered by arm, with the overrides applied. */
+export function planCells(exp: Experiment, scale: Scale, seeds: number[], overrides: Overrides = {}, only: string[] = []): Cell[] {
+  return exp.cells(scale, seeds)
+    .filter((c) => !only.length || only.some((a) => c.arm.includes(a)))
+    .map((c) => ({ ...c, config: applyOverrides(c.config, overrides) }));
+}
+
 export function cellKey(c: Pick<Cell, 'arm' | 'seed'>): string { return `${c.arm}/seed=${c.seed}`; }
 
 function stamp(d: Date): string {
@@ -66,12 +76,14 @@ function stamp(d: Date): string {
 export async function runExperiment(exp: Experiment, o: RunOptions): Promise<ExperimentRun> {
   const overrides = o.overrides ?? {};
   const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
-  const cells = exp.cells(o.scale, o.seeds).map((c) => ({ ...c, config: applyOverrides(c.config, overrides) }));
+  const only = o.only ?? [];
+  const cells = planCells(exp, o.scale, o.seeds, overrides, only);
+  if (!cells.length) throw new Error(`${exp.name}: no arm matches ${only.join(', ')}`);
   const startedAt = new Date();
   const sweep = o.store.createSweep({
     id: `exp-${stamp(startedAt)}-${exp.name}-${randomBytes(2).toString('hex')}`,
     name: `experiment ${exp.name} (${o.scale})`,
-    grid: { experiment: exp.name, scale: o.scale, seeds: o.seeds, overrides, cells: cells.map((c) => ({ key: cellKey(c), config: c.config })) },
+    grid: { experiment: exp.name, scale: o.scale, seeds: o.seeds, overrides, only, cells: cells.map((c) => ({ key: cellKey(c), config: c.config })) },
   });
   const results: CellResult[] = [];
   let interrupted = false;
@@ -82,11 +94,15 @@ export async function runExperiment(exp: Experiment, o: RunOptions): Promise<Exp
     log(`[${i + 1}/${cells.length}] ${exp.name} ${cellKey(cell)}: ${summary(r)} (${r.seconds.toFixed(0)} s, run ${r.runId})`);
     if (r.status === 'interrupted') { interrupted = true; break; }
   }
-  const outcome = interrupted
-    ? { held: false, checks: [{ ok: false, text: `interrupted after ${results.length} of ${cells.length} runs` }] }
-    : exp.check(results, o.scale);
+  let outcome: Outcome;
+  if (interrupted || results.length !== cells.length) {
+    outcome = { held: false, checks: [{ ok: false, text: `interrupted after ${results.length} of ${cells.length} runs` }] };
+  } else {
+    outcome = exp.check(results, o.scale);
+    if (only.length) outcome.checks.push({ ok: true, text: `only the arms matching ${only.map((a) => `'${a}'`).join(', ')} were run (${[...new Set(cells.map((c) => c.arm))].join('; ')})` });
+  }
   o.store.setSweepStatus(sweep.id, interrupted ? 'interrupted' : 'finished');
-  return { experiment: exp, sweepId: sweep.id, scale: o.scale, seeds: o.seeds, overrides, results, outcome, interrupted, startedAt,
+  return { experiment: exp, sweepId: sweep.id, scale: o.scale, seeds: o.seeds, overrides, only, results, outcome, interrupted, startedAt,
     seconds: (Date.now() - startedAt.getTime()) / 1000 };
 }
 

@@ -3,7 +3,7 @@
 // over the probed steps). Sigmoid's derivative is at most 0.25, so every layer the gradient
 // passes back through shrinks it; ReLU passes it through unchanged where a unit is active.
 import { baseConfig } from './scale.js';
-import { byArm } from './checks.js';
+import { byArm, ran } from './checks.js';
 import { sci } from './table.js';
 import { check, outcome, type Cell, type CellResult, type Experiment, type Scale } from './types.js';
 
@@ -49,7 +49,7 @@ export const vanishing: Experiment = {
   ],
   check(results) {
     const checks = [];
-    for (const model of ['alexnet', 'lenet']) {
+    for (const model of ['alexnet', 'lenet'].filter((m) => ran(results, `${m} sigmoid`))) {
       const sig = byArm(results, `${model} sigmoid`);
       const relu = byArm(results, `${model} relu`);
       for (const s of sig) {
