@@ -4,7 +4,7 @@ import { loadFashionMnist } from '../src/data/index.js';
 import { openStore } from '../src/store/index.js';
 import { Trainer } from '../src/train/trainer.js';
 import { defaultConfig, validate } from '../src/train/config.js';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -18,4 +18,6 @@ const trainer = new Trainer(config, { store, runId: run.id, data, silent: true }
 await trainer.run();
 const seconds = (performance.now() - t) / 1000;
 trainer.dispose();
-process.stdout.write(`${JSON.stringify({ seconds, maxrss_kb: process.resourceUsage().maxRSS })}\n`);
+// VmHWM is this process's own peak; resourceUsage().maxRSS starts at the parent's (fork/exec).
+const hwm = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? process.resourceUsage().maxRSS);
+process.stdout.write(`${JSON.stringify({ seconds, maxrss_kb: hwm })}\n`);

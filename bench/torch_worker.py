@@ -75,6 +75,11 @@ def epoch(c):
     return {'seconds': time.perf_counter() - t}
 
 def rss(c):
+    # VmHWM, not ru_maxrss: a child's ru_maxrss starts at its parent's peak (kept across fork
+    # and exec), VmHWM is this process's own high-water mark.
+    for line in open('/proc/self/status'):
+        if line.startswith('VmHWM:'):
+            return {'maxrss_kb': int(line.split()[1])}
     return {'maxrss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
 
 OPS = {'setup': setup, 'step': step, 'data': data, 'epoch': epoch, 'rss': rss}
