@@ -13,11 +13,13 @@ const data = await loadFashionMnist({ limitTrain: n, limitTest: 10 });
 const store = openStore(mkdtempSync(join(tmpdir(), 'nanscope-bench-')));
 const config = validate({ ...defaultConfig('alexnet'), resize: side, batchSize: batch, epochs: 1, threads, evaluate: false, checkpointEvery: 0 });
 const run = store.createRun({ name: 'bench-epoch', config });
-const t = performance.now();
+// Timed like the PyTorch side: the model is built first, then the epoch (data, steps, and here
+// also the epoch-end checkpoint and the verdict) is timed.
 const trainer = new Trainer(config, { store, runId: run.id, data, silent: true });
-await trainer.run();
+const t = performance.now();
+const r = await trainer.run();
 const seconds = (performance.now() - t) / 1000;
 trainer.dispose();
 // VmHWM is this process's own peak; resourceUsage().maxRSS starts at the parent's (fork/exec).
 const hwm = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? process.resourceUsage().maxRSS);
-process.stdout.write(`${JSON.stringify({ seconds, maxrss_kb: hwm })}\n`);
+process.stdout.write(`${JSON.stringify({ seconds, stepsPerSec: r.examplesPerSec, maxrss_kb: hwm })}\n`);

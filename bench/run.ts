@@ -136,6 +136,7 @@ const prss = (await ws.call<{ maxrss_kb: number }>({ op: 'rss' })).maxrss_kb;
 ws.close();
 const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'epoch_child.ts'), String(ep.side), String(ep.batch), String(ep.n), String(threads)], { env, encoding: 'utf8' });
 if (child.status !== 0) throw new Error(`epoch child failed: ${child.stderr}`);
-const ne = JSON.parse(child.stdout.trim().split('\n').pop()!) as { seconds: number; maxrss_kb: number };
+const ne = JSON.parse(child.stdout.trim().split('\n').pop()!) as { seconds: number; stepsPerSec: number; maxrss_kb: number };
 console.log(`\nfull epoch, AlexNet ${ep.side}x${ep.side} b${ep.batch}, ${ep.n} images (img/s): PyTorch DataLoader ${f1(ep.n / pt.seconds)}, nanscope train (probes on) ${f1(ep.n / ne.seconds)}, ratio ${(pt.seconds / ne.seconds).toFixed(3)}`);
+console.log(`  (nanscope's time includes its epoch-end checkpoint and verdict; its steps alone ran at ${f1(ne.stepsPerSec)} img/s)`);
 console.log(`  peak RSS (VmHWM): PyTorch ${(prss / 1024).toFixed(0)} MB (main process; its 2 DataLoader workers not counted), nanscope ${(ne.maxrss_kb / 1024).toFixed(0)} MB`);
