@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { parseArgs, helpText, str, num, bool, list, UsageError, type Flags } from './args.js';
 import { RUNS_DIR_FLAG, openRuns } from './common.js';
 import { EXPERIMENTS, findExperiment } from '../experiments/index.js';
-import { runExperiment, planCells, seedList, type Overrides } from '../experiments/run.js';
+import { runExperiment, reloadExperiment, planCells, seedList, type Overrides, type ExperimentRun } from '../experiments/run.js';
 import { resultTable, textTable } from '../experiments/table.js';
 import { writeResults, plotPath, chartsFor } from '../experiments/results.js';
 import { renderPngs } from '../experiments/plot.js';
@@ -26,6 +26,7 @@ const FLAGS: Flags = {
   epochs: { type: 'int', help: 'override: epochs per run' },
   'data-dir': { type: 'string', help: 'folder with the Fashion-MNIST IDX files' },
   arm: { type: 'list', help: 'run only the arms whose name contains this text (repeatable)' },
+  'from-store': { type: 'string', help: 'train nothing: rebuild the table (and --write-results) from the runs recorded under this experiment sweep id' },
   list: { type: 'bool', help: 'list the experiments and exit' },
   plan: { type: 'bool', help: 'print the runs the experiment would make and exit' },
   verbose: { type: 'bool', help: 'print each run\'s epoch lines' },
@@ -73,14 +74,15 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', onSig);
   process.on('SIGTERM', onSig);
   try {
-    const run = await runExperiment(exp, { store, scale, seeds, overrides, only, stopSignal: stop, verbose: bool(p, 'verbose') });
+    const from = str(p, 'from-store');
+    const run: ExperimentRun = from ? reloadExperiment(exp, store, from) : await runExperiment(exp, { store, scale, seeds, overrides, only, stopSignal: stop, verbose: bool(p, 'verbose') });
     out.write(`\n${textTable(resultTable(exp, run.results))}\n\n`);
     out.write(`expected outcome ${run.outcome.held ? 'HELD' : 'did NOT hold'}:\n`);
     for (const c of run.outcome.checks) out.write(`  [${c.ok ? 'x' : ' '}] ${c.text}\n`);
     out.write(`\nruns recorded under sweep ${run.sweepId} in ${store.root}\n`);
     if (bool(p, 'write-results') && !run.interrupted) {
       const path = resolve(str(p, 'results')!);
-      const charts = chartsFor(run).map(([suffix, chart]) => ({ path: plotPath(path, exp.name, scale, suffix), chart }));
+      const charts = chartsFor(run).map(([suffix, chart]) => ({ path: plotPath(path, exp.name, run.scale, suffix), chart }));
       const r = await renderPngs(charts);
       if (r.skipped) process.stderr.write(`plots skipped: ${r.skipped}\n`);
       writeResults(path, run, { threads, plots: r.written });

@@ -3,27 +3,43 @@
 // built-in BatchNorm2d/1d (bn=builtin), after every conv/linear layer, before the activation.
 import { baseConfig } from './scale.js';
 import { deviations } from './phenomenon-1.js';
+import { MID_LR, CPU_EPOCHS } from './phenomenon-2.js';
+import type { TrainConfig } from '../train/config.js';
 import { byArm, ran, diverged, nanSteps, accs, CHANCE } from './checks.js';
 import { check, outcome, type Cell, type Experiment, type Scale } from './types.js';
 
 /** "Above chance": at least this test accuracy after the (reduced) epoch. */
 export const MIN_ACC = 2 * CHANCE;
 const BNS = ['none', 'scratch', 'builtin'] as const;
+/** cpu: one epoch of 3200 stratified images (50 steps, 10x past the step where the no-BN runs blow up), tested on 1000. */
+const CPU = { epochs: 1, limitTrain: 3200 };
 
-/** phenomenon-1's deviations at this scale (the 224x224 look inside the cpu scale is left out: BN runs train a full epoch). */
-const arms = (scale: Scale) => deviations(scale).filter((d) => !d.fullRes);
+interface FixArm { arm: string; patch: Partial<TrainConfig>; cpu: Partial<TrainConfig> }
+
+/**
+ * What blew up: phenomenon-1's realistic deviations (raw pixels, N(0, 0.1) init; 96x96 at cpu
+ * scale, 50 steps, 10x past their blow-up) and phenomenon-2/3's lr 1, which blows up only in
+ * epoch 2-3, so it runs the same 3 epochs. phenomenon-1's lr-10 arm is left out: BN keeps it
+ * finite but it does not learn (measured, see the exploration log), a different question.
+ */
+function arms(scale: Scale): FixArm[] {
+  return [
+    ...deviations(scale).filter((d) => !d.fullRes && d.arm !== 'lr 10').map((d) => ({ arm: d.arm, patch: d.patch, cpu: CPU })),
+    { arm: `lr ${MID_LR}`, patch: { lr: MID_LR }, cpu: { epochs: CPU_EPOCHS } },
+  ];
+}
 
 function cells(scale: Scale, seeds: number[]): Cell[] {
-  return arms(scale).flatMap(({ arm, patch }) => BNS.flatMap((bn) =>
-    seeds.map((seed) => ({ arm: `${arm}, bn=${bn}`, seed, config: baseConfig('alexnet', scale, { ...(scale === 'cpu' ? { epochs: 1 } : {}), ...patch, bn, seed }) }))));
+  return arms(scale).flatMap(({ arm, patch, cpu }) => BNS.flatMap((bn) =>
+    seeds.map((seed) => ({ arm: `${arm}, bn=${bn}`, seed, config: baseConfig('alexnet', scale, { ...(scale === 'cpu' ? cpu : {}), ...patch, bn, seed }) }))));
 }
 
 export const bnFix: Experiment = {
   name: 'bn-fix',
   title: 'batch normalization fixes the runs that blew up',
   phenomenon: 'The seed\'s fix: "add BN layers" (d2l 8.5, from scratch or built in).',
-  setup: 'phenomenon-1\'s arms (same lr, init, pixels and seeds) three times: without BN (the failure, reproduced), with d2l\'s from-scratch batch_norm, and with the built-in BatchNorm, placed after each conv/linear layer as d2l does for LeNet-BN.',
-  reduction: 'As phenomenon-1: 96x96, batch 64, 1 epoch of 6400 training images (100 steps), tested on 1000 images.',
+  setup: 'phenomenon-1\'s raw-pixel and N(0, 0.1) arms and phenomenon-2\'s lr 1 (same lr, init, pixels and seeds) three times: without BN (the failure, reproduced), with d2l\'s from-scratch batch_norm, and with the built-in BatchNorm, placed after each conv/linear layer as d2l does for LeNet-BN.',
+  reduction: `96x96, batch 64, tested on 1000 images. Raw pixels and N(0, 0.1): 1 epoch of 3200 stratified training images (50 steps; without BN they blow up by step 5). lr ${MID_LR}: ${CPU_EPOCHS} epochs of 6400 images (${CPU_EPOCHS * 100} steps; without BN it blew up at steps 120 and 242 for seeds 1 and 0). phenomenon-1\'s 224x224 look is not repeated here.`,
   expected: `Without BN every seed goes non-finite (as in phenomenon-1); with bn=scratch and bn=builtin no run does, and each ends the epoch with test accuracy >= ${MIN_ACC} (chance is ${CHANCE}).`,
   defaultSeeds: { cpu: 2, full: 3 },
   cells,

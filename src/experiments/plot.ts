@@ -14,6 +14,8 @@ export interface Chart {
   series: Series[];
   /** Category names for the x axis (x = 0..n-1), e.g. layer aliases. */
   xTicks?: string[];
+  /** Dashed vertical markers, e.g. epoch starts: [x, label]. */
+  vlines?: [number, string][];
   width?: number;
   height?: number;
 }
@@ -44,6 +46,7 @@ g.textAlign='right';for(const e of yt){const y=Yr(e);g.beginPath();g.moveTo(L,y)
 g.textAlign='center';
 if(C.xTicks){C.xTicks.forEach((t,i)=>g.fillText(t,X(i),T+ph+16))}else{for(let i=0;i<=6;i++){const x=x0+(x1-x0)*i/6;g.fillText(String(Math.round(x)),X(x),T+ph+16)}}
 g.strokeStyle='#444';g.strokeRect(L,T,pw,ph);
+for(const [x,t] of (C.vlines||[])){if(x<x0||x>x1)continue;g.strokeStyle='#999';g.setLineDash([3,3]);g.beginPath();g.moveTo(X(x),T);g.lineTo(X(x),T+ph);g.stroke();g.setLineDash([]);g.fillStyle='#777';g.textAlign='left';g.fillText(t,X(x)+3,T+ph-20);g.textAlign='center'}
 const pal=['#1f77b4','#ff7f0e','#2ca02c','#9467bd','#8c564b','#e377c2','#17becf','#bcbd22','#7f7f7f','#d62728'];
 C.series.forEach((s,i)=>{const col=pal[i%pal.length];g.strokeStyle=col;g.fillStyle=col;g.lineWidth=1.6;g.setLineDash(s.dashed?[6,4]:[]);
  g.beginPath();let on=false;for(const [x,v] of s.points){if(!Number.isFinite(v)||(C.logY&&v<=0)){on=false;continue}const px=X(x),py=Y(v);on?g.lineTo(px,py):g.moveTo(px,py);on=true}g.stroke();

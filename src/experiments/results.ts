@@ -1,7 +1,7 @@
 // docs/RESULTS.md: one generated block per experiment and scale, between markers, so an
 // experiment re-run with --write-results replaces only its own block and hand-written text
 // (the exploration log) survives. Plots go to docs/img/<experiment>-<scale>.png.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, openSync, closeSync, rmSync, statSync } from 'node:fs';
 import { cpus, totalmem, platform, release } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { writeFileAtomicSync } from '../store/index.js';
@@ -32,7 +32,8 @@ export function machine(): string {
 export function commandLine(run: ExperimentRun, threads: number | undefined): string {
   const o = run.overrides;
   const parts = ['nanscope experiment', run.experiment.name, '--scale', run.scale, '--seeds', String(run.seeds.length)];
-  if (threads) parts.push('--threads', String(threads));
+  const t = threads ?? o.threads;
+  if (t) parts.push('--threads', String(t));
   if (o.limitTrain) parts.push('--limit-train', String(o.limitTrain));
   if (o.limitTest) parts.push('--limit-test', String(o.limitTest));
   if (o.maxSteps) parts.push('--max-steps', String(o.maxSteps));
@@ -136,7 +137,30 @@ function replaceIntro(doc: string, name: string, intro: string): string {
 }
 
 /** Writes (or replaces) this run's block, and a not-run block for the other scale when it has none. */
+/** Experiments may run side by side; their read-modify-write of the results file takes turns. */
+function withLock<T>(path: string, fn: () => T): T {
+  const lock = `${path}.lock`;
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx'));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      // A lock older than a minute belongs to a writer that died.
+      try { if (Date.now() - statSync(lock).mtimeMs > 60_000) rmSync(lock, { force: true }); } catch { /* gone */ }
+      if (Date.now() - t0 > 120_000) throw new Error(`${lock} is held by another writer`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+  }
+  try { return fn(); } finally { rmSync(lock, { force: true }); }
+}
+
 export function writeResults(path: string, run: ExperimentRun, opts: { threads?: number; plots?: string[] }): void {
+  withLock(path, () => writeResultsNow(path, run, opts));
+}
+
+function writeResultsNow(path: string, run: ExperimentRun, opts: { threads?: number; plots?: string[] }): void {
   let doc = existsSync(path) ? readFileSync(path, 'utf8') : HEADER;
   const e = run.experiment;
   const intro = experimentIntro(e);
@@ -176,8 +200,13 @@ export function chartsFor(run: ExperimentRun): [string, Chart][] {
       series: rs.map((r) => ({ label: `${r.arm} s${r.seed}`, points: r.epochs.map((x) => [x.epoch + 1, x.testAcc ?? NaN] as [number, number]) })),
     }]];
   }
+  // Epoch starts, when every run has the same epoch length.
+  const spe = new Set(rs.map((r) => r.stepsPerEpoch));
+  const maxStep = Math.max(...rs.map((r) => r.steps));
+  const vlines: [number, string][] = [];
+  if (spe.size === 1) { const n = [...spe][0]; for (let s = n + 1, k = 2; s <= maxStep; s += n, k++) vlines.push([s, `epoch ${k}`]); }
   return [['', {
-    title: `${e.name}: training loss per step (log scale; x = first non-finite step)`, xLabel: 'step', yLabel: 'loss', logY: true,
+    title: `${e.name}: training loss per step (log scale; x = first non-finite step)`, xLabel: 'step', yLabel: 'loss', logY: true, vlines,
     series: rs.map((r) => ({ label: `${r.arm} s${r.seed}`, points: r.lossCurve.map((p) => [p.step, p.loss] as [number, number]), nanAt: r.nanStep })),
   }]];
 }

@@ -170,5 +170,33 @@ export function layerGrads(store: Store, runId: string): LayerGrad[] {
     : []);
 }
 
+/**
+ * Rebuilds an invocation's results from the store alone (no training): the cells recorded
+ * under its sweep id, read back exactly as after a run, and the expected outcome checked again.
+ */
+export function reloadExperiment(exp: Experiment, store: Store, sweepId: string): ExperimentRun {
+  const sweep = store.getSweep(sweepId);
+  const grid = sweep?.grid as { experiment?: string; scale?: Scale; seeds?: number[]; overrides?: Overrides; only?: string[]; cells?: { key: string; config: TrainConfig }[] } | undefined;
+  if (!sweep || !grid?.cells || grid.experiment !== exp.name) throw new Error(`${sweepId} is not a recorded run of experiment ${exp.name}`);
+  const results: CellResult[] = [];
+  for (const c of grid.cells) {
+    const run = store.findCell(sweepId, c.key);
+    if (!run) continue;
+    const slash = c.key.lastIndexOf('/seed=');
+    const cell: Cell = { arm: c.key.slice(0, slash), seed: Number(c.key.slice(slash + 6)), config: c.config };
+    const n = c.config.limitTrain ?? 60000;
+    const status = run.status === 'diverged' ? 'diverged' : run.status === 'finished' ? 'finished' : 'interrupted';
+    results.push(readBack(store, run.id, cell, Math.ceil(n / c.config.batchSize), status, ((run.finishedAt ?? run.updatedAt) - run.createdAt) / 1000));
+  }
+  const scale = grid.scale ?? 'cpu';
+  const only = grid.only ?? [];
+  const complete = results.length === grid.cells.length && results.every((r) => r.status !== 'interrupted');
+  const outcome: Outcome = complete ? exp.check(results, scale) : { held: false, checks: [{ ok: false, text: `only ${results.length} of ${grid.cells.length} runs completed` }] };
+  if (complete && only.length) outcome.checks.push({ ok: true, text: `only the arms matching ${only.map((a) => `'${a}'`).join(', ')} were run` });
+  const last = Math.max(...results.map((r) => store.getRun(r.runId)?.finishedAt ?? sweep.updatedAt));
+  return { experiment: exp, sweepId, scale, seeds: grid.seeds ?? [], overrides: grid.overrides ?? {}, only, results, outcome,
+    interrupted: !complete, startedAt: new Date(sweep.createdAt), seconds: (last - sweep.createdAt) / 1000 };
+}
+
 /** Seeds 0..n-1. */
 export function seedList(n: number): number[] { return Array.from({ length: n }, (_, i) => i); }

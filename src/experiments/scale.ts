@@ -26,16 +26,13 @@ export function baseConfig(model: ModelName, scale: Scale, patch: Partial<TrainC
   return validate({ ...scaled, checkpointEvery: 0, ...patch });
 }
 
-/** Human-readable summary of a config's deviations from d2l's defaults for its model. */
+/** Human-readable summary of a config: everything the experiments vary, spelled out. */
 export function describeConfig(c: TrainConfig): string {
-  const d = defaultConfig(c.model);
-  const parts: string[] = [c.model];
-  const show: [keyof TrainConfig, string][] = [
-    ['resize', 'resize'], ['batchSize', 'batch'], ['lr', 'lr'], ['init', 'init'], ['activation', 'act'], ['bn', 'bn'],
-    ['epochs', 'epochs'], ['limitTrain', 'train imgs'], ['limitTest', 'test imgs'], ['maxSteps', 'max steps'],
-  ];
-  for (const [k, name] of show) if (c[k] !== d[k]) parts.push(`${name} ${c[k] ?? '-'}`);
-  if (!c.scalePixels) parts.push('no-scale (raw 0-255 pixels)');
+  const data = c.limitTrain === null ? 'all 60000 train' : `${c.limitTrain} train`;
+  const test = c.limitTest === null ? 'all 10000 test' : `${c.limitTest} test`;
+  const parts = [`${c.model} ${c.resize}px`, `batch ${c.batchSize}`, `lr ${c.lr}`, `init ${c.init}`, c.activation, `bn ${c.bn}`,
+    `${c.epochs} epochs`, `${data} / ${test} images`, c.scalePixels ? 'pixels/255' : 'raw 0-255 pixels'];
+  if (c.maxSteps !== null) parts.push(`max ${c.maxSteps} steps`);
   return parts.join(', ');
 }
 

@@ -12,7 +12,7 @@ export const sci = (v: number | null | undefined): string => {
 export interface Table { head: string[]; rows: string[][] }
 
 export function resultTable(exp: Experiment, results: readonly CellResult[]): Table {
-  const head = ['arm', 'seed', 'non-finite?', 'step', 'epoch', 'first layer (pass)', 'steps run', 'max loss', 'loss', 'train acc', 'test acc'];
+  const head = ['arm', 'seed', 'non-finite?', 'step', 'epoch', 'first layer (pass)', 'steps run', 'max loss', 'loss', 'train acc', 'test acc', 'epochs done: loss / train / test (last)'];
   const extra = exp.columns ?? [];
   const rows = results.map((r) => [
     r.arm, String(r.seed), r.nanStep !== null ? 'yes' : r.status === 'interrupted' ? 'stopped' : 'no',
@@ -20,9 +20,16 @@ export function resultTable(exp: Experiment, results: readonly CellResult[]): Ta
     r.nanLayer === null ? '-' : `${r.nanLayer} (${r.nanPass})`, `${r.steps}/${r.stepsPerEpoch * r.config.epochs > 0 ? Math.min(r.config.maxSteps ?? Infinity, r.stepsPerEpoch * r.config.epochs) : 0}`,
     sci(r.maxLoss === -Infinity ? null : r.maxLoss),
     r.nanStep !== null ? 'nan' : f3(r.loss), r.nanStep !== null ? '-' : f3(r.trainAcc), r.nanStep !== null ? '-' : f3(r.testAcc),
+    lastEpoch(r),
     ...extra.map((c) => c.cell(r)),
   ]);
   return { head: [...head, ...extra.map((c) => c.head)], rows };
+}
+
+/** What d2l printed at the last epoch end before the run stopped (for a NaN run: the epochs that looked normal). */
+function lastEpoch(r: CellResult): string {
+  const e = r.epochs[r.epochs.length - 1];
+  return e ? `${r.epochs.length}: ${f3(e.loss)} / ${f3(e.trainAcc)} / ${f3(e.testAcc)}` : '0';
 }
 
 export function textTable(t: Table): string {
