@@ -190,14 +190,14 @@ export function chartsFor(run: ExperimentRun): [string, Chart][] {
       const ticks = mine[0]?.layerGrads.map((l) => l.alias) ?? [];
       return [models.length > 1 ? `-${m}` : '', {
         title: `${e.name}: ${m}, weight-gradient norm per layer (median over steps), log scale`, xLabel: 'layer (input -> output)', yLabel: '||grad W|| (median)', logY: true,
-        xTicks: ticks, series: mine.map((r) => ({ label: `${r.arm} s${r.seed}`, points: r.layerGrads.map((l, i) => [i, l.gradW] as [number, number]) })),
+        xTicks: ticks, series: mine.map((r) => ({ label: `${r.arm} s${r.seed}`, group: r.arm, points: r.layerGrads.map((l, i) => [i, l.gradW] as [number, number]) })),
       }];
     });
   }
   if (e.plot === 'epochs') {
     return [['', {
       title: `${e.name}: test accuracy per epoch`, xLabel: 'epoch', yLabel: 'test accuracy',
-      series: rs.map((r) => ({ label: `${r.arm} s${r.seed}`, points: r.epochs.map((x) => [x.epoch + 1, x.testAcc ?? NaN] as [number, number]) })),
+      series: rs.map((r) => ({ label: `${r.arm} s${r.seed}`, group: r.arm, points: r.epochs.map((x) => [x.epoch + 1, x.testAcc ?? NaN] as [number, number]) })),
     }]];
   }
   // Epoch starts, when every run has the same epoch length.
@@ -207,7 +207,7 @@ export function chartsFor(run: ExperimentRun): [string, Chart][] {
   if (spe.size === 1) { const n = [...spe][0]; for (let s = n + 1, k = 2; s <= maxStep; s += n, k++) vlines.push([s, `epoch ${k}`]); }
   return [['', {
     title: `${e.name}: training loss per step (log scale; x = first non-finite step)`, xLabel: 'step', yLabel: 'loss', logY: true, vlines,
-    series: rs.map((r) => ({ label: `${r.arm} s${r.seed}`, points: r.lossCurve.map((p) => [p.step, p.loss] as [number, number]), nanAt: r.nanStep })),
+    series: rs.map((r) => ({ label: `${r.arm} s${r.seed}`, group: r.arm, points: r.lossCurve.map((p) => [p.step, p.loss] as [number, number]), nanAt: r.nanStep })),
   }]];
 }
 

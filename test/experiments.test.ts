@@ -1,0 +1,136 @@
+// The named experiments on real Fashion-MNIST through the CLI (the same code path as
+// `nanscope experiment ... --scale cpu`), with smaller data limits so each test stays within a
+// few minutes on 2 cores; the outcome is checked in the store the runs were recorded in.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openStore, type RunRow } from '../src/store/index.js';
+import { EXPERIMENTS, findExperiment } from '../src/experiments/index.js';
+import { writeResults, HEADER } from '../src/experiments/results.js';
+import { tmp } from './helpers.js';
+
+const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+const ENV = { ...process.env, OMP_WAIT_POLICY: 'passive' };
+const cli = (args: string[]) => spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', env: ENV });
+
+function experimentRuns(root: string): { sweepId: string; runs: RunRow[]; store: ReturnType<typeof openStore> } {
+  const store = openStore(root);
+  const [sweep] = store.listSweeps();
+  assert.ok(sweep, 'the invocation is recorded');
+  return { sweepId: sweep.id, runs: store.listSweepCells(sweep.id), store };
+}
+
+test('the six experiments are registered, each with a cpu and a full scale that build valid configs', () => {
+  assert.deepEqual(EXPERIMENTS.map((e) => e.name), ['phenomenon-1', 'phenomenon-2', 'phenomenon-3', 'bn-fix', 'vanishing', 'd2l-baseline']);
+  for (const e of EXPERIMENTS) {
+    const full = e.cells('full', [0]);
+    const cpu = e.cells('cpu', [0, 1]);
+    assert.ok(full.length > 0 && cpu.length >= full.length, e.name);
+    for (const c of full) {
+      assert.equal(c.config.limitTrain, null, `${e.name} full uses all training data`);
+      assert.equal(c.config.epochs, 10, `${e.name} full trains d2l's 10 epochs`);
+      assert.equal(c.config.resize, c.config.model === 'alexnet' ? 224 : 28);
+    }
+    for (const c of cpu) {
+      if (c.config.model !== 'alexnet') continue;
+      // 96x96, except phenomenon-1's short look at d2l's 224x224 (at most 20 steps).
+      if (c.config.resize === 224) assert.ok(c.config.maxSteps !== null && c.config.maxSteps <= 20, `${e.name} ${c.arm}`);
+      else assert.equal(c.config.resize, 96, `${e.name} cpu reduces to 96x96`);
+    }
+  }
+  assert.equal(findExperiment('nope'), undefined);
+});
+
+test('experiment CLI: unknown names and bad flags are usage errors (exit 2)', () => {
+  const root = tmp();
+  for (const args of [['nope'], [], ['phenomenon-1', '--scale', 'gpu'], ['phenomenon-1', '--seeds', '0']]) {
+    const r = cli(['experiment', ...args, '--runs-dir', root]);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  }
+  const plan = cli(['experiment', 'phenomenon-1', '--scale', 'full', '--plan']);
+  assert.equal(plan.status, 0, plan.stderr);
+  assert.match(plan.stdout, /seed 0: alexnet/);
+});
+
+test('phenomenon-1 at cpu scale, 2 seeds: every run non-finite within the first epoch, the locator report in the store', () => {
+  const root = tmp();
+  const results = join(root, 'RESULTS.md');
+  // 640 training images = 10 steps per epoch at batch 64: the blow-up (steps 3-5 measured) must still land in epoch 1.
+  // The arms at 96x96 only: the 20-step look at 224x224 costs ~20 s a step here (it is in the recorded cpu-scale run).
+  const r = cli(['experiment', 'phenomenon-1', '--scale', 'cpu', '--seeds', '2', '--threads', '1', '--limit-train', '640', '--limit-test', '200',
+    '--arm', 'no-scale, lr 0.1', '--arm', 'normal:0.1', '--arm', 'lr 10', '--runs-dir', root, '--write-results', '--results', results]);
+  assert.equal(r.status, 0, `expected outcome should hold (exit 0):\n${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /expected outcome HELD/);
+  const { runs, store } = experimentRuns(root);
+  try {
+    assert.equal(runs.length, 6, '3 arms x 2 seeds');
+    assert.deepEqual([...new Set(runs.map((x) => (x.config as { resize: number }).resize))], [96]);
+    for (const run of runs) {
+      assert.equal(run.kind, 'experiment');
+      assert.equal(run.status, 'diverged', run.name);
+      assert.equal(run.firstNanEpoch, 0, `${run.name}: non-finite in epoch 1`);
+      assert.ok(run.firstNanStep !== null && run.firstNanStep <= 10);
+      const rep = run.report as { step: number; pass: string; alias: string; op: string; explanation: { en: string } };
+      assert.equal(rep.step, run.firstNanStep);
+      assert.ok(['forward', 'backward', 'loss', 'update'].includes(rep.pass) && rep.alias && rep.op && rep.explanation.en.length > 20, JSON.stringify(rep));
+      assert.equal(store.getEvents(run.id, 'nan').length, 1);
+      assert.ok(existsSync(join(store.runDir(run.id), 'last-good.st')), 'state before the bad step kept for replay');
+    }
+    assert.deepEqual([...new Set(runs.map((x) => x.seed))].sort(), [0, 1]);
+  } finally { store.close(); }
+  const md = readFileSync(results, 'utf8');
+  assert.match(md, /<!-- BEGIN generated: experiment phenomenon-1 cpu -->/);
+  assert.match(md, /Command: `nanscope experiment phenomenon-1 --scale cpu --seeds 2 --threads 1 --limit-train 640 --limit-test 200 --arm 'no-scale, lr 0.1' --arm 'normal:0.1' --arm 'lr 10' --write-results`/);
+  assert.match(md, /phenomenon-1, --scale full: not run \(no GPU\)/);
+  assert.match(md, /\| no-scale, lr 0\.1 \| 0 \| yes \| \d+ \| 1 \|/);
+});
+
+test('bn-fix at cpu scale: the configs that blew up, with BN (scratch and builtin), finish above chance', () => {
+  const root = tmp();
+  // 1280 training images = 20 steps of batch 64, one epoch, then the test accuracy on 200. The raw-pixel and N(0, 0.1)
+  // arms (they blow up by step 5 without BN); the lr-1 arm needs 300 steps to pass its blow-up (in the recorded run).
+  const r = cli(['experiment', 'bn-fix', '--scale', 'cpu', '--seeds', '1', '--threads', '1', '--limit-train', '1280', '--limit-test', '200',
+    '--arm', 'no-scale', '--arm', 'normal:0.1', '--runs-dir', root]);
+  assert.equal(r.status, 0, `expected outcome should hold (exit 0):\n${r.stdout}\n${r.stderr}`);
+  const { runs, store } = experimentRuns(root);
+  try {
+    assert.equal(runs.length, 6, '2 configs x (none, scratch, builtin) x 1 seed');
+    for (const run of runs) {
+      const c = run.config as { bn: string };
+      if (c.bn === 'none') {
+        assert.equal(run.status, 'diverged', `${run.name} reproduces the failure`);
+        assert.ok(run.report);
+      } else {
+        assert.equal(run.status, 'finished', run.name);
+        assert.equal(run.firstNanStep, null, `${run.name}: no non-finite value`);
+        assert.equal(run.epochsDone, 1);
+        assert.ok((run.finalTestAcc ?? 0) > 0.1, `${run.name}: test acc ${run.finalTestAcc} above chance`);
+      }
+    }
+  } finally { store.close(); }
+});
+
+test('RESULTS.md blocks: regenerating one experiment replaces only its own block', () => {
+  const path = join(tmp(), 'RESULTS.md');
+  const exp = findExperiment('d2l-baseline')!;
+  const fake = (acc: number) => ({
+    experiment: exp, sweepId: 'exp-x', scale: 'cpu' as const, seeds: [0], overrides: {}, only: [], interrupted: false, startedAt: new Date(0), seconds: 60,
+    outcome: { held: true, checks: [{ ok: true, text: 'fake' }] },
+    results: [{ arm: 'd2l', seed: 0, runId: 'r', config: exp.cells('cpu', [0])[0].config, status: 'finished' as const, steps: 300, stepsPerEpoch: 100,
+      nanStep: null, nanEpoch: null, nanLayer: null, nanPass: null, nanOp: null, loss: 0.5, trainAcc: 0.8, testAcc: acc, epochs: [],
+      lossCurve: [], maxLoss: 2.3, gradNormFirst: 1, gradNormLast: 1, layerGrads: [], verdict: 'healthy', seconds: 60 }],
+  });
+  writeResults(path, fake(0.777), {});
+  const hand = '\n## Exploration (hand-written)\nkeep me\n';
+  appendFileSync(path, hand);
+  writeResults(path, fake(0.555), {});
+  const md = readFileSync(path, 'utf8');
+  assert.ok(md.startsWith(HEADER.split('\n')[0]));
+  assert.ok(md.includes('keep me'), 'hand-written text survives');
+  assert.ok(md.includes('0.555') && !md.includes('0.777'), 'the block was replaced, not appended');
+  assert.equal(md.split('BEGIN generated: experiment d2l-baseline cpu').length, 2);
+  assert.match(md, /d2l-baseline, --scale full: not run \(no GPU\)/);
+});
