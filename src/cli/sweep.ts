@@ -159,6 +159,9 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, FLAGS, 'sweep');
   if (bool(p, 'help')) {
     process.stdout.write(helpText('sweep', '--grid KEY=V1,V2 [--grid ...] [train flags as fixed settings] [--workers N]', FLAGS,
+      '\nIn a sweep each worker runs with --threads 1 unless --threads is given; workers default to floor(cores / threads).\n' +
+      'Each cell is a child process running `nanscope train --quiet`; Ctrl-C stops them at the next step and\n' +
+      '`nanscope sweep --resume SWEEP_ID` runs what is left (finished and diverged cells are kept).\n' +
       '\nexample: nanscope sweep --model lenet --epochs 2 --grid lr=0.1,0.9 --grid seed=0..3 --grid bn=none,scratch\n'));
     return 0;
   }

@@ -61,7 +61,8 @@ if(C.xTicks){C.xTicks.forEach((t,i)=>g.fillText(t,X(i),T+ph+16))}else{const raw=
 g.strokeStyle='#444';g.strokeRect(L,T,pw,ph);
 for(const [x,t] of (C.vlines||[])){if(x<x0||x>x1)continue;g.strokeStyle='#999';g.setLineDash([3,3]);g.beginPath();g.moveTo(X(x),T);g.lineTo(X(x),T+ph);g.stroke();g.setLineDash([]);g.fillStyle='#777';g.textAlign='left';g.fillText(t,X(x)+3,T+ph-20);g.textAlign='center'}
 const pal=['#1f77b4','#ff7f0e','#2ca02c','#9467bd','#8c564b','#e377c2','#17becf','#bcbd22','#7f7f7f','#d62728'];
-const groups=[...new Set(C.series.map((s,i)=>s.group??String(i)))],dashes=[[],[7,3],[2,3],[9,3,2,3],[4,4]],member={};
+let groups=[...new Set(C.series.map((s,i)=>s.group??String(i)))];if(groups.length===1){C.series.forEach((s,i)=>{s.group=String(i)});groups=C.series.map((s,i)=>String(i))}
+const _g=groups,dashes=[[],[7,3],[2,3],[9,3,2,3],[4,4]],member={};
 const styleOf=(s,i)=>{const k=s.group??String(i);member[k]=(member[k]??-1)+1;return{col:pal[groups.indexOf(k)%pal.length],dash:dashes[member[k]%dashes.length]}};
 C.series.forEach((s,i)=>{const st=styleOf(s,i),col=st.col;s.dash=st.dash;g.strokeStyle=col;g.fillStyle=col;g.lineWidth=1.6;g.setLineDash(st.dash);
  g.beginPath();let on=false;for(const [x,v] of s.points){if(!Number.isFinite(v)||(C.logY&&v<=0)){on=false;continue}const px=X(x),py=Y(v);on?g.lineTo(px,py):g.moveTo(px,py);on=true}g.stroke();
@@ -70,7 +71,7 @@ C.series.forEach((s,i)=>{const st=styleOf(s,i),col=st.col;s.dash=st.dash;g.strok
  if(s.nanAt!=null){const px=X(s.nanAt),py=T+8;g.strokeStyle='#d62728';g.lineWidth=2;g.beginPath();g.moveTo(px-5,py-5);g.lineTo(px+5,py+5);g.moveTo(px+5,py-5);g.lineTo(px-5,py+5);g.stroke()}
  const ly=T+10+i*17;g.strokeStyle=col;g.lineWidth=2;g.setLineDash(s.dash);g.beginPath();g.moveTo(L+pw+12,ly);g.lineTo(L+pw+32,ly);g.stroke();g.setLineDash([]);
  g.fillStyle='#222';g.textAlign='left';g.fillText(s.label+(s.nanAt!=null?' (NaN @'+s.nanAt+')':''),L+pw+36,ly+4);g.textAlign='center'});
-if(nans.length){g.fillStyle='#d62728';g.textAlign='right';g.fillText('x = first non-finite step',L+pw,T-6)}
+if(nans.length){g.fillStyle='#d62728';g.textAlign='right';g.fillText('x = first non-finite step',L+pw,H-10)}
 document.title='done';
 </script></body></html>`;
 }
