@@ -167,7 +167,11 @@ function writeResultsNow(path: string, run: ExperimentRun, opts: { threads?: num
   doc = replaceBlock(doc, [e.name, run.scale], sectionFor(run, { ...opts, resultsPath: path }), intro);
   doc = replaceIntro(doc, e.name, intro);
   const other: Scale = run.scale === 'cpu' ? 'full' : 'cpu';
-  if (!doc.includes(begin(e.name, other)) && other === 'full') {
+  // The full-scale placeholder is refreshed each time (it lists the configs that would run); a
+  // measured full-scale block is never touched from a cpu run.
+  const b = doc.indexOf(begin(e.name, other));
+  const placeholder = b < 0 || doc.slice(b, doc.indexOf(end(e.name, other), b)).includes(`--scale ${other}: not run (`);
+  if (placeholder && other === 'full') {
     doc = replaceBlock(doc, [e.name, other], notRunSection(e, other, Array.from({ length: e.defaultSeeds.full }, (_, i) => i), 'no GPU'), intro);
   }
   writeFileAtomicSync(path, doc.endsWith('\n') ? doc : `${doc}\n`);

@@ -1,10 +1,9 @@
 // The two scales every experiment runs at.
 //   full: d2l's train_ch6 setting for AlexNet (8.1): 224x224, batch 128, lr 0.01, xavier, all
 //         60000 training and 10000 test images, 10 epochs; LeNet (6.6): 28x28, batch 256, lr 0.9.
-//   cpu:  the reduction that fits a 2-core CPU: AlexNet at 96x96 (the smallest side d2l itself
-//         suggests for slow machines; every layer is kept, the first fully connected layer sees
-//         256x3x3 instead of 256x5x5 features), batch 64, a stratified subset of the data and
-//         fewer epochs. Each experiment states which of these it keeps and measures that its
+//   cpu:  the reduction that fits a 2-core CPU: AlexNet at 96x96 (every layer is kept; the first
+//         fully connected layer sees 256x1x1 instead of 256x5x5 features), batch 64, a
+//         stratified subset of the data and fewer epochs. Each experiment states which of these it keeps and measures that its
 //         phenomenon survives the reduction.
 import { defaultConfig, validate, type TrainConfig } from '../train/config.js';
 import type { ModelName } from '../models/index.js';
