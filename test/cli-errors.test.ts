@@ -20,6 +20,7 @@ const CASES: [string, string[], RegExp][] = [
   ['batch 0', ['train', '--batch-size', '0'], /--batch-size must be a positive integer/],
   ['negative epochs', ['train', '--epochs', '-1'], /--epochs must be a non-negative integer/],
   ['resize too small for AlexNet', ['train', '--resize', '32'], /too small for AlexNet/],
+  ['resize 64 (feature map 0)', ['train', '--resize', '64'], /at least 65x65/],
   ['LeNet at 96', ['train', '--model', 'lenet', '--resize', '96'], /LeNet takes 28x28/],
   ['unknown model', ['train', '--model', 'resnet'], /unknown model 'resnet'/],
   ['unknown init', ['train', '--init', 'zeros'], /unknown --init 'zeros'/],

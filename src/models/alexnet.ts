@@ -33,7 +33,8 @@ export function alexnetFeatureSide(s: number): number {
   n = conv(n, 3, 1, 1);
   return conv(n, 3, 2, 0);
 }
-export const ALEXNET_MIN_RESIZE = 63;
+/** Smallest input side whose third max-pool still has an output (alexnetFeatureSide >= 1). */
+export const ALEXNET_MIN_RESIZE = 65;
 
 export function alexnet(o: AlexNetOptions = {}): Sequential {
   const size = o.resize ?? 224;
