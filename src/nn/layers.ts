@@ -95,8 +95,16 @@ export class Sequential extends Module {
     layers.forEach((m, i) => this.addModule(String(i), m));
   }
   forward(x: Tensor): Tensor {
+    // Each intermediate's handle is dropped as soon as the next layer has consumed it, as
+    // Python drops its last reference: autograd keeps what backward needs (and frees it as
+    // backward runs), while a handle held to the end of the step would keep every
+    // activation alive through backward (measured: +55 MB peak at AlexNet 96 b128).
     let y = x;
-    for (const m of this.layers) y = m.call(y);
+    for (const m of this.layers) {
+      const next = m.call(y);
+      if (y !== x && next !== y && !y.kept) y.dispose();
+      y = next;
+    }
     return y;
   }
   get length(): number { return this.layers.length; }
