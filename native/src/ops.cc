@@ -1,7 +1,10 @@
 // The op table: one small function per libtorch call, registered under PyTorch's names.
 // Nothing here decides anything; the TypeScript layer (src/torch/) gives these meaning.
 #include "common.h"
+#include <cerrno>
 #include <cmath>
+#include <cstring>
+#include <unistd.h>
 
 namespace ns {
 
@@ -57,6 +60,47 @@ FN(toBuffer) {
     Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(info.Env(), bytes);
     if (bytes) std::memcpy(ab.Data(), t.data_ptr(), bytes);
     return ab;
+  })
+}
+
+// Writes a tensor's bytes at fd's current position straight from tensor memory, so saving
+// AlexNet's 87-230 MB of weights needs no JS-side copy (toBuffer + concatenation held two).
+FN(writeFd) {
+  GUARD({
+    Tensor t = T(0).detach().to(torch::kCPU).contiguous();
+    int fd = static_cast<int>(I(1));
+    const char* p = static_cast<const char*>(t.data_ptr());
+    size_t left = t.numel() * t.element_size();
+    while (left > 0) {
+      ssize_t k = ::write(fd, p, left);
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) throwJs(info.Env(), std::string("writeFd: ") + (k < 0 ? std::strerror(errno) : "wrote nothing"));
+      p += k;
+      left -= static_cast<size_t>(k);
+    }
+    return info.Env().Undefined();
+  })
+}
+
+// Reads a new CPU tensor of the given shape and dtype from fd at a byte offset (pread: the
+// file position is untouched), straight into tensor memory.
+FN(readFd) {
+  GUARD({
+    int fd = static_cast<int>(I(0));
+    int64_t off = I(1);
+    Tensor t = torch::empty(IS(2), torch::TensorOptions().dtype(argDtype(info, 3)));
+    char* p = static_cast<char*>(t.data_ptr());
+    size_t left = t.numel() * t.element_size();
+    while (left > 0) {
+      ssize_t k = ::pread(fd, p, left, off);
+      if (k < 0 && errno == EINTR) continue;
+      if (k < 0) throwJs(info.Env(), std::string("readFd: ") + std::strerror(errno));
+      if (k == 0) throwJs(info.Env(), "readFd: unexpected end of file at byte " + std::to_string(off));
+      p += k;
+      off += k;
+      left -= static_cast<size_t>(k);
+    }
+    W(t)
   })
 }
 
@@ -300,7 +344,7 @@ FN(configShow) { GUARD(return Napi::String::New(info.Env(), at::show_config());)
 
 void InitOps(Napi::Env env, Napi::Object exports) {
   REG(zeros); REG(ones); REG(empty); REG(full); REG(rand); REG(randn); REG(arange); REG(randperm);
-  REG(fromBuffer); REG(toBuffer); REG(item);
+  REG(fromBuffer); REG(toBuffer); REG(writeFd); REG(readFd); REG(item);
   REG(shape); REG(dtype); REG(device); REG(numel); REG(requiresGrad); REG(isLeaf); REG(gradFnName);
   REG(sameStorage);
   REG(neg); REG(abs); REG(sqrt); REG(exp); REG(log); REG(relu); REG(sigmoid); REG(tanh); REG(square);

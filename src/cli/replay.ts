@@ -1,9 +1,8 @@
 // nanscope replay RUN [--step N]: restore the saved state before a step, re-execute that step
 // deterministically with every layer and op checked, and print the locator's report. For the
 // step that went bad it must name the same layer and op as the original run did.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeTensors } from '../torch/index.js';
+import { readTensors } from '../torch/index.js';
 import { Trainer } from '../train/trainer.js';
 import { sameOrigin } from '../diagnose/index.js';
 import { parseArgs, helpText, str, num, bool, UsageError, type Flags } from './args.js';
@@ -62,7 +61,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
 
 /** The regenerated batch must be the one the run saved: same data order, same resize. */
 function checkBatch(path: string, pixels: Uint8Array): void {
-  const { tensors } = decodeTensors(new Uint8Array(readFileSync(path)), path);
+  const { tensors } = readTensors(path);
   try {
     const saved = tensors.get('pixels')!.data() as Uint8Array;
     if (saved.length !== pixels.length || saved.some((v, i) => v !== pixels[i])) {

@@ -10,10 +10,11 @@ import * as fsp from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fromJson, toJson } from './json.js';
 
-export type FileData = string | NodeJS.ArrayBufferView;
+/** Bytes, text, or a writer that streams into the open temp file (e.g. a checkpoint's tensors). */
+export type FileData = string | NodeJS.ArrayBufferView | ((fd: number) => void);
 
 // A byte view over any typed array (no copy), so Float32Array weights can be written directly.
-function bytes(data: FileData): string | Uint8Array {
+function bytes(data: string | NodeJS.ArrayBufferView): string | Uint8Array {
   return typeof data === 'string' ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
@@ -61,7 +62,8 @@ export function writeFileAtomicSync(path: string, data: FileData): void {
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, 'wx');
-    fs.writeFileSync(fd, bytes(data));
+    if (typeof data === 'function') data(fd);
+    else fs.writeFileSync(fd, bytes(data));
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;
@@ -82,7 +84,8 @@ export async function writeFileAtomic(path: string, data: FileData): Promise<voi
   let handle: fsp.FileHandle | undefined;
   try {
     handle = await fsp.open(tmp, 'wx');
-    await handle.writeFile(bytes(data));
+    if (typeof data === 'function') data(handle.fd);
+    else await handle.writeFile(bytes(data));
     await handle.sync();
     await handle.close();
     handle = undefined;

@@ -6,4 +6,4 @@ export * from './runtime.js';
 export { tidy, keep, dispose } from './scope.js';
 export * as F from './functional.js';
 export { stats, STAT_FIELDS, type TensorStats } from './stats.js';
-export { encodeTensors, decodeTensors, type Decoded } from './serialize.js';
+export { encodeTensors, decodeTensors, writeTensors, readTensors, type Decoded } from './serialize.js';

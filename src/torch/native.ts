@@ -26,6 +26,8 @@ export interface NativeModule {
   randperm(n: number): H;
   fromBuffer(data: ArrayBufferView, shape: Dims, dtype: string): H;
   toBuffer(t: H): ArrayBuffer;
+  writeFd(t: H, fd: number): void;
+  readFd(fd: number, offset: number, shape: Dims, dtype: string): H;
   item(t: H): number;
   shape(t: H): Dims;
   dtype(t: H): string;

@@ -2,8 +2,8 @@
 // optimizer buffers, the RNG state that draws dropout masks, and the data position), in one
 // safetensors file written atomically (temp file + fsync + rename). A kill -9 at any moment
 // leaves either the previous checkpoint or the new one, never half of one.
-import { readFileSync, existsSync } from 'node:fs';
-import { encodeTensors, decodeTensors, getRngState, setRngState, type Tensor } from '../torch/index.js';
+import { existsSync } from 'node:fs';
+import { writeTensors, readTensors, getRngState, setRngState, type Tensor } from '../torch/index.js';
 import type { Module, SGD } from '../nn/index.js';
 import { writeFileAtomicSync, toJson, fromJson } from '../store/index.js';
 
@@ -32,7 +32,9 @@ export function saveCheckpoint(path: string, net: Module, opt: SGD, meta: Checkp
   const own = rng ? null : getRngState();
   tensors.set('rng', rng ?? own!);
   try {
-    writeFileAtomicSync(path, encodeTensors(tensors, { nanscope: toJson(meta) }));
+    // Streamed tensor by tensor from native memory: no whole-file buffer (it cost +164 MB of
+    // peak RSS at AlexNet 96, twice the weights).
+    writeFileAtomicSync(path, (fd) => writeTensors(fd, tensors, { nanscope: toJson(meta) }));
   } finally {
     own?.dispose();
   }
@@ -42,7 +44,7 @@ export interface Loaded { meta: CheckpointMeta; model: Map<string, Tensor>; opti
 
 export function readCheckpoint(path: string): Loaded {
   if (!existsSync(path)) throw new Error(`checkpoint not found: ${path}`);
-  const { tensors, metadata } = decodeTensors(new Uint8Array(readFileSync(path)), path);
+  const { tensors, metadata } = readTensors(path);
   if (!metadata.nanscope) throw new Error(`${path}: not a nanscope checkpoint (no metadata)`);
   const model = new Map<string, Tensor>();
   const optim = new Map<string, Tensor>();
