@@ -14,7 +14,12 @@ export const MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
 
 export function gunzipFile(gz: Uint8Array, file: string, fix: string): Uint8Array {
   try {
-    return gunzipSync(gz, { maxOutputLength: MAX_DECOMPRESSED_BYTES });
+    // One output chunk of the size the gzip trailer announces (ISIZE, clamped): zlib then
+    // inflates into a single buffer instead of 16 KB chunks concatenated at the end, which
+    // briefly held the 47 MB training images twice.
+    const isize = gz.length >= 18 ? new DataView(gz.buffer, gz.byteOffset + gz.length - 4, 4).getUint32(0, true) : 0;
+    const chunkSize = Math.min(Math.max(isize, 64 << 10), MAX_DECOMPRESSED_BYTES);
+    return gunzipSync(gz, { maxOutputLength: MAX_DECOMPRESSED_BYTES, chunkSize });
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     throw new DataError(file, 'a complete, valid gzip stream', `corrupt gzip data (${msg})`, fix, err);
