@@ -6,23 +6,15 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
+import { CHROMIUM_ARGS, DEFAULT_CHROMIUM } from '../src/report/png.js';
 import type { LayerInput, ProbeInput, RunRow, StepInput, Store } from '../src/store/index.js';
 
 export const REPO = join(import.meta.dirname, '..');
 export const WEB = join(REPO, 'web');
 export const DIST = join(WEB, 'dist');
 export const ARTIFACTS = join(REPO, 'test-artifacts');
-export const CHROMIUM = process.env.NANSCOPE_CHROMIUM ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+// The report's own Chromium binary and flags, so the tests drive the browser exactly as `report --png` does.
+export const CHROMIUM = process.env.NANSCOPE_CHROMIUM ?? DEFAULT_CHROMIUM;
 
 export const tmp = (prefix = 'nanscope-web-'): string => mkdtempSync(join(tmpdir(), prefix));
 
