@@ -2,6 +2,10 @@
 // threads and BLAS), alternating A/B after warm-up, printing medians, min-max and the ratio
 // nanscope/PyTorch in images per second (higher is better for nanscope).
 //   npm run bench [-- --quick] [-- --threads N] [-- --steps N]
+// Steps per case scale with the step's length (LeNet's 30 ms step gets many more than AlexNet
+// 224's 7 s one); which side runs first alternates each pair, and besides the ratio of medians
+// each case prints the median of the per-pair ratios, which cancels the machine's slow drift
+// (on this 2-core VM the same step varies by up to 30% over a minute).
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { availableParallelism } from 'node:os';
@@ -19,7 +23,9 @@ const args = process.argv.slice(2);
 const flag = (k: string, d: number) => { const i = args.indexOf(`--${k}`); return i >= 0 ? Number(args[i + 1]) : d; };
 const quick = args.includes('--quick');
 const threads = flag('threads', availableParallelism());
-const steps = flag('steps', quick ? 3 : 5);
+const stepsFlag = flag('steps', 0);
+/** Measured A/B pairs for a case whose step takes about `sec` seconds. */
+const stepsFor = (sec: number) => stepsFlag || Math.max(quick ? 3 : 5, Math.min(quick ? 20 : 40, Math.round((quick ? 4 : 10) / sec)));
 const ORACLE = process.env.NANSCOPE_ORACLE_PYTHON ?? '/usr/bin/python3';
 const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'passive', PYTHONUNBUFFERED: '1' };
 torch.setNumThreads(threads);
@@ -59,7 +65,7 @@ function nsStep(net: Sequential, opt: SGD, X: torch.Tensor, y: torch.Tensor, mod
 interface Row { name: string; torch: number[]; ns: Record<string, number[]>; batch: number }
 const rows: Row[] = [];
 
-async function stepCase(w: TorchWorker, model: 'alexnet' | 'lenet', side: number, batch: number, modes: Mode[]): Promise<Row> {
+async function stepCase(w: TorchWorker, model: 'alexnet' | 'lenet', side: number, batch: number, modes: Mode[], steps: number): Promise<Row> {
   torch.manualSeed(0);
   const net = model === 'alexnet' ? alexnet({ resize: side }) : lenet();
   applyInit(net, 'xavier');
@@ -73,8 +79,10 @@ async function stepCase(w: TorchWorker, model: 'alexnet' | 'lenet', side: number
   for (const m of modes) nsStep(net, opt, X, y, m, probes);
   const row: Row = { name: `${model} ${side}x${side} b${batch}`, torch: [], ns: Object.fromEntries(modes.map((m) => [m, []])), batch };
   for (let i = 0; i < steps; i++) {
-    row.torch.push(...(await w.call<{ times: number[] }>({ op: 'step', n: 1 })).times);
-    for (const m of modes) row.ns[m].push(nsStep(net, opt, X, y, m, probes));
+    const torchStep = async () => { row.torch.push(...(await w.call<{ times: number[] }>({ op: 'step', n: 1 })).times); };
+    if (i % 2 === 0) await torchStep();
+    for (const m of i % 2 ? [...modes].reverse() : modes) row.ns[m].push(nsStep(net, opt, X, y, m, probes));
+    if (i % 2 === 1) await torchStep();
   }
   probes.remove(); opt.dispose(); net.dispose(); X.dispose(); y.dispose();
   return row;
@@ -89,24 +97,26 @@ function printRow(r: Row, flopsPerImg?: number): void {
   for (const [m, xs] of Object.entries(r.ns)) {
     const s = median(xs);
     const gf = flopsPerImg ? `  ${((ips(s) * flopsPerImg) / 1e9).toFixed(1)} GFLOP/s` : '';
-    console.log(`  nanscope ${m.padEnd(14)} ${f1(ips(s)).padStart(8)}   [${mm(xs)}]   ratio ${(t / s).toFixed(3)}${gf}`);
+    const paired = xs.map((x, i) => r.torch[i] / x);
+    console.log(`  nanscope ${m.padEnd(14)} ${f1(ips(s)).padStart(8)}   [${mm(xs)}]   ratio ${(t / s).toFixed(3)}  paired ${median(paired).toFixed(3)} [${Math.min(...paired).toFixed(2)}-${Math.max(...paired).toFixed(2)}]${gf}`);
   }
   if (r.ns.probes && r.ns.checks) console.log(`  probes on / off step time: ${(median(r.ns.probes) / median(r.ns.checks)).toFixed(3)}  (goal <= 1.05)`);
 }
 
 const w = new TorchWorker();
 const peak = peakFlops(threads);
-console.log(`nanscope bench: ${threads} threads, ${steps} measured steps per case after warm-up, A/B alternating`);
+console.log(`nanscope bench: ${threads} threads, A/B alternating after warm-up (the side that goes first alternates); ratio = nanscope img/s / PyTorch img/s`);
 console.log(`libtorch ${torch.version()} (both sides); peak ${(peak.flops / 1e9).toFixed(0)} GFLOP/s = ${peak.how}`);
 
-const cases: [('alexnet' | 'lenet'), number, number, Mode[]][] = [
-  ['lenet', 28, 256, ['engine', 'checks', 'probes']],
-  ['alexnet', 96, 128, ['engine', 'checks', 'probes']],
-  ['alexnet', 224, 32, ['checks', 'probes']],
+// [model, side, batch, modes, approximate seconds per step on this 2-core machine]
+const cases: [('alexnet' | 'lenet'), number, number, Mode[], number][] = [
+  ['lenet', 28, 256, ['engine', 'checks', 'probes'], 0.035],
+  ['alexnet', 96, 128, ['engine', 'checks', 'probes'], 1],
+  ['alexnet', 224, 32, ['checks', 'probes'], 1.8],
 ];
-if (!quick) cases.push(['alexnet', 224, 128, ['checks', 'probes']]);
-for (const [m, side, b, modes] of cases) {
-  const r = await stepCase(w, m, side, b, modes);
+if (!quick) cases.push(['alexnet', 224, 128, ['checks', 'probes'], 7]);
+for (const [m, side, b, modes, sec] of cases) {
+  const r = await stepCase(w, m, side, b, modes, stepsFor(sec));
   rows.push(r);
   const fl = m === 'alexnet' ? trainingFlopsPerImage(alexnet({ resize: side }), side) : undefined;
   printRow(r, fl);
