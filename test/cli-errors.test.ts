@@ -31,6 +31,7 @@ const CASES: [string, string[], RegExp][] = [
   ['cuda on a CPU build', ['train', '--device', 'cuda'], /CUDA is not available/],
   ['momentum out of range', ['train', '--momentum', '1.5'], /--momentum must be in \[0, 1\)/],
   ['probe-every 0', ['train', '--probe-every', '0'], /--probe-every must be a positive integer/],
+  ['hist-every -1', ['train', '--hist-every', '-1'], /--hist-every must be a non-negative integer/],
   ['stray argument', ['train', 'alexnet'], /unexpected argument 'alexnet'/],
   ['bad lang', ['train', '--lang', 'fr'], /--lang must be en or zh/],
   ['bool with value', ['train', '--serve=maybe'], /takes no value/],

@@ -8,6 +8,7 @@ import * as torch from '../src/torch/index.js';
 import type { Linear, Conv2d } from '../src/nn/index.js';
 import { openStore } from '../src/store/index.js';
 import { tmp, runTrainer } from './helpers.js';
+const { HIST_BINS } = torch;
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
 const cli = (args: string[]) => spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: 'passive' } });
@@ -67,12 +68,28 @@ test('(c) an Inf planted into one gradient is located in the backward pass of th
 });
 
 test('(d) a sigmoid AlexNet is classified vanishing, a ReLU+BN AlexNet healthy', async () => {
-  const base = { model: 'alexnet' as const, resize: 96, batchSize: 32, maxSteps: 12, limitTrain: 400, lr: 0.01 };
+  const base = { model: 'alexnet' as const, resize: 96, batchSize: 32, maxSteps: 12, limitTrain: 400, lr: 0.01, histEvery: 5 };
   const sig = await runTrainer({ ...base, activation: 'sigmoid' });
   assert.equal(sig.r.verdict.run, 'vanishing', JSON.stringify(sig.r.verdict.numbers));
   assert.ok(sig.r.verdict.layers.find((l) => l.alias === 'conv1')?.verdict === 'vanishing');
   assert.match(sig.r.verdict.text.en, /at most 0.25/);
   assert.match(sig.r.verdict.text.zh, /0.25/);
+  // The histograms show the same thing: recorded at steps 1, 6, 11 (--hist-every 5); every
+  // activation of every layer counted once; conv1's gradients sit orders of magnitude left of
+  // the last layer's.
+  assert.deepEqual(sig.store.histogramSteps(sig.runId), [1, 6, 11]);
+  const hs = sig.store.histogramAt(sig.runId, 12)!;
+  const B = HIST_BINS;
+  const row = (a: Float32Array, l: number) => Array.from(a.subarray(l * B, (l + 1) * B));
+  const total = (r: number[]) => r.reduce((x, y) => x + y, 0);
+  const L = hs.layers.length;
+  assert.equal(total(row(hs.act, 0)), 32 * 96 * 22 * 22, 'conv1 output: 32 x 96 x 22 x 22 elements');
+  assert.equal(total(row(hs.act, L - 1)), 32 * 10, 'logits');
+  // Median over the non-zero magnitudes (max-pooling routes most gradient entries to exact 0).
+  const medianBin = (r: number[]) => { const m = r.slice(0, torch.HIST_ZERO); let acc = 0; const half = total(m) / 2; return m.findIndex((c) => (acc += c) >= half); };
+  const first = medianBin(row(hs.grad, 0)), last = medianBin(row(hs.grad, L - 1));
+  // Two octaves per bin: 5 bins apart is a factor of 2^10 ~ 1000.
+  assert.ok(last - first >= 5, `median |grad| bin: conv1 ${first}, last layer ${last}`);
   const bn = await runTrainer({ ...base, activation: 'relu', bn: 'builtin' });
   assert.equal(bn.r.verdict.run, 'healthy', JSON.stringify(bn.r.verdict.numbers));
   assert.equal(bn.r.status, 'finished');

@@ -157,6 +157,23 @@ describe('migrations', () => {
     s2.close();
   });
 
+  test('a version-1 database (before histograms) upgrades in place and keeps its runs', () => {
+    const root = freshRoot();
+    mkdirSync(root, { recursive: true });
+    const db = new Database(join(root, 'nanscope.db'));
+    migrate(db, MIGRATIONS.slice(0, 1));
+    db.prepare(`INSERT INTO runs (id, name, kind, status, config, created_at, updated_at, dir)
+      VALUES ('old-run', 'old', 'train', 'finished', '{}', 1, 1, 'old-run')`).run();
+    db.close();
+    const s = openStore(root);
+    assert.equal(s.getRun('old-run')?.name, 'old');
+    assert.deepEqual(s.histogramSteps('old-run'), []);
+    s.close();
+    const db2 = new Database(join(root, 'nanscope.db'));
+    assert.equal(schemaVersion(db2), MIGRATIONS.length);
+    db2.close();
+  });
+
   test('applies only pending migrations, in order, and rolls back a failing one', () => {
     const db = new Database(':memory:');
     const m1 = { version: 1, name: 'a', up: 'CREATE TABLE a (x)' };
@@ -423,6 +440,32 @@ describe('steps and probes', () => {
       );
       assert.deepEqual(s.getProbes(r.id).steps, [1]);
       assert.equal(s.getRun(r.id)?.stepsDone, 1);
+    }));
+
+  test('histograms: stored on their steps only, newest at or before a step, NaN rows kept, dropped by truncateSteps', () =>
+    withStore((s) => {
+      const r = s.createRun({ name: 'hist' });
+      s.setLayers(r.id, LAYERS, FIELDS);
+      const bins = 5;
+      const mk = (step: number) => ({
+        act: Float64Array.from({ length: LAYERS.length * bins }, (_, i) => step * 1000 + i),
+        grad: Float64Array.from({ length: LAYERS.length * bins }, (_, i) => (i < bins ? NaN : step + i)),
+      });
+      s.logSteps(r.id, [1, 2, 3, 4].map((n) => step(n)), [1, 2, 3, 4].map((n) => ({ step: n, values: new Float32Array(WIDTH), hist: n % 2 ? mk(n) : null })));
+      assert.deepEqual(s.histogramSteps(r.id), [1, 3]);
+      assert.equal(s.histogramAt(r.id, 0), null);
+      const h2 = s.histogramAt(r.id, 2)!;
+      assert.equal(h2.step, 1);
+      assert.equal(h2.bins, bins);
+      assert.deepEqual(Array.from(h2.act), Array.from(mk(1).act));
+      const h4 = s.histogramAt(r.id, 99)!;
+      assert.equal(h4.step, 3);
+      assert.ok(Array.from(h4.grad.subarray(0, bins)).every(Number.isNaN), 'a layer without gradients stays NaN');
+      assert.equal(h4.grad[bins], 3 + bins);
+      assert.throws(() => s.logSteps(r.id, [step(5)], [{ step: 5, values: new Float32Array(WIDTH), hist: { act: [1, 2], grad: [1] } }]), /act and grad/);
+      assert.deepEqual(s.histogramSteps(r.id), [1, 3], 'the failed call wrote nothing');
+      s.truncateSteps(r.id, 2);
+      assert.deepEqual(s.histogramSteps(r.id), [1]);
     }));
 
   test('a bad probe rolls back the whole call; setLayers is idempotent and guarded', () =>

@@ -123,3 +123,31 @@ test('probe stats kernel: fast and exact paths agree with tensor reductions on l
     assert.equal(t.max, torch.where(x.isfinite(), x, torch.zeros([])).amax().item());
   });
 });
+
+test('magnitude histogram kernel: every element in its exponent bin, across float32\'s range, on the parallel path', () => {
+  torch.tidy(() => {
+    const { histogram, histBinOf, histBinLower, HIST_BINS, HIST_ZERO, HIST_NONFINITE } = torch;
+    // Edges: 1 and 2^-127.. sit exactly on bin boundaries; subnormals go to bin 0.
+    const special = [0, -0, 1, -1, 1.999, 2, 7.99, 8, 1e-45, 1e-38, 3.4e38, NaN, Infinity, -Infinity];
+    const hs = histogram(torch.tensor(Float32Array.from(special), [special.length]));
+    const want = new Float64Array(HIST_BINS);
+    for (const v of special) want[histBinOf(Math.abs(v))]++;
+    assert.deepEqual(Array.from(hs), Array.from(want));
+    assert.deepEqual([histBinOf(1), histBinOf(1.999), histBinOf(2), histBinOf(8), histBinOf(1e-45)], [63, 63, 64, 65, 0]);
+    assert.deepEqual([hs[HIST_ZERO], hs[HIST_NONFINITE]], [2, 3]);
+    assert.equal(histBinLower(63), 0.5);
+    // 2.4M values spread over 60 decades, with planted zeros and non-finite values: the
+    // kernel's parallel chunks must add up to a plain per-element count.
+    torch.manualSeed(3);
+    const x = torch.randn([2_400_000]).mul(30).exp().mul(torch.rand([2_400_000]).sub(0.5)).mul(1e-10);
+    const flat = x.view(-1);
+    flat.narrow(0, 5, 1000).fill_(0);
+    flat.narrow(0, 2_000_000, 7).fill_(NaN);
+    const data = x.toFloat32Array();
+    const ref = new Float64Array(HIST_BINS);
+    for (const v of data) ref[histBinOf(Math.abs(v))]++;
+    const got = histogram(x);
+    assert.deepEqual(Array.from(got), Array.from(ref));
+    assert.ok(got.filter((c) => c > 0).length > 40, 'the values cover many bins');
+  });
+});

@@ -100,6 +100,15 @@ describe('dashboard on real training runs', () => {
     assert.equal(Number(await b.page.getAttribute('#heatmap', 'data-layers')), store.getLayers(run.id).length);
     assert.match(await b.page.locator('h1 .badge').first().innerText(), /finished/);
     assert.match(await b.page.locator('#verdict').innerText(), /Verdict/);
+    // Histograms of the step the bars show (the last one: step 200; recorded every 10 steps,
+    // so the newest is step 191): every layer's activations, bars drawn, step labelled.
+    assert.deepEqual(store.histogramSteps(run.id), Array.from({ length: 20 }, (_, i) => 1 + 10 * i));
+    await waitFor(async () => (await b.page.getAttribute('#histograms', 'data-step')) === '191', 8000, 'histograms of step 191');
+    assert.ok(Number(await b.page.getAttribute('#hist-act', 'data-bars')) > 3, 'activation histogram has bars');
+    assert.ok(Number(await b.page.getAttribute('#hist-grad', 'data-bars')) > 3, 'gradient histogram has bars');
+    assert.equal(await b.page.locator('#hist-layer option').count(), store.getLayers(run.id).length);
+    await b.page.selectOption('#hist-layer', String(store.getLayers(run.id).length - 1));
+    await waitFor(async () => Number(await b.page.getAttribute('#hist-act', 'data-bars')) > 0, 5000, 'last layer histogram');
     // Live: the page was open while the run was still going and saw points arrive.
     const grew = pointsSeen.some((p, i) => i > 0 && p > pointsSeen[i - 1]);
     assert.ok(sawRunning || grew, `the page never saw the run live (points seen: ${pointsSeen.join(' -> ')})`);

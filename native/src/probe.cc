@@ -6,6 +6,7 @@
 #include <ATen/Parallel.h>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace ns {
@@ -152,18 +153,79 @@ FN(stats) {
   })
 }
 
+// ---- magnitude histograms -------------------------------------------------------------
+// |x| binned by float32 exponent, two octaves per bin: bin b < 128 holds exponent fields
+// 2b and 2b+1, i.e. |x| in [2^(2b-127), 2^(2b-125)) (bin 0 also holds the subnormals); bin
+// 128 counts exact zeros, bin 129 NaN and +-Inf. Reading the exponent bits needs no log, so
+// this costs a few times a plain sum; it spans float32's whole range, so an activation on
+// its way to Inf and a gradient fading to 1e-30 land in their own bins. Layout shared with
+// src/torch/stats.ts (HIST_BINS).
+constexpr int kHistBins = 130;
+using Hist = std::array<double, kHistBins>;
+
+static void histFloat(const float* p, int64_t n, Hist& out) {
+  out.fill(0);
+  const int64_t grain = 1 << 16;
+  const int64_t chunks = (n + grain - 1) / grain;
+  std::vector<Hist> part(std::max<int64_t>(chunks, 1));
+  at::parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; c++) {
+      // Four interleaved tables so runs of equal bins do not serialise on one counter.
+      uint32_t h[4][kHistBins] = {};
+      const int64_t b = c * grain, e = std::min(n, b + grain);
+      int64_t i = b;
+      auto bin = [](float v) {
+        uint32_t bits;
+        std::memcpy(&bits, &v, 4);
+        const uint32_t ex = (bits >> 23) & 0xff, mant = bits & 0x7fffff;
+        return ex == 255 ? 129u : ((ex | mant) == 0 ? 128u : ex >> 1);
+      };
+      for (; i + 4 <= e; i += 4) {
+        h[0][bin(p[i])]++;
+        h[1][bin(p[i + 1])]++;
+        h[2][bin(p[i + 2])]++;
+        h[3][bin(p[i + 3])]++;
+      }
+      for (; i < e; i++) h[0][bin(p[i])]++;
+      for (int k = 0; k < kHistBins; k++) part[c][k] = double(h[0][k]) + h[1][k] + h[2][k] + h[3][k];
+    }
+  });
+  for (int64_t c = 0; c < chunks; c++)
+    for (int k = 0; k < kHistBins; k++) out[k] += part[c][k];
+}
+
+static Hist histOf(const torch::Tensor& t) {
+  Hist h;
+  torch::NoGradGuard ng;
+  torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+  histFloat(c.data_ptr<float>(), c.numel(), h);
+  return h;
+}
+
+static Napi::Float64Array histArray(Napi::Env env, const Hist& h) {
+  Napi::Float64Array out = Napi::Float64Array::New(env, kHistBins);
+  for (int k = 0; k < kHistBins; k++) out[static_cast<size_t>(k)] = h[k];
+  return out;
+}
+
+FN(histogram) { GUARD(return histArray(info.Env(), histOf(argTensor(info, 0)));) }
+
 // ---- gradient probes ------------------------------------------------------------------
 // Slot k holds the stats of the last gradient seen by the hook registered with slot k, and
 // the order in which the hooks fired (backward runs outputs-first), or -1 if it never fired.
 static std::vector<Stats> g_slots;
 static std::vector<double> g_order;
 static double g_fired = 0;
+// Histograms of the same gradients, filled only while setGradHist(true) (every Nth step).
+static std::vector<Hist> g_hists;
+static bool g_histOn = false;
 
 static void ensureSlot(int64_t slot) {
   if (slot < 0 || slot > 1 << 20) throw std::runtime_error("gradProbe: bad slot");
   if (static_cast<size_t>(slot) >= g_slots.size()) {
     g_slots.resize(slot + 1);
     g_order.resize(slot + 1, -1);
+    g_hists.resize(slot + 1);
   }
 }
 
@@ -175,6 +237,7 @@ FN(gradProbe) {
     if (!t.requires_grad()) throwJs(info.Env(), "gradProbe: tensor does not require grad");
     t.register_hook([slot](const torch::Tensor& g) {
       g_slots[slot] = statsOf(g);
+      if (g_histOn) g_hists[slot] = histOf(g);
       g_order[slot] = g_fired++;
     });
     return info.Env().Undefined();
@@ -193,6 +256,21 @@ FN(readGradProbes) {
       g_order[s] = -1;
     }
     g_fired = 0;
+    return out;
+  })
+}
+
+FN(setGradHist) { GUARD({ g_histOn = argBool(info, 0); return info.Env().Undefined(); }) }
+
+// Histograms per slot for slots 0..n-1 (NaN where the hook did not fire). Call before
+// readGradProbes, which clears the slots' fired marks.
+FN(readGradHists) {
+  GUARD({
+    int64_t n = argInt(info, 0);
+    ensureSlot(n > 0 ? n - 1 : 0);
+    Napi::Float64Array out = Napi::Float64Array::New(info.Env(), n * kHistBins);
+    for (int64_t s = 0; s < n; s++)
+      for (int k = 0; k < kHistBins; k++) out[static_cast<size_t>(s * kHistBins + k)] = g_order[s] < 0 || !g_histOn ? NAN : g_hists[s][k];
     return out;
   })
 }
@@ -224,7 +302,7 @@ FN(firstNonFinite) {
 }
 
 void InitProbe(Napi::Env env, Napi::Object exports) {
-  REG(stats); REG(gradProbe); REG(readGradProbes); REG(gradFault); REG(firstNonFinite);
+  REG(stats); REG(histogram); REG(gradProbe); REG(readGradProbes); REG(setGradHist); REG(readGradHists); REG(gradFault); REG(firstNonFinite);
 }
 
 }  // namespace ns

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Store, RunRow } from '../store/index.js';
-import type { TrainConfig } from '../train/config.js';
+import { defaultConfig, type TrainConfig } from '../train/config.js';
 import type { NonFiniteReport } from '../diagnose/index.js';
 import { readCheckpoint, type CheckpointMeta } from '../train/checkpoint.js';
 import { UsageError } from './args.js';
@@ -13,7 +13,10 @@ export function findRun(store: Store, id: string | undefined, command: string): 
   if (!id) throw new UsageError(`${command}: which run? (nanscope runs lists them)`);
   const run = store.getRun(id);
   if (!run) throw new UsageError(`${command}: no run '${id}' in ${store.root} (nanscope runs --runs-dir ... lists them)`);
-  return { run, config: run.config as TrainConfig, dir: store.runDir(id), report: (run.report as NonFiniteReport | null) ?? null };
+  // Settings added since the run was recorded take their defaults.
+  const stored = run.config as TrainConfig;
+  const config: TrainConfig = { ...defaultConfig(stored.model), ...stored };
+  return { run, config, dir: store.runDir(id), report: (run.report as NonFiniteReport | null) ?? null };
 }
 
 export interface StateFile { path: string; meta: CheckpointMeta }

@@ -4,7 +4,7 @@
 // reduced after backward. Nothing is retained but numbers, so probes cost a few percent.
 import { stats, type Tensor } from '../torch/index.js';
 import { native } from '../torch/native.js';
-import { fromRaw, l2, mean, std, nonFinite, type TensorStats } from '../torch/stats.js';
+import { fromRaw, l2, mean, std, nonFinite, histogram, HIST_BINS, type TensorStats } from '../torch/stats.js';
 import type { Module, Sequential, HookHandle } from '../nn/index.js';
 import { PROBE_FIELDS, NF, FIELD, layerAliases } from './fields.js';
 
@@ -23,7 +23,12 @@ export interface StepProbe {
   /** Largest |parameter| and |gradient| seen: bounds whether the SGD update could overflow. */
   maxParam: number;
   maxGrad: number;
+  /** On histogram steps: |x| counts per layer (layers x HIST_BINS, NaN rows where nothing was seen). */
+  hist: StepHistograms | null;
 }
+
+/** |activation| of each layer's output and |gradient| arriving at it, binned (see HIST_BINS). */
+export interface StepHistograms { act: Float64Array; grad: Float64Array }
 
 export class Probes {
   readonly layers: LayerInfo[];
@@ -33,6 +38,8 @@ export class Probes {
   private firstBad = -1;
   private active = false;
   private withGradHooks = true;
+  private withHist = false;
+  private actHist: Float64Array = new Float64Array(0);
 
   constructor(readonly net: Sequential) {
     const kids = net.children();
@@ -46,15 +53,22 @@ export class Probes {
     if (!this.active) return;
     const s = stats(y);
     this.fwd[i] = s;
+    if (this.withHist) this.actHist.set(histogram(y), i * HIST_BINS);
     this.gradFns[i] = y.gradFn;
     if (this.firstBad < 0 && nonFinite(s) > 0) this.firstBad = i;
     if (this.withGradHooks && y.requiresGrad) native.gradProbe(y.handle, i);
   }
 
-  /** Arms the hooks for the next forward (gradHooks=false: forward numbers only, e.g. eval). */
-  begin(gradHooks = true): void {
+  /**
+   * Arms the hooks for the next forward (gradHooks=false: forward numbers only, e.g. eval;
+   * hist: also bin every activation and gradient, for the dashboard's histograms).
+   */
+  begin(gradHooks = true, hist = false): void {
     this.active = true;
     this.withGradHooks = gradHooks;
+    this.withHist = hist;
+    this.actHist = new Float64Array(hist ? this.layers.length * HIST_BINS : 0).fill(NaN);
+    native.setGradHist(hist && gradHooks);
     this.firstBad = -1;
     this.fwd = this.layers.map(() => null);
     this.gradFns = this.layers.map(() => null);
@@ -77,6 +91,8 @@ export class Probes {
     this.active = false;
     const L = this.layers.length;
     const v = new Float32Array(L * NF).fill(NaN);
+    const hist = this.withHist ? { act: this.actHist, grad: native.readGradHists(L) } : null;
+    if (this.withHist) { native.setGradHist(false); this.withHist = false; }
     const gout = this.readGradOuts();
     let sumsq = 0;
     let finite = true;
@@ -124,11 +140,16 @@ export class Probes {
       }
     }
     return { values: v, input: stats(input), firstForwardBad: this.firstBad, gradNorm: finite ? Math.sqrt(sumsq) : Infinity,
-      gradsFinite: finite, maxParam, maxGrad };
+      gradsFinite: finite, maxParam, maxGrad, hist };
   }
 
   /** Stops a step without a backward (the loss was already bad). */
-  abort(): void { this.active = false; native.readGradProbes(this.layers.length); }
+  abort(): void {
+    this.active = false;
+    this.withHist = false;
+    native.setGradHist(false);
+    native.readGradProbes(this.layers.length);
+  }
 
   remove(): void { for (const h of this.hooks) h.remove(); this.hooks = []; }
 }

@@ -32,6 +32,7 @@ export const PLOTS: Record<string, string> = {
   layers: '#layers-at-step',
   'dead-relu': '#chart-dead',
   'update-ratio': '#chart-ratio',
+  histograms: '#histograms',
 };
 
 export interface PngOptions {

@@ -1,13 +1,15 @@
 // Queries behind the API, shared by the live server and the static report so
 // both hand the front end exactly the same shapes (see wire.ts).
 
-import type { ProbeSet, RunRow, Store, StepRow } from '../store/index.js';
+import type { HistogramSet, ProbeSet, RunRow, Store, StepRow } from '../store/index.js';
 import { badRequest, notFound } from './errors.js';
+import { histBinLower } from '../torch/hist-bins.js';
 import type {
   LayersResponse,
   ProbeStepResponse,
   ProbesResponse,
   ReportBundle,
+  HistogramResponse,
   RunDetailResponse,
   RunSummary,
   StepColumns,
@@ -215,7 +217,19 @@ export function probeAt(store: Store, id: string, step: number): ProbeStepRespon
     kinds: layerRows.map((l) => l.kind),
     fields: p.fields,
     values: p.layers.map((_, l) => Array.from(v.subarray(l * nf, (l + 1) * nf))),
+    hist: histResponse(store.histogramAt(id, step)),
   };
+}
+
+/** Store histograms as the wire shape: bins split into magnitude bins, zeros and NaN/Inf. */
+export function histResponse(h: HistogramSet | null): HistogramResponse | null {
+  if (!h || h.bins < 3) return null;
+  const mags = h.bins - 2;
+  const rows = (a: Float32Array) => h.layers.map((_, l) => {
+    const r = Array.from(a.subarray(l * h.bins, (l + 1) * h.bins));
+    return r.some((x) => Number.isNaN(x)) ? null : r;
+  });
+  return { step: h.step, layers: h.layers, lower: Array.from({ length: mags }, (_, b) => histBinLower(b)), act: rows(h.act), grad: rows(h.grad) };
 }
 
 function flatten(value: unknown, prefix: string, out: Map<string, string>): void {
@@ -245,6 +259,13 @@ export function sweepOf(store: Store, id: string): SweepResponse {
   return { sweep, cells, varying: varyingKeys(cells) };
 }
 
+/** At most n of the steps, evenly spaced, always keeping the last. */
+function thinSteps(steps: number[], n: number): number[] {
+  if (steps.length <= n) return steps;
+  const out = Array.from({ length: n - 1 }, (_, i) => steps[Math.floor((i * steps.length) / (n - 1))]);
+  return [...new Set([...out, steps[steps.length - 1]])];
+}
+
 export function reportBundle(store: Store, id: string): ReportBundle {
   const run = runDetail(store, id);
   return {
@@ -255,5 +276,6 @@ export function reportBundle(store: Store, id: string): ReportBundle {
     epochs: store.getEpochs(id),
     events: store.getEvents(id),
     probes: probesOf(store, id, undefined, { max: 400 }),
+    hists: thinSteps(store.histogramSteps(id), 60).map((s) => histResponse(store.histogramAt(id, s))!).filter(Boolean),
   };
 }

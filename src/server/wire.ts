@@ -64,6 +64,22 @@ export interface ProbeStepResponse {
   kinds: string[];
   fields: string[];
   values: number[][];
+  /** The newest histograms at or before `requested` (null: none recorded by then). */
+  hist: HistogramResponse | null;
+}
+
+/**
+ * Magnitude histograms of one step (the probe kernel's bins): for each layer, counts of
+ * |activation| and of |gradient at its output|, null where that layer saw nothing.
+ * Bins 0..lower.length-1 are magnitudes [lower[b], lower[b+1]); then one bin of exact zeros
+ * and one of NaN/±Inf.
+ */
+export interface HistogramResponse {
+  step: number;
+  layers: string[];
+  lower: number[];
+  act: (number[] | null)[];
+  grad: (number[] | null)[];
 }
 
 export interface EventsResponse {
@@ -105,4 +121,6 @@ export interface ReportBundle {
   events: EventRow[];
   /** All probe fields, downsampled. */
   probes: ProbesResponse;
+  /** Histograms of up to 60 recorded steps (evenly thinned, the last one kept). */
+  hists: HistogramResponse[];
 }

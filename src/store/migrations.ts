@@ -134,4 +134,20 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'magnitude histograms per layer',
+    up: `
+      -- Written on histogram steps only (every --hist-every steps): per layer, counts of
+      -- |activation| and of |gradient at the layer's output| in the probe kernel's bins, as
+      -- Float32 blobs of layers x bins (a row of NaN: nothing seen for that layer).
+      CREATE TABLE histograms (
+        run_id  TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        step    INTEGER NOT NULL,
+        act     BLOB NOT NULL,
+        grad    BLOB NOT NULL,
+        PRIMARY KEY (run_id, step)
+      );
+    `,
+  },
 ];

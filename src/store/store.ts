@@ -47,6 +47,7 @@ import type {
   LayerRow,
   NewRun,
   NewSweep,
+  HistogramSet,
   ProbeInput,
   ProbeSeries,
   ProbeSet,
@@ -324,6 +325,12 @@ export class Store {
       for (const p of params) insertStep.run(runId, ...p);
       const insertProbe = this.stmt('INSERT OR REPLACE INTO probes (run_id, step, data) VALUES (?, ?, ?)');
       for (const p of probes) insertProbe.run(runId, p.step, encodeProbe(p.values));
+      const insertHist = this.stmt('INSERT OR REPLACE INTO histograms (run_id, step, act, grad) VALUES (?, ?, ?, ?)');
+      for (const p of probes) {
+        if (!p.hist) continue;
+        if (p.hist.act.length !== p.hist.grad.length || p.hist.act.length === 0) throw new Error(`histograms for step ${p.step}: act and grad must be equal, non-empty layers x bins`);
+        insertHist.run(runId, p.step, encodeProbe(Float32Array.from(p.hist.act)), encodeProbe(Float32Array.from(p.hist.grad)));
+      }
       const res = this.stmt(
         `UPDATE runs SET
            updated_at = @now,
@@ -355,6 +362,7 @@ export class Store {
   truncateSteps(runId: string, afterStep: number): number {
     return this.write(() => {
       this.stmt('DELETE FROM probes WHERE run_id = ? AND step > ?').run(runId, afterStep);
+      this.stmt('DELETE FROM histograms WHERE run_id = ? AND step > ?').run(runId, afterStep);
       const n = this.stmt('DELETE FROM steps WHERE run_id = ? AND step > ?').run(runId, afterStep).changes;
       this.stmt(
         'UPDATE runs SET steps_done = COALESCE((SELECT MAX(step) FROM steps WHERE run_id = ?), 0), updated_at = ? WHERE id = ?',
@@ -390,6 +398,22 @@ export class Store {
       fields: run.probeFields ?? [],
       values: rows.map((r) => decodeProbe(r.data)),
     };
+  }
+
+  /** The newest histograms at or before `step`, or null when none were recorded by then. */
+  histogramAt(runId: string, step: number): HistogramSet | null {
+    this.requireRun(runId);
+    const row = this.stmt('SELECT step, act, grad FROM histograms WHERE run_id = ? AND step <= ? ORDER BY step DESC LIMIT 1')
+      .get(runId, step) as { step: number; act: Buffer; grad: Buffer } | undefined;
+    if (!row) return null;
+    const layers = this.getLayers(runId).map((l) => l.name);
+    const act = decodeProbe(row.act);
+    return { step: row.step, layers, bins: layers.length ? act.length / layers.length : 0, act, grad: decodeProbe(row.grad) };
+  }
+
+  /** Steps that have histograms, ascending. */
+  histogramSteps(runId: string): number[] {
+    return (this.stmt('SELECT step FROM histograms WHERE run_id = ? ORDER BY step').all(runId) as { step: number }[]).map((r) => r.step);
   }
 
   /** One probe field as a steps×layers matrix (dashboard heatmap). */

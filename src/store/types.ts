@@ -145,6 +145,17 @@ export interface StepRow {
 export interface ProbeInput {
   step: number;
   values: Float32Array;
+  /** On histogram steps: layers x bins counts of |activation| and |output gradient|. */
+  hist?: { act: ArrayLike<number>; grad: ArrayLike<number> } | null;
+}
+
+/** The histograms of one step: act and grad are layers x bins, row-major. */
+export interface HistogramSet {
+  step: number;
+  layers: string[];
+  bins: number;
+  act: Float32Array;
+  grad: Float32Array;
 }
 
 /** Inclusive step range; `every` keeps steps with step % every === 0. */

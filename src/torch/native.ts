@@ -94,6 +94,9 @@ export interface NativeModule {
   version(): string;
   configShow(): string;
   stats(t: H): Float64Array;
+  histogram(t: H): Float64Array;
+  setGradHist(on: boolean): void;
+  readGradHists(n: number): Float64Array;
   gradProbe(t: H, slot: number): void;
   readGradProbes(n: number): Float64Array;
   gradFault(t: H, index: number, value: number): void;

@@ -29,3 +29,9 @@ export const std = (s: TensorStats): number => {
   const n = Math.max(1, s.numel - nonFinite(s));
   return Math.sqrt(Math.max(0, s.sumsq / n - (s.sum / n) ** 2));
 };
+
+// ---- magnitude histograms (native/src/probe.cc, histFloat) ----------------------------------
+export { HIST_BINS, HIST_ZERO, HIST_NONFINITE, histBinLower, histBinOf } from './hist-bins.js';
+
+/** Counts of |x| per bin over the whole tensor, in one native pass. */
+export function histogram(t: Tensor): Float64Array { return native.histogram(t.handle); }

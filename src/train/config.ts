@@ -26,6 +26,8 @@ export interface TrainConfig {
   maxRollbacks: number;
   rollbackFactor: number;
   probeEvery: number;
+  /** Probed steps between magnitude histograms of every layer (0: none); step 1 always has one. */
+  histEvery: number;
   /** Steps between checkpoints (0: only at epoch ends). */
   checkpointEvery: number;
   clip: number | null;
@@ -44,7 +46,7 @@ export function defaultConfig(model: ModelName = 'alexnet'): TrainConfig {
     model, resize: model === 'alexnet' ? 224 : 28, activation: model === 'alexnet' ? 'relu' : 'sigmoid', bn: 'none',
     init: 'xavier', lr: model === 'alexnet' ? 0.01 : 0.9, batchSize: model === 'alexnet' ? 128 : 256, epochs: 10, seed: 42,
     momentum: 0, weightDecay: 0, device: 'cpu', limitTrain: null, limitTest: null, threads: null, onNan: 'stop',
-    maxSkips: 10, maxRollbacks: 5, rollbackFactor: 0.5, probeEvery: 1, checkpointEvery: 200, clip: null, warmup: 0,
+    maxSkips: 10, maxRollbacks: 5, rollbackFactor: 0.5, probeEvery: 1, histEvery: 10, checkpointEvery: 200, clip: null, warmup: 0,
     scalePixels: true, maxSteps: null, evaluate: true, dataDir: null,
   };
 }
@@ -64,6 +66,7 @@ export function validate(c: TrainConfig): TrainConfig {
   nonNegInt(c.seed, '--seed');
   posInt(c.resize, '--resize');
   posInt(c.probeEvery, '--probe-every');
+  nonNegInt(c.histEvery, '--hist-every');
   nonNegInt(c.checkpointEvery, '--checkpoint-every');
   nonNegInt(c.warmup, '--warmup');
   nonNegInt(c.maxSkips, '--max-skips');

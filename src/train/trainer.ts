@@ -11,7 +11,7 @@ import { SGD, type Sequential } from '../nn/index.js';
 import { buildModel } from '../models/index.js';
 import { DataLoader, type Batch, type FashionMnist } from '../data/index.js';
 import { Probes, gradientSummary, locate, locateUpdate, explain, History, verdict, PROBE_FIELDS, type NonFiniteReport, type Origin, type Verdict } from '../diagnose/index.js';
-import { writeFileAtomicSync, type Store, type StepInput } from '../store/index.js';
+import { writeFileAtomicSync, type Store, type StepInput, type ProbeInput } from '../store/index.js';
 import type { TrainConfig } from './config.js';
 import { applyInit } from './init.js';
 import { batchTensors } from './batch.js';
@@ -72,7 +72,7 @@ export class Trainer {
   private rollbacks = 0;
   private readonly baseLr: number;
   private pendingSteps: StepInput[] = [];
-  private pendingProbes: { step: number; values: Float32Array }[] = [];
+  private pendingProbes: ProbeInput[] = [];
   private lastFlush = Date.now();
   private lastCheckpoint: string | null = null;
   private readonly log: (s: string) => void;
@@ -154,8 +154,10 @@ export class Trainer {
     return tidy(() => {
       const { X, y } = batchTensors(b, c.resize, c.scalePixels, c.device);
       const probing = (this.step - 1) % c.probeEvery === 0;
+      // Histograms on the first probed step and every histEvery probed steps after it.
+      const hist = probing && c.histEvery > 0 && ((this.step - 1) / c.probeEvery) % c.histEvery === 0;
       this.o.beforeStep?.(this.step, this.net);
-      if (probing) this.probes.begin(true);
+      if (probing) this.probes.begin(true, hist);
       const out = this.net.call(X);
       const loss = F.crossEntropy(out, y);
       const lossVal = loss.item();
@@ -177,7 +179,7 @@ export class Trainer {
         gradNorm = p.gradNorm; finite = p.gradsFinite; maxGrad = p.maxGrad; maxParam = p.maxParam;
         this.lastMaxParam = maxParam;
         this.history.push(this.step, lossVal, gradNorm, p.values, p.input.max);
-        this.pendingProbes.push({ step: this.step, values: p.values });
+        this.pendingProbes.push({ step: this.step, values: p.values, hist: p.hist });
         this.inputStats = p.input;
       } else {
         const g = gradientSummary(this.opt.params);

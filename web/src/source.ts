@@ -204,7 +204,9 @@ export class ReportSource implements Source {
     if (i < 0) throw new ApiError(404, `no probes at or before step ${step}`);
     const nl = p.layers.length;
     const values = p.layers.map((_, l) => p.fields.map((f) => p.series[f]?.[i * nl + l] ?? Number.NaN));
-    return { step: p.steps[i], requested: step, layers: p.layers, kinds: p.kinds, fields: p.fields, values };
+    let hist: ProbeStepResponse['hist'] = null;
+    for (const hs of this.bundle.hists ?? []) if (hs.step <= step) hist = hs;
+    return { step: p.steps[i], requested: step, layers: p.layers, kinds: p.kinds, fields: p.fields, values, hist };
   }
   async events(id: string): Promise<EventRow[]> {
     this.check(id);

@@ -16,6 +16,11 @@ export interface BarOptions {
   color?: string;
   height?: number;
   refLines?: { y: number; label: string }[];
+  /** What the x positions are (legend), default 'layer'; and the legend text for position i. */
+  xName?: string;
+  xText?: (i: number) => string;
+  /** The labels are already sparse: draw every one (default: thin them to fit). */
+  sparseLabels?: boolean;
 }
 
 export class BarChart {
@@ -86,7 +91,7 @@ export class BarChart {
           splits: () => this.labels.map((_, i) => i),
           // Thin the labels out when there are more layers than room (~16 px each).
           values: (u, splits) => {
-            const every = Math.max(1, Math.ceil((this.labels.length * 16) / Math.max(1, u.bbox.width / devicePixelRatio)));
+            const every = o.sparseLabels ? 1 : Math.max(1, Math.ceil((this.labels.length * 16) / Math.max(1, u.bbox.width / devicePixelRatio)));
             return splits.map((i) => (i % every === 0 ? (this.labels[i] ?? '') : ''));
           },
           gap: 2,
@@ -94,7 +99,7 @@ export class BarChart {
         { size: 64, values: tickFmt, ...(o.log ? { splits: logAxis, filter: keepAll } : {}) },
       ],
       series: [
-        { label: 'layer', value: (_u, v) => (v === null || v === undefined ? '–' : (this.labels[v] ?? '')) },
+        { label: o.xName ?? 'layer', value: (_u, v) => (v === null || v === undefined ? '–' : o.xText ? o.xText(v) : (this.labels[v] ?? '')) },
         {
           label: o.title,
           stroke: o.color ?? '#1f77b4',

@@ -353,6 +353,71 @@ export async function runPage(root: HTMLElement, src: Source, id: string): Promi
   const barAny = new BarChart(anyBox, { id: 'bar-any', title: anyField, log: false, color: '#7f7f7f' });
   cleanups.push(() => [barActMax, barDead, barRatio, barAny].forEach((b) => b.destroy()));
 
+  // ------------------------------------------------------------ histograms
+  // |x| per layer on a log scale (two octaves per bar): explosion shows as mass drifting to the
+  // right and into NaN/Inf, vanishing as early layers' gradients sitting far left of late ones'.
+  const [histSec, histBody] = panel('Histograms at one step', 'histograms');
+  root.append(histSec);
+  const histLayer = h('select', { id: 'hist-layer' });
+  const histLabel = h('span', { class: 'step-label', id: 'hist-step-label' }, 'no histograms recorded yet');
+  histBody.append(h('div', { class: 'controls' }, h('label', {}, 'layer ', histLayer), histLabel,
+    h('span', { class: 'muted' }, ' fraction of elements per |x| bin (log); the step follows the slider above')));
+  const histGrid = h('div', { class: 'bar-grid' });
+  histBody.append(histGrid);
+  let histBinText: string[] = [];
+  const histOpts = { log: true, xName: '|x|', xText: (i: number) => histBinText[i] ?? '', sparseLabels: true };
+  const histAct = new BarChart(histGrid, { id: 'hist-act', title: '|activation| (layer output)', color: '#1f77b4', ...histOpts });
+  const histGrad = new BarChart(histGrid, { id: 'hist-grad', title: '|gradient| at the layer output', color: '#d62728', ...histOpts });
+  cleanups.push(() => [histAct, histGrad].forEach((b) => b.destroy()));
+  let lastHist: ProbeStepResponse['hist'] = null;
+  const drawHist = (hs: ProbeStepResponse['hist'], kinds: string[]): void => {
+    lastHist = hs;
+    histSec.dataset.step = hs ? String(hs.step) : '';
+    if (!hs) {
+      histLabel.textContent = 'no histograms at or before this step (recorded every --hist-every probed steps)';
+      histAct.setData([], []);
+      histGrad.setData([], []);
+      return;
+    }
+    if (histLayer.options.length !== hs.layers.length) {
+      const keep = histLayer.value;
+      histLayer.replaceChildren(...hs.layers.map((name, l) => h('option', { value: String(l) }, `${name} ${kinds[l] ?? ''}`)));
+      histLayer.value = keep && Number(keep) < hs.layers.length ? keep : String(Math.max(0, hs.act.findIndex((r) => r !== null)));
+    }
+    const l = Number(histLayer.value);
+    const mags = hs.lower.length;
+    const a = hs.act[l], g = hs.grad[l];
+    // Show the bins between the smallest and largest non-empty ones of either histogram.
+    let lo = mags, hi = -1;
+    for (const r of [a, g]) if (r) for (let b = 0; b < mags; b++) if (r[b] > 0) { lo = Math.min(lo, b); hi = Math.max(hi, b); }
+    if (hi < 0) { lo = 0; hi = -1; }
+    const bins = [...Array.from({ length: hi - lo + 1 }, (_, k) => lo + k), mags, mags + 1];
+    // Each bar spans a factor of 4; label the bars holding a power of ten, thinned to ~10 labels.
+    const decadeIn = (b: number): number | null => {
+      const k = Math.ceil(Math.log10(hs.lower[b]) - 1e-9);
+      return 10 ** k < hs.lower[b] * 4 ? k : null;
+    };
+    const every = Math.max(1, Math.ceil((hi - lo + 1) * Math.log10(4) / 10));
+    const labels = bins.map((b) => {
+      if (b === mags) return '0';
+      if (b === mags + 1) return 'NaN/Inf';
+      const k = decadeIn(b);
+      return k !== null && k % every === 0 ? `1e${k}` : '';
+    });
+    histBinText = bins.map((b) => (b === mags ? 'exactly 0' : b === mags + 1 ? 'NaN or ±Inf' : `${fmt(hs.lower[b], 3)} – ${fmt(hs.lower[b] * 4, 3)}`));
+    const frac = (r: number[] | null): number[] => {
+      if (!r) return bins.map(() => Number.NaN);
+      const total = r.reduce((x, y) => x + y, 0) || 1;
+      return bins.map((b) => r[b] / total);
+    };
+    histAct.setData(labels, frac(a), a ? [] : bins.map(() => true));
+    histGrad.setData(labels, frac(g), g ? [] : bins.map(() => true));
+    const nonfin = (r: number[] | null) => (r ? r[mags + 1] : 0);
+    histLabel.textContent = `step ${hs.step}` + (nonfin(a) + nonfin(g) > 0 ? ` · ${nonfin(a) + nonfin(g)} NaN/Inf elements` : '');
+  };
+  let histKinds: string[] = [];
+  histLayer.addEventListener('change', () => drawHist(lastHist, histKinds));
+
   // ---------------------------------------------------------- over time
   const [timeSec, timeBody] = panel('Per-layer health over time', 'over-time');
   root.append(timeSec);
@@ -518,6 +583,8 @@ export async function runPage(root: HTMLElement, src: Source, id: string): Promi
     barRatio.setData(labels, val('update_ratio'), naOf('update_ratio'));
     barAny.setData(labels, val(anyField), naOf(anyField));
     stepLabel.textContent = ps.step === ps.requested ? `step ${ps.step}` : `step ${ps.step} (nearest probe to ${ps.requested})`;
+    histKinds = ps.kinds;
+    drawHist(ps.hist ?? null, ps.kinds);
     barSec.dataset.step = String(ps.step);
   };
   const loadBars = async (s: number): Promise<void> => {
