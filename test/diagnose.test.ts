@@ -29,6 +29,13 @@ test('(a) an absurd lr makes a real run go non-finite; stop keeps the state; rep
   const dir = store.runDir(run.id);
   assert.ok(existsSync(join(dir, 'last-good.st')) && existsSync(join(dir, 'bad-batch.st')));
   assert.equal(store.getEvents(run.id, 'nan').length, 1);
+  // The bad step's own histograms (from the locator's re-execution): the located layer's
+  // output (forward) or gradient (backward) has elements in the NaN/Inf bin.
+  const hs = store.histogramAt(run.id, report.step)!;
+  assert.equal(hs.step, report.step, 'histograms recorded at the bad step itself');
+  const li = store.getLayers(run.id).findIndex((l) => l.name === report.layer);
+  if (report.pass === 'forward' && li >= 0) assert.ok(hs.act[li * torch.HIST_BINS + torch.HIST_NONFINITE] > 0, 'NaN/Inf bin of the located layer');
+  if (report.pass === 'backward' && li > 0) assert.ok(Array.from(hs.grad).some((v, i) => i % torch.HIST_BINS === torch.HIST_NONFINITE && v > 0));
   store.close();
   const r = cli(['replay', run.id, '--runs-dir', root]);
   assert.equal(r.status, 0, r.stdout + r.stderr);

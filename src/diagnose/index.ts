@@ -1,6 +1,6 @@
 // Diagnostics: per-layer probes, the non-finite locator, explanations and verdicts.
 export { PROBE_FIELDS, FIELD, NF, layerAliases, type ProbeField } from './fields.js';
-export { Probes, gradientSummary, type LayerInfo, type StepProbe } from './probes.js';
+export { Probes, gradientSummary, type LayerInfo, type StepProbe, type StepHistograms } from './probes.js';
 export { locate, locateUpdate, FORWARD_OP, type Origin } from './locator.js';
 export { sameOrigin, type NonFiniteReport, type Pass, type Counts } from './report.js';
 export { explain, type Lang } from './explain.js';

@@ -6,7 +6,7 @@
 import { Tensor, stats, tidy, F } from '../torch/index.js';
 import { nonFinite, type TensorStats } from '../torch/stats.js';
 import type { Sequential } from '../nn/index.js';
-import { Probes, type LayerInfo } from './probes.js';
+import { Probes, type LayerInfo, type StepHistograms } from './probes.js';
 import type { NonFiniteReport, Pass, Counts } from './report.js';
 
 export const FORWARD_OP: Record<string, string> = {
@@ -35,9 +35,11 @@ function paramStats(l: LayerInfo): { name: string; s: TensorStats; g: TensorStat
 /**
  * Runs forward + backward of one batch (no update) under full instrumentation and returns the
  * origin of the first non-finite value, or null when the step is clean. The caller restores
- * the RNG state of the original step first, so dropout draws the same masks.
+ * the RNG state of the original step first, so dropout draws the same masks. onHist, when
+ * given, receives the re-executed step's histograms (gradients only if backward ran): the
+ * picture of the bad step itself, where the non-finite values sit in their own bin.
  */
-export function locate(net: Sequential, X: Tensor, y: Tensor): Origin | null {
+export function locate(net: Sequential, X: Tensor, y: Tensor, onHist?: (h: StepHistograms) => void): Origin | null {
   const probes = new Probes(net);
   try {
     return tidy(() => {
@@ -47,11 +49,13 @@ export function locate(net: Sequential, X: Tensor, y: Tensor): Origin | null {
           tensor: 'input', counts: counts(xs), detail: { inputMin: xs.min, inputMax: xs.max } };
       }
       for (const p of net.parameters()) p.grad = null;
-      probes.begin(true);
+      probes.begin(true, onHist !== undefined);
       const out = net.call(X);
       const fwd = probes.forwardStats();
       const bad = probes.firstForwardBad;
+      const giveHist = (): void => { const h = probes.histograms(); if (h && onHist) onHist(h); };
       if (bad >= 0) {
+        giveHist();
         probes.abort();
         const l = probes.layers[bad];
         const prev = bad > 0 ? fwd[bad - 1] : xs;
@@ -69,6 +73,7 @@ export function locate(net: Sequential, X: Tensor, y: Tensor): Origin | null {
       const loss = F.crossEntropy(out, y);
       const lv = loss.item();
       if (!Number.isFinite(lv)) {
+        giveHist();
         probes.abort();
         const last = fwd[fwd.length - 1];
         return { pass: 'loss' as const, layer: null, layerIndex: probes.layers.length, layerKind: 'CrossEntropyLoss', alias: 'loss',
@@ -78,6 +83,7 @@ export function locate(net: Sequential, X: Tensor, y: Tensor): Origin | null {
       }
       const ops = probes.outputOps();
       loss.backward();
+      giveHist();
       const gout = probes.readGradOuts();
       probes.abort();
       const L = probes.layers.length;

@@ -86,6 +86,11 @@ export class Probes {
     return this.layers.map((_, i) => (raw[i * 11 + 10] < 0 ? null : fromRaw(raw, i * 11)));
   }
 
+  /** This step's histograms so far (when armed with hist): call before end/abort/readGradOuts. */
+  histograms(): StepHistograms | null {
+    return this.withHist ? { act: this.actHist.slice(), grad: native.readGradHists(this.layers.length) } : null;
+  }
+
   /** Finishes the step after backward: assembles the per-layer record. lr for update ratios. */
   end(input: Tensor, lr: number): StepProbe {
     this.active = false;

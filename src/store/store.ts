@@ -325,12 +325,7 @@ export class Store {
       for (const p of params) insertStep.run(runId, ...p);
       const insertProbe = this.stmt('INSERT OR REPLACE INTO probes (run_id, step, data) VALUES (?, ?, ?)');
       for (const p of probes) insertProbe.run(runId, p.step, encodeProbe(p.values));
-      const insertHist = this.stmt('INSERT OR REPLACE INTO histograms (run_id, step, act, grad) VALUES (?, ?, ?, ?)');
-      for (const p of probes) {
-        if (!p.hist) continue;
-        if (p.hist.act.length !== p.hist.grad.length || p.hist.act.length === 0) throw new Error(`histograms for step ${p.step}: act and grad must be equal, non-empty layers x bins`);
-        insertHist.run(runId, p.step, encodeProbe(Float32Array.from(p.hist.act)), encodeProbe(Float32Array.from(p.hist.grad)));
-      }
+      for (const p of probes) if (p.hist) this.insertHistogram(runId, p.step, p.hist);
       const res = this.stmt(
         `UPDATE runs SET
            updated_at = @now,
@@ -398,6 +393,18 @@ export class Store {
       fields: run.probeFields ?? [],
       values: rows.map((r) => decodeProbe(r.data)),
     };
+  }
+
+  private insertHistogram(runId: string, step: number, hist: NonNullable<ProbeInput['hist']>): void {
+    if (hist.act.length !== hist.grad.length || hist.act.length === 0) throw new Error(`histograms for step ${step}: act and grad must be equal, non-empty layers x bins`);
+    this.stmt('INSERT OR REPLACE INTO histograms (run_id, step, act, grad) VALUES (?, ?, ?, ?)')
+      .run(runId, step, encodeProbe(Float32Array.from(hist.act)), encodeProbe(Float32Array.from(hist.grad)));
+  }
+
+  /** Histograms of one step outside logSteps (the locator's re-execution of a bad step). */
+  logHistogram(runId: string, step: number, hist: NonNullable<ProbeInput['hist']>): void {
+    this.requireRun(runId);
+    this.write(() => this.insertHistogram(runId, step, hist));
   }
 
   /** The newest histograms at or before `step`, or null when none were recorded by then. */

@@ -10,7 +10,7 @@ import { F, tidy, keep, type Tensor, type TensorStats } from '../torch/index.js'
 import { SGD, type Sequential } from '../nn/index.js';
 import { buildModel } from '../models/index.js';
 import { DataLoader, type Batch, type FashionMnist } from '../data/index.js';
-import { Probes, gradientSummary, locate, locateUpdate, explain, History, verdict, PROBE_FIELDS, type NonFiniteReport, type Origin, type Verdict } from '../diagnose/index.js';
+import { Probes, gradientSummary, locate, locateUpdate, explain, History, verdict, PROBE_FIELDS, type NonFiniteReport, type Origin, type Verdict, type StepHistograms } from '../diagnose/index.js';
 import { writeFileAtomicSync, type Store, type StepInput, type ProbeInput } from '../store/index.js';
 import type { TrainConfig } from './config.js';
 import { applyInit } from './init.js';
@@ -73,6 +73,8 @@ export class Trainer {
   private readonly baseLr: number;
   private pendingSteps: StepInput[] = [];
   private pendingProbes: ProbeInput[] = [];
+  /** Histograms of the locator's re-execution of a bad step, stored with its report. */
+  private badHist: StepHistograms | null = null;
   private lastFlush = Date.now();
   private lastCheckpoint: string | null = null;
   private readonly log: (s: string) => void;
@@ -164,7 +166,7 @@ export class Trainer {
       const bad = (): Origin | null => {
         // Re-execute the step from its RNG state with every layer watched.
         torch.setRngState(rng);
-        return locate(this.net, X, y) ?? { pass: 'loss', layer: null, layerIndex: -1, layerKind: 'CrossEntropyLoss', alias: 'loss',
+        return locate(this.net, X, y, c.histEvery > 0 ? (h) => { this.badHist = h; } : undefined) ?? { pass: 'loss', layer: null, layerIndex: -1, layerKind: 'CrossEntropyLoss', alias: 'loss',
           op: 'cross_entropy', tensor: 'loss', counts: { nan: Number.isNaN(lossVal) ? 1 : 0, posInf: 0, negInf: 0 }, detail: { loss: lossVal, note: 'not reproduced on re-execution' } };
       };
       if (!Number.isFinite(lossVal)) { this.probes.abort(); return { origin: bad(), loss: lossVal, correct: 0 }; }
@@ -261,6 +263,8 @@ export class Trainer {
           this.pendingSteps.push({ step: this.step, epoch, batch: b.index, loss: r.loss, lr: this.opt.lr, gradNorm: NaN, timeMs: ms, nonfinite: true });
           this.flush(true);
           this.saveBadStep(report, b, rngSlot.t);
+          if (this.badHist) store.logHistogram(runId, this.step, this.badHist);
+          this.badHist = null;
           this.log(`\nnon-finite at step ${report.step}: ${report.pass} pass, ${report.alias}${report.layer !== null ? ` (layer ${report.layer})` : ''}, op ${report.op}, ${report.tensor}`);
           if (c.onNan === 'skip' && this.skips < c.maxSkips) {
             this.skips++;
