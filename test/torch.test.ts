@@ -151,3 +151,15 @@ test('magnitude histogram kernel: every element in its exponent bin, across floa
     assert.ok(got.filter((c) => c > 0).length > 40, 'the values cover many bins');
   });
 });
+
+test('div_ by a number is a true division, bitwise as PyTorch (x * (1/255) differs for 126 of the 256 byte values)', () => {
+  torch.tidy(() => {
+    const u = torch.tensor(Uint8Array.from({ length: 256 }, (_, i) => i), [256], { dtype: 'uint8' });
+    const inPlace = u.float().div_(255);
+    const bits = (t: torch.Tensor) => Buffer.from(t.data().buffer).toString('hex');
+    assert.equal(bits(inPlace), bits(u.float().div(255)));
+    // Float32 of i/255 computed in float32 arithmetic (what ToTensor's division gives).
+    const want = Float32Array.from({ length: 256 }, (_, i) => Math.fround(Math.fround(i) / 255));
+    assert.equal(bits(inPlace), Buffer.from(want.buffer).toString('hex'));
+  });
+});

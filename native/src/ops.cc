@@ -195,6 +195,7 @@ SCALAR(leScalar, a.le(s))
 FN(fill_) { GUARD(INPLACE(T(0).fill_(argScalar(info, 1)))) }
 FN(mulScalar_) { GUARD(INPLACE(T(0).mul_(argScalar(info, 1)))) }
 FN(addScalar_) { GUARD(INPLACE(T(0).add_(argScalar(info, 1)))) }
+FN(divScalar_) { GUARD(INPLACE(T(0).div_(argScalar(info, 1)))) }
 
 FN(add_) { GUARD(INPLACE(T(0).add_(T(1), D(2)))) }  // a += alpha * b, SGD's update
 FN(where) { GUARD(W(torch::where(T(0), T(1), T(2)))) }
@@ -354,7 +355,7 @@ void InitOps(Napi::Env env, Napi::Object exports) {
   REG(maximum); REG(minimum); REG(logicalAnd); REG(logicalOr); REG(matmul); REG(mul_); REG(div_); REG(copy_);
   REG(addScalar); REG(subScalar); REG(mulScalar); REG(divScalar); REG(powScalar); REG(rsubScalar);
   REG(eqScalar); REG(gtScalar); REG(ltScalar); REG(geScalar); REG(leScalar); REG(fill_); REG(mulScalar_);
-  REG(addScalar_); REG(add_); REG(where); REG(clamp); REG(uniform_); REG(normal_); REG(equal);
+  REG(addScalar_); REG(divScalar_); REG(add_); REG(where); REG(clamp); REG(uniform_); REG(normal_); REG(equal);
   REG(sum); REG(mean); REG(var); REG(amax); REG(amin); REG(argmax); REG(norm);
   REG(reshape); REG(view); REG(flatten); REG(permute); REG(transpose); REG(squeeze); REG(unsqueeze);
   REG(expand); REG(narrow); REG(indexSelect); REG(select); REG(to); REG(toDevice); REG(cat); REG(stack);

@@ -111,7 +111,7 @@ export type UnaryName =
 /** Tensor-scalar ops: (t, s) => tensor. */
 export type ScalarName =
   | 'addScalar' | 'subScalar' | 'mulScalar' | 'divScalar' | 'powScalar' | 'rsubScalar' | 'eqScalar'
-  | 'gtScalar' | 'ltScalar' | 'geScalar' | 'leScalar' | 'fill_' | 'mulScalar_' | 'addScalar_';
+  | 'gtScalar' | 'ltScalar' | 'geScalar' | 'leScalar' | 'fill_' | 'mulScalar_' | 'addScalar_' | 'divScalar_';
 
 function load(): NativeModule {
   const here = dirname(fileURLToPath(import.meta.url));

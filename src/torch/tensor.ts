@@ -153,7 +153,8 @@ export class Tensor {
     return this;
   }
   div_(other: Tensor | number): this {
-    if (typeof other === 'number') scalarOp('mulScalar_', this.h, 1 / other); else native.div_(this.h, other.h);
+    // A true division, as PyTorch's div_: x * (1/s) differs from x / s in the last bit for some x.
+    if (typeof other === 'number') scalarOp('divScalar_', this.h, other); else native.div_(this.h, other.h);
     return this;
   }
   zero_(): this { unary('zero_', this.h); return this; }
