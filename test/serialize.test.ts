@@ -44,6 +44,9 @@ test('streamed writeTensors writes the same bytes as encodeTensors; readTensors 
     }
   });
   assert.ok(Object.is(back.tensors.get('special')!.toArray()[3], -0));
+  const live = torch.liveTensors();
+  assert.deepEqual(torch.readTensorsMetadata(path), meta, 'metadata from the header alone');
+  assert.equal(torch.liveTensors(), live, 'reading metadata creates no tensor');
   for (const t of back.tensors.values()) t.dispose();
   assert.equal(torch.liveTensors(), before);
   for (const t of m.values()) t.dispose();
@@ -67,6 +70,7 @@ test('damaged tensor files fail with the path and the reason, leaking nothing', 
     const before = torch.liveTensors();
     assert.throws(() => torch.readTensors(p), (e: Error) => re.test(e.message) && e.message.includes(p), `${name}: ${statSync(p).size} bytes`);
     assert.throws(() => torch.decodeTensors(new Uint8Array(readFileSync(p)), p), re, name);
+    assert.throws(() => torch.readTensorsMetadata(p), re, `${name}: the header check also guards metadata-only reads`);
     assert.equal(torch.liveTensors(), before, `${name}: tensors leaked`);
   }
 });

@@ -7,7 +7,7 @@ import { Trainer } from '../train/trainer.js';
 import { sameOrigin } from '../diagnose/index.js';
 import { parseArgs, helpText, str, num, bool, UsageError, type Flags } from './args.js';
 import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, loadData, lang } from './common.js';
-import { findRun, stateFiles } from './runref.js';
+import { findRun, stateBefore } from './runref.js';
 
 const FLAGS: Flags = {
   step: { type: 'int', help: 'the step to re-execute (default: the first non-finite step)' },
@@ -26,9 +26,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
     const ref = findRun(store, p.positional[0], 'replay');
     const target = num(p, 'step') ?? ref.report?.step;
     if (target === undefined) throw new UsageError(`replay: run ${ref.run.id} never went non-finite; pass --step N to re-execute a step`);
-    const states = stateFiles(ref.dir).filter((s) => s.meta.step < target);
-    if (!states.length) throw new UsageError(`replay: no saved state at or before step ${target - 1} in ${ref.dir}`);
-    const from = states[states.length - 1];
+    const from = stateBefore(ref, target, 'replay');
     const data = await loadData(ref.config);
     const rep = store.createRun({ name: `replay of ${ref.run.id} step ${target}`, kind: 'replay', parentId: ref.run.id, config: ref.config, seed: ref.config.seed });
     const trainer = new Trainer({ ...ref.config, maxSteps: target - 1, evaluate: false, checkpointEvery: 0 },

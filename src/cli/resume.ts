@@ -7,7 +7,7 @@
 //    same steps) with the fix, and says whether it got past the step where the original broke.
 import { parseArgs, helpText, str, num, list, bool, UsageError, type Flags } from './args.js';
 import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, loadData, lang, printVerdict } from './common.js';
-import { findRun, stateFiles } from './runref.js';
+import { findRun, stateBefore } from './runref.js';
 import { Trainer, EXIT_DIVERGED } from '../train/trainer.js';
 import { validate, type TrainConfig } from '../train/config.js';
 
@@ -60,15 +60,9 @@ export async function resumeCommand(argv: string[]): Promise<number> {
     const maxSteps = num(p, 'max-steps');
     const epochs = num(p, 'epochs');
     const config: TrainConfig = { ...fixed, maxSteps: maxSteps ?? fixed.maxSteps, epochs: epochs ?? fixed.epochs };
-    const states = stateFiles(ref.dir);
     const badStep = ref.report?.step ?? null;
-    let from: string | null = null;
-    if (!restart) {
-      // After a divergence continue from the state before the bad step; otherwise the newest.
-      const pick = badStep !== null ? states.filter((s) => s.meta.step < badStep) : states;
-      if (!pick.length) throw new UsageError(`resume: ${ref.run.id} has no saved state to continue from in ${ref.dir}`);
-      from = pick[pick.length - 1].path;
-    }
+    // After a divergence continue from the state before the bad step; otherwise the newest.
+    const from = restart ? null : stateBefore(ref, badStep, 'resume').path;
     const data = await loadData(config);
     let runId = ref.run.id;
     if (fixes.length || ref.run.status === 'diverged') {

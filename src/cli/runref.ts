@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Store, RunRow } from '../store/index.js';
 import { defaultConfig, type TrainConfig } from '../train/config.js';
 import type { NonFiniteReport } from '../diagnose/index.js';
-import { readCheckpoint, type CheckpointMeta } from '../train/checkpoint.js';
+import { readCheckpointMeta, type CheckpointMeta } from '../train/checkpoint.js';
 import { UsageError } from './args.js';
 
 export interface RunRef { run: RunRow; config: TrainConfig; dir: string; report: NonFiniteReport | null }
@@ -27,9 +27,16 @@ export function stateFiles(dir: string): StateFile[] {
   for (const f of ['checkpoint.st', 'last-good.st']) {
     const path = join(dir, f);
     if (!existsSync(path)) continue;
-    const c = readCheckpoint(path);
-    for (const t of [...c.model.values(), ...c.optim.values(), c.rng]) t.dispose();
-    out.push({ path, meta: c.meta });
+    out.push({ path, meta: readCheckpointMeta(path) });
   }
   return out.sort((a, b) => a.meta.step - b.meta.step);
+}
+
+/** The newest saved state from before `step` (null: the newest of all), or a usage error. */
+export function stateBefore(ref: RunRef, step: number | null, command: string): StateFile {
+  const states = stateFiles(ref.dir).filter((s) => step === null || s.meta.step < step);
+  if (!states.length) {
+    throw new UsageError(`${command}: ${ref.run.id} has no saved state ${step === null ? '' : `at or before step ${step - 1} `}in ${ref.dir}`);
+  }
+  return states[states.length - 1];
 }

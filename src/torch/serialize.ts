@@ -53,9 +53,9 @@ export function writeTensors(fd: number, tensors: ReadonlyMap<string, Tensor>, m
 
 export interface Decoded { tensors: Map<string, Tensor>; metadata: Record<string, string> }
 
-/** Checks the header against the file size; calls load(name, shape, dtype, absolute offset). */
+/** Checks the header against the file size; calls load(shape, dtype, absolute offset, bytes) per tensor (null: header only). */
 function parse(headBytes: (from: number, to: number) => Uint8Array, size: number, what: string,
-  load: (shape: number[], dtype: DType, at: number, bytes: number) => Tensor): Decoded {
+  load: ((shape: number[], dtype: DType, at: number, bytes: number) => Tensor) | null): Decoded {
   const fail = (m: string): never => { throw new Error(`${what}: ${m}`); };
   if (size < 8) fail('too short to hold a header');
   const lenBytes = headBytes(0, 8);
@@ -75,7 +75,7 @@ function parse(headBytes: (from: number, to: number) => Uint8Array, size: number
       const [a, b] = e.data_offsets;
       const count = e.shape.reduce((x, y) => x * y, 1);
       if (!(Number.isInteger(a) && a >= 0) || b - a !== count * SIZE[dtype] || base + b > size) fail(`'${name}': data does not match shape [${e.shape}]`);
-      tensors.set(name, load(e.shape, dtype, base + a, b - a));
+      if (load) tensors.set(name, load(e.shape, dtype, base + a, b - a));
     }
   } catch (err) {
     for (const t of tensors.values()) t.dispose();
@@ -92,9 +92,19 @@ export function decodeTensors(buf: Uint8Array, what = 'tensor file'): Decoded {
 
 /** Reads a safetensors file with each tensor read from disk straight into its own memory. */
 export function readTensors(path: string): Decoded {
+  return withFile(path, (fd, headBytes) =>
+    parse(headBytes, fstatSync(fd).size, path, (shape, dtype, at) => new Tensor(native.readFd(fd, at, shape, dtype))));
+}
+
+/** The metadata of a safetensors file, checked against its size, without reading any tensor. */
+export function readTensorsMetadata(path: string): Record<string, string> {
+  return withFile(path, (fd, headBytes) => parse(headBytes, fstatSync(fd).size, path, null).metadata);
+}
+
+function withFile<T>(path: string, fn: (fd: number, headBytes: (a: number, b: number) => Uint8Array) => T): T {
   const fd = openSync(path, 'r');
   try {
-    const headBytes = (a: number, b: number): Uint8Array => {
+    return fn(fd, (a, b) => {
       const out = new Uint8Array(b - a);
       for (let p = 0; p < out.length;) {
         const k = readSync(fd, out, p, out.length - p, a + p);
@@ -102,8 +112,7 @@ export function readTensors(path: string): Decoded {
         p += k;
       }
       return out;
-    };
-    return parse(headBytes, fstatSync(fd).size, path, (shape, dtype, at) => new Tensor(native.readFd(fd, at, shape, dtype)));
+    });
   } finally {
     closeSync(fd);
   }

@@ -3,7 +3,7 @@
 // safetensors file written atomically (temp file + fsync + rename). A kill -9 at any moment
 // leaves either the previous checkpoint or the new one, never half of one.
 import { existsSync } from 'node:fs';
-import { writeTensors, readTensors, getRngState, setRngState, type Tensor } from '../torch/index.js';
+import { writeTensors, readTensors, readTensorsMetadata, getRngState, setRngState, type Tensor } from '../torch/index.js';
 import type { Module, SGD } from '../nn/index.js';
 import { writeFileAtomicSync, toJson, fromJson } from '../store/index.js';
 
@@ -57,6 +57,14 @@ export function readCheckpoint(path: string): Loaded {
   }
   if (!rng) throw new Error(`${path}: checkpoint has no RNG state`);
   return { meta: fromJson<CheckpointMeta>(metadata.nanscope), model, optim, rng };
+}
+
+/** A checkpoint's metadata from its header alone (no tensor is read). */
+export function readCheckpointMeta(path: string): CheckpointMeta {
+  if (!existsSync(path)) throw new Error(`checkpoint not found: ${path}`);
+  const metadata = readTensorsMetadata(path);
+  if (!metadata.nanscope) throw new Error(`${path}: not a nanscope checkpoint (no metadata)`);
+  return fromJson<CheckpointMeta>(metadata.nanscope);
 }
 
 /** Loads a checkpoint into a model and optimizer and restores the RNG; returns its metadata. */
