@@ -108,6 +108,8 @@ const w = new TorchWorker();
 const peak = peakFlops(threads);
 console.log(`nanscope bench: ${threads} threads, A/B alternating after warm-up (the side that goes first alternates); ratio = nanscope img/s / PyTorch img/s`);
 console.log(`libtorch ${torch.version()} (both sides); peak ${(peak.flops / 1e9).toFixed(0)} GFLOP/s = ${peak.how}`);
+const ptDefault = (await w.call<{ threads: number }>({ op: 'default_threads' })).threads;
+console.log(`defaults without a thread setting: PyTorch ${ptDefault} thread(s) (torch.get_num_threads()), nanscope train ${availableParallelism()} (all cores); below, both run ${threads}`);
 
 // [model, side, batch, modes, approximate seconds per step on this 2-core machine]
 const cases: [('alexnet' | 'lenet'), number, number, Mode[], number][] = [

@@ -9,6 +9,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'test', 'oracle
 import d2l_nets
 
 state = {}
+# PyTorch's own choice of intra-op threads, before the bench sets them (what d2l's code gets).
+DEFAULT_THREADS = torch.get_num_threads()
 
 def side_out(s):
     for k, st, p in [(11, 4, 1), (3, 2, 0), (5, 1, 2), (3, 2, 0), (3, 1, 1), (3, 2, 0)]:
@@ -82,7 +84,8 @@ def rss(c):
             return {'maxrss_kb': int(line.split()[1])}
     return {'maxrss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
 
-OPS = {'setup': setup, 'step': step, 'data': data, 'epoch': epoch, 'rss': rss}
+OPS = {'setup': setup, 'step': step, 'data': data, 'epoch': epoch, 'rss': rss,
+       'default_threads': lambda c: {'threads': DEFAULT_THREADS}}
 for line in sys.stdin:
     c = json.loads(line)
     try:
