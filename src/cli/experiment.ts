@@ -17,7 +17,7 @@ const FLAGS: Flags = {
   scale: { type: 'string', help: 'cpu (documented reduction, minutes on 2 cores) | full (d2l: 224x224, all data, 10 epochs)', default: 'cpu' },
   seeds: { type: 'int', help: 'run seeds 0..N-1 (default: the experiment\'s own number)' },
   'runs-dir': RUNS_DIR_FLAG,
-  threads: { type: 'int', help: 'intra-op threads per run (default: all cores)' },
+  threads: { type: 'int', help: 'intra-op threads per run (default: 1 at --scale cpu, as the recorded outcomes were measured; all cores at full)' },
   'write-results': { type: 'bool', help: 'regenerate this experiment\'s block of docs/RESULTS.md and its plot' },
   results: { type: 'string', help: 'results file for --write-results', default: 'docs/RESULTS.md' },
   'limit-train': { type: 'int', help: 'override: train images per run (stratified)' },
