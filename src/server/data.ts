@@ -127,14 +127,19 @@ function mergeProbeSets(a: ProbeSet, extra: ProbeSet[]): ProbeSet {
   return { ...a, steps, values: steps.map((s) => byStep.get(s) as Float32Array) };
 }
 
-/** Keep about `max` evenly spread entries (always the first and last). */
-function decimate(p: ProbeSet, max: number): ProbeSet {
-  const n = p.steps.length;
-  if (n <= max) return p;
+/** Indices of about `max` evenly spread entries of n (always the first and last). */
+function spread(n: number, max: number): number[] {
+  if (n <= max) return Array.from({ length: n }, (_, i) => i);
   const idx: number[] = [];
   for (let k = 0; k < max; k++) idx.push(Math.round((k * (n - 1)) / (max - 1)));
-  const uniq = [...new Set(idx)];
-  return { ...p, steps: uniq.map((i) => p.steps[i]), values: uniq.map((i) => p.values[i]) };
+  return [...new Set(idx)];
+}
+
+/** Keep about `max` evenly spread entries (always the first and last). */
+function decimate(p: ProbeSet, max: number): ProbeSet {
+  if (p.steps.length <= max) return p;
+  const idx = spread(p.steps.length, max);
+  return { ...p, steps: idx.map((i) => p.steps[i]), values: idx.map((i) => p.values[i]) };
 }
 
 export function probesOf(store: Store, id: string, fields: string[] | undefined, q: RangeQuery = {}): ProbesResponse {
@@ -259,15 +264,9 @@ export function sweepOf(store: Store, id: string): SweepResponse {
   return { sweep, cells, varying: varyingKeys(cells) };
 }
 
-/** At most n of the steps, evenly spaced, always keeping the last. */
-function thinSteps(steps: number[], n: number): number[] {
-  if (steps.length <= n) return steps;
-  const out = Array.from({ length: n - 1 }, (_, i) => steps[Math.floor((i * steps.length) / (n - 1))]);
-  return [...new Set([...out, steps[steps.length - 1]])];
-}
-
 export function reportBundle(store: Store, id: string): ReportBundle {
   const run = runDetail(store, id);
+  const histSteps = store.histogramSteps(id);
   return {
     format: 'nanscope-report/1',
     generatedAt: Date.now(),
@@ -276,6 +275,6 @@ export function reportBundle(store: Store, id: string): ReportBundle {
     epochs: store.getEpochs(id),
     events: store.getEvents(id),
     probes: probesOf(store, id, undefined, { max: 400 }),
-    hists: thinSteps(store.histogramSteps(id), 60).map((s) => histResponse(store.histogramAt(id, s))!).filter(Boolean),
+    hists: spread(histSteps.length, 60).flatMap((i) => histResponse(store.histogramAt(id, histSteps[i])) ?? []),
   };
 }

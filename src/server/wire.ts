@@ -121,6 +121,6 @@ export interface ReportBundle {
   events: EventRow[];
   /** All probe fields, downsampled. */
   probes: ProbesResponse;
-  /** Histograms of up to 60 recorded steps (evenly thinned, the last one kept). */
+  /** Histograms of up to 60 recorded steps (evenly thinned, the first and last kept). */
   hists: HistogramResponse[];
 }
