@@ -86,6 +86,11 @@ export class Probes {
     return this.layers.map((_, i) => (raw[i * 11 + 10] < 0 ? null : fromRaw(raw, i * 11)));
   }
 
+  private disarmHist(): void {
+    this.withHist = false;
+    native.setGradHist(false);
+  }
+
   /** This step's histograms so far (when armed with hist): call before end/abort/readGradOuts. */
   histograms(): StepHistograms | null {
     return this.withHist ? { act: this.actHist.slice(), grad: native.readGradHists(this.layers.length) } : null;
@@ -96,8 +101,8 @@ export class Probes {
     this.active = false;
     const L = this.layers.length;
     const v = new Float32Array(L * NF).fill(NaN);
-    const hist = this.withHist ? { act: this.actHist, grad: native.readGradHists(L) } : null;
-    if (this.withHist) { native.setGradHist(false); this.withHist = false; }
+    const hist = this.histograms();
+    this.disarmHist();
     const gout = this.readGradOuts();
     let sumsq = 0;
     let finite = true;
@@ -151,8 +156,7 @@ export class Probes {
   /** Stops a step without a backward (the loss was already bad). */
   abort(): void {
     this.active = false;
-    this.withHist = false;
-    native.setGradHist(false);
+    this.disarmHist();
     native.readGradProbes(this.layers.length);
   }
 

@@ -74,8 +74,6 @@ export class Trainer {
   private readonly baseLr: number;
   private pendingSteps: StepInput[] = [];
   private pendingProbes: ProbeInput[] = [];
-  /** Histograms of the locator's re-execution of a bad step, stored with its report. */
-  private badHist: StepHistograms | null = null;
   private lastFlush = Date.now();
   private lastCheckpoint: string | null = null;
   private readonly log: (s: string) => void;
@@ -155,7 +153,7 @@ export class Trainer {
   }
 
   /** One training step. Returns the locator's origin when the step went non-finite (no update applied). */
-  private trainStep(b: Batch, rng: Tensor): { origin: Origin | null; loss: number; correct: number } {
+  private trainStep(b: Batch, rng: Tensor): { origin: Origin | null; loss: number; correct: number; hist?: StepHistograms | null } {
     const c = this.config;
     return tidy(() => {
       const { X, y } = batchTensors(b, c.resize, c.scalePixels, c.device);
@@ -167,13 +165,16 @@ export class Trainer {
       const out = this.net.call(X);
       const loss = F.crossEntropy(out, y);
       const lossVal = loss.item();
-      const bad = (): Origin | null => {
-        // Re-execute the step from its RNG state with every layer watched.
+      const bad = (): { origin: Origin; hist: StepHistograms | null } => {
+        // Re-execute the step from its RNG state with every layer watched; its histograms are
+        // the picture of the bad step itself.
         torch.setRngState(rng);
-        return locate(this.net, X, y, c.histEvery > 0 ? (h) => { this.badHist = h; } : undefined) ?? { pass: 'loss', layer: null, layerIndex: -1, layerKind: 'CrossEntropyLoss', alias: 'loss',
+        const got: { hist: StepHistograms | null } = { hist: null };
+        const origin = locate(this.net, X, y, c.histEvery > 0 ? (h) => { got.hist = h; } : undefined) ?? { pass: 'loss', layer: null, layerIndex: -1, layerKind: 'CrossEntropyLoss', alias: 'loss',
           op: 'cross_entropy', tensor: 'loss', counts: { nan: Number.isNaN(lossVal) ? 1 : 0, posInf: 0, negInf: 0 }, detail: { loss: lossVal, note: 'not reproduced on re-execution' } };
+        return { origin, hist: got.hist };
       };
-      if (!Number.isFinite(lossVal)) { this.probes.abort(); return { origin: bad(), loss: lossVal, correct: 0 }; }
+      if (!Number.isFinite(lossVal)) { this.probes.abort(); return { ...bad(), loss: lossVal, correct: 0 }; }
       const correct = torch.noGrad(() => out.argmax(1).eq(y).sum().item());
       this.opt.zeroGrad();
       loss.backward();
@@ -191,7 +192,7 @@ export class Trainer {
         const g = gradientSummary(this.opt.params);
         gradNorm = g.norm; finite = g.finite; maxGrad = g.maxAbs;
       }
-      if (!finite) return { origin: bad(), loss: lossVal, correct };
+      if (!finite) return { ...bad(), loss: lossVal, correct };
       this.lastGradNorm = gradNorm;
       if (c.clip !== null && gradNorm > c.clip) {
         const scale = c.clip / (gradNorm + 1e-6);
@@ -267,8 +268,7 @@ export class Trainer {
           this.pendingSteps.push({ step: this.step, epoch, batch: b.index, loss: r.loss, lr: this.opt.lr, gradNorm: NaN, timeMs: ms, nonfinite: true });
           this.flush(true);
           this.saveBadStep(report, b, rngSlot.t);
-          if (this.badHist) store.logHistogram(runId, this.step, this.badHist);
-          this.badHist = null;
+          if (r.hist) store.logHistogram(runId, this.step, r.hist);
           this.log(`\nnon-finite at step ${report.step}: ${report.pass} pass, ${report.alias}${report.layer !== null ? ` (layer ${report.layer})` : ''}, op ${report.op}, ${report.tensor}`);
           if (c.onNan === 'skip' && this.skips < c.maxSkips) {
             this.skips++;
