@@ -13,4 +13,3 @@ export function histBinOf(x: number): number {
   const f = new Float32Array([x]);
   return (new Uint32Array(f.buffer)[0] >>> 23 & 0xff) >> 1;
 }
-

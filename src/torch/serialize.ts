@@ -86,22 +86,24 @@ function parse(headBytes: (from: number, to: number) => Uint8Array, size: number
 
 /** Parses bytes written by encodeTensors (or any safetensors file); throws on any inconsistency. */
 export function decodeTensors(buf: Uint8Array, what = 'tensor file'): Decoded {
+  // fromBuffer copies the bytes into the new tensor (any alignment), so a view is enough.
   return parse((a, b) => buf.subarray(a, b), buf.length, what,
-    (shape, dtype, at, n) => new Tensor(native.fromBuffer(buf.slice(at, at + n), shape, dtype))); // slice: aligned, owned
+    (shape, dtype, at, n) => new Tensor(native.fromBuffer(buf.subarray(at, at + n), shape, dtype)));
 }
 
 /** Reads a safetensors file with each tensor read from disk straight into its own memory. */
 export function readTensors(path: string): Decoded {
-  return withFile(path, (fd, headBytes) =>
-    parse(headBytes, fstatSync(fd).size, path, (shape, dtype, at) => new Tensor(native.readFd(fd, at, shape, dtype))));
+  return withFile(path, (fd, headBytes, size) =>
+    parse(headBytes, size, path, (shape, dtype, at) => new Tensor(native.readFd(fd, at, shape, dtype))));
 }
 
 /** The metadata of a safetensors file, checked against its size, without reading any tensor. */
 export function readTensorsMetadata(path: string): Record<string, string> {
-  return withFile(path, (fd, headBytes) => parse(headBytes, fstatSync(fd).size, path, null).metadata);
+  return withFile(path, (_fd, headBytes, size) => parse(headBytes, size, path, null).metadata);
 }
 
-function withFile<T>(path: string, fn: (fd: number, headBytes: (a: number, b: number) => Uint8Array) => T): T {
+/** Opens path for fn with a reader of byte ranges and the file's size; always closes it. */
+function withFile<T>(path: string, fn: (fd: number, headBytes: (a: number, b: number) => Uint8Array, size: number) => T): T {
   const fd = openSync(path, 'r');
   try {
     return fn(fd, (a, b) => {
@@ -112,7 +114,7 @@ function withFile<T>(path: string, fn: (fd: number, headBytes: (a: number, b: nu
         p += k;
       }
       return out;
-    });
+    }, fstatSync(fd).size);
   } finally {
     closeSync(fd);
   }
