@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import * as torch from '../src/torch/index.js';
 import type { Conv2d } from '../src/nn/index.js';
 import type { TrainConfig } from '../src/train/config.js';
+import { outcomeTable, type GridCell } from '../src/cli/sweep.js';
 import { runTrainer, loadSt } from './helpers.js';
 
 const BAD_STEP = 5;
@@ -78,6 +79,33 @@ test('input statistics are stored only on the steps where they were measured', a
         else assert.equal(v, null, `step ${s.step} was not probed: no input statistics of its own`);
       }
     }
+  } finally {
+    store.close();
+  }
+});
+
+test('a rollback that recovered is an event, not a divergence: first_nan_step is cleared and the sweep table says no', async () => {
+  let planted = false;
+  const { r, store, runId } = await runTrainer({ model: 'lenet', lr: 0.1, batchSize: 64, threads: 1, maxSteps: 8, onNan: 'rollback', checkpointEvery: 2 }, {
+    afterBackward: (step, net) => {
+      if (step !== 5 || planted) return;
+      planted = true; // one bad gradient, once: the rolled-back rerun of step 5 is clean
+      const g = (net.at(0) as Conv2d).bias!.grad!;
+      g.fill_(NaN);
+      g.dispose();
+    },
+  });
+  try {
+    assert.equal(r.status, 'finished');
+    const rb = store.getEvents(runId, 'rollback');
+    assert.equal(rb.length, 1);
+    assert.equal((rb[0].payload as { toStep: number }).toStep, 4);
+    assert.equal(store.getEvents(runId, 'nan').length, 1, 'the bad step is recorded as an event');
+    const run = store.getRun(runId)!;
+    assert.equal(run.firstNanStep, null);
+    assert.equal(run.firstNanEpoch, null);
+    const table = outcomeTable([{ key: 'c', args: [] } satisfies GridCell], new Map([['c', run]]));
+    assert.match(table.split('\n')[2], /^c\s+finished\s+no\s+-/);
   } finally {
     store.close();
   }

@@ -353,15 +353,23 @@ export class Store {
     return row.n * (parseJsonColumn(row.probe_fields) as string[]).length;
   }
 
-  /** Drop steps and probes after `step` (rollback/resume from a checkpoint). Returns steps removed. */
+  /**
+   * Drop steps, probes and histograms after `step` (rollback/resume from a checkpoint), and
+   * recompute steps_done and first_nan_step from what is left. Returns steps removed.
+   */
   truncateSteps(runId: string, afterStep: number): number {
     return this.write(() => {
       this.stmt('DELETE FROM probes WHERE run_id = ? AND step > ?').run(runId, afterStep);
       this.stmt('DELETE FROM histograms WHERE run_id = ? AND step > ?').run(runId, afterStep);
       const n = this.stmt('DELETE FROM steps WHERE run_id = ? AND step > ?').run(runId, afterStep).changes;
+      // A rollback removes the non-finite step it recovered from: the first NaN step is then
+      // whatever non-finite step is still logged (none: the run is not diverged).
       this.stmt(
-        'UPDATE runs SET steps_done = COALESCE((SELECT MAX(step) FROM steps WHERE run_id = ?), 0), updated_at = ? WHERE id = ?',
-      ).run(runId, Date.now(), runId);
+        `UPDATE runs SET steps_done = COALESCE((SELECT MAX(step) FROM steps WHERE run_id = @id), 0),
+           first_nan_step = (SELECT MIN(step) FROM steps WHERE run_id = @id AND nonfinite = 1),
+           first_nan_epoch = (SELECT epoch FROM steps WHERE run_id = @id AND nonfinite = 1 ORDER BY step LIMIT 1),
+           updated_at = @now WHERE id = @id`,
+      ).run({ id: runId, now: Date.now() });
       return n;
     });
   }

@@ -368,6 +368,8 @@ export class Trainer {
     store.updateRun(runId, {
       finalLoss: last?.loss ?? (this.sums.n ? this.sums.loss / this.sums.n : null), finalTrainAcc: last?.trainAcc ?? null,
       finalTestAcc: last?.testAcc ?? null, verdict: v, report,
+      // A NaN that a skip or rollback recovered from is in the events, not the run's outcome.
+      ...(status === 'diverged' ? {} : { firstNanStep: null, firstNanEpoch: null }),
     });
     store.setStatus(runId, status === 'interrupted' ? 'stopped' : status);
     writeFileAtomicSync(join(this.dir, 'verdict.json'), JSON.stringify({ verdict: v.run, numbers: v.numbers, layers: v.layers, text: v.text, fixes: v.fixes }, null, 2));
