@@ -8,7 +8,7 @@
 // on busy_timeout instead of failing with SQLITE_BUSY on a lock upgrade.
 
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { openDatabase, type OpenOptions } from './db.js';
@@ -242,6 +242,22 @@ export class Store {
     if (!run) return false;
     this.stmt('DELETE FROM runs WHERE id = ?').run(id);
     if (opts.removeFiles) rmSync(join(this.root, run.dir), { recursive: true, force: true });
+    return true;
+  }
+
+  /**
+   * Removes a run that never started training (failed or interrupted before its first step,
+   * no artifacts) so its name can be used again; its folder goes too if it is empty. A run
+   * with steps, artifacts or files is kept. Returns whether the run was removed.
+   */
+  discardUnstarted(id: string): boolean {
+    const run = this.getRun(id);
+    if (!run || (run.status !== 'failed' && run.status !== 'interrupted') || run.stepsDone > 0) return false;
+    if (this.getArtifacts(id).length > 0) return false;
+    const dir = join(this.root, run.dir);
+    if (existsSync(dir) && readdirSync(dir).length > 0) return false;
+    this.stmt('DELETE FROM runs WHERE id = ?').run(id);
+    if (existsSync(dir)) rmdirSync(dir); // empty: checked above
     return true;
   }
 

@@ -50,6 +50,8 @@ export interface TrainerOptions {
   silent?: boolean;
   /** Set by the CLI's SIGINT handler; checked between steps. */
   stopSignal?: { stop: boolean };
+  /** false: no files in the run folder (checkpoints, bad batch, verdict.json); replay re-runs steps this way. */
+  files?: boolean;
   /** Test hook: called after each step's backward, before the checks (e.g. to plant faults). */
   afterBackward?: (step: number, net: Sequential) => void;
   /** Test hook: called before a step's forward. */
@@ -138,6 +140,7 @@ export class Trainer {
   /** Saves the current state as the run's checkpoint (atomic) and records it. */
   checkpoint(reason: string, file = 'checkpoint.st', rng?: Tensor): string {
     const path = join(this.dir, file);
+    if (this.o.files === false) return path;
     saveCheckpoint(path, this.net, this.opt, this.meta(reason), rng);
     this.flush(true);
     this.o.store.addArtifact(this.o.runId, { kind: 'checkpoint', relPath: file, step: this.step });
@@ -250,15 +253,17 @@ export class Trainer {
     this.step -= 1; // the bad step did not happen: the saved state is the one before it
     this.checkpoint('last-good', 'last-good.st', rng);
     this.step += 1;
-    const batchFile = join(this.dir, 'bad-batch.st');
-    tidy(() => {
-      const px = torch.tensor(b.pixels, [b.size, 1, this.config.resize, this.config.resize]);
-      const lb = torch.tensor(b.labels, [b.size]);
-      const ix = torch.tensor(Int32Array.from(b.indices), [b.size]);
-      writeFileAtomicSync(batchFile, torch.encodeTensors(new Map([['pixels', px], ['labels', lb], ['indices', ix]]),
-        { step: String(report.step), epoch: String(b.epoch), batch: String(b.index) }));
-    });
-    this.o.store.addArtifact(this.o.runId, { kind: 'bad-batch', relPath: 'bad-batch.st', step: report.step });
+    if (this.o.files !== false) {
+      const batchFile = join(this.dir, 'bad-batch.st');
+      tidy(() => {
+        const px = torch.tensor(b.pixels, [b.size, 1, this.config.resize, this.config.resize]);
+        const lb = torch.tensor(b.labels, [b.size]);
+        const ix = torch.tensor(Int32Array.from(b.indices), [b.size]);
+        writeFileAtomicSync(batchFile, torch.encodeTensors(new Map([['pixels', px], ['labels', lb], ['indices', ix]]),
+          { step: String(report.step), epoch: String(b.epoch), batch: String(b.index) }));
+      });
+      this.o.store.addArtifact(this.o.runId, { kind: 'bad-batch', relPath: 'bad-batch.st', step: report.step });
+    }
     this.o.store.addEvent(this.o.runId, report.step, 'nan', report);
   }
 
@@ -372,7 +377,7 @@ export class Trainer {
       ...(status === 'diverged' ? {} : { firstNanStep: null, firstNanEpoch: null }),
     });
     store.setStatus(runId, status === 'interrupted' ? 'stopped' : status);
-    writeFileAtomicSync(join(this.dir, 'verdict.json'), JSON.stringify({ verdict: v.run, numbers: v.numbers, layers: v.layers, text: v.text, fixes: v.fixes }, null, 2));
+    if (this.o.files !== false) writeFileAtomicSync(join(this.dir, 'verdict.json'), JSON.stringify({ verdict: v.run, numbers: v.numbers, layers: v.layers, text: v.text, fixes: v.fixes }, null, 2));
     return { status, steps: this.step, epochs, report, verdict: v, examplesPerSec,
       exitCode: status === 'diverged' ? EXIT_DIVERGED : status === 'interrupted' ? EXIT_INTERRUPTED : 0 };
   }
