@@ -81,6 +81,8 @@ export async function resumeCommand(argv: string[]): Promise<number> {
     process.on('SIGINT', onSig);
     const trainer = new Trainer(config, { store, runId, data, resumeFrom: from, stopSignal: stop, quiet: bool(p, 'quiet') });
     try {
+      // The saved state carries the lr it was running at; an lr fix replaces it.
+      if (from && fixes.some((f) => f.startsWith('lr='))) trainer.opt.lr = config.lr;
       const r = await trainer.run();
       printVerdict(r.verdict, l);
       if (badStep !== null) {

@@ -128,7 +128,8 @@ function isAlive(pid: number | null): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
-function mainScript(): { script: string; execArgv: string[] } {
+/** This CLI's entry script and the node flags to run it with (tsx when running from source). */
+export function mainScript(): { script: string; execArgv: string[] } {
   const here = fileURLToPath(import.meta.url);
   const ext = extname(here);
   const script = join(here, '..', `main${ext}`);

@@ -10,3 +10,5 @@ export { verdict, measure, classify, MODES, WINDOW, EXPLODE_GROWTH, LOSS_BLOWUP,
   type Verdict, type Health, type Cause, type ChainLink, type LayerVerdict, type Fix, type DoctorRow, type VerdictContext, type Measures } from './verdict.js';
 export { fmt } from './format.js';
 export { EarlyWarning, WARN_WINDOW, WARN_Z, WARN_RATIO, WARN_HORIZON, type Warning } from './warning.js';
+export { withEvidence } from './fixes.js';
+export { candidates, fixCost, toRow, recommend, FAILED_MODES, type TrialOutcome } from './doctor.js';
