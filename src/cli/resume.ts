@@ -9,6 +9,7 @@ import { parseArgs, helpText, str, num, list, bool, UsageError, type Flags } fro
 import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, loadData, lang, printVerdict } from './common.js';
 import { findRun, stateBefore } from './runref.js';
 import { stopAfterStep } from './signals.js';
+import { runLocation, RUN_ARG_HELP } from './run-location.js';
 import { Trainer, EXIT_DIVERGED } from '../train/trainer.js';
 import { validate, type TrainConfig } from '../train/config.js';
 import type { CheckpointMeta } from '../train/checkpoint.js';
@@ -62,12 +63,13 @@ function nothingLeft(meta: CheckpointMeta, c: TrainConfig): boolean {
 
 export async function resumeCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, FLAGS, 'resume');
-  if (bool(p, 'help')) { process.stdout.write(helpText('resume', 'RUN [--fix k=v ...]', FLAGS)); return 0; }
+  if (bool(p, 'help')) { process.stdout.write(helpText('resume', 'RUN [--fix k=v ...]', FLAGS, RUN_ARG_HELP)); return 0; }
   const l = lang(str(p, 'lang'));
-  const store = openRuns(str(p, 'runs-dir')!);
+  const at = runLocation(p.positional[0], str(p, 'runs-dir')!, 'resume');
+  const store = openRuns(at.root);
   try {
     // Everything that can be refused is checked before the store is written.
-    const ref = findRun(store, p.positional[0], 'resume');
+    const ref = findRun(store, at.id, 'resume');
     const fixes = list(p, 'fix');
     const { config, restart } = applyFixes(ref.config, fixes, { maxSteps: num(p, 'max-steps'), epochs: num(p, 'epochs') });
     store.refuseLiveWriter(`run ${ref.run.id}`, ref.run); // one writer per run: a live one is never disturbed

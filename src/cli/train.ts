@@ -30,6 +30,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const l = lang(str(p, 'lang'));
   const out = str(p, 'out');
   const { root, id } = out ? splitOut(out) : { root: str(p, 'runs-dir')!, id: undefined };
+  if (id && existsSync(join(root, 'nanscope.db'))) {
+    // A run that failed before its first step holds nothing: its name is free again.
+    const s = openRuns(root);
+    try { s.discardUnstarted(id); } finally { s.close(); }
+  }
   if (id && existsSync(join(root, id))) throw new UsageError(`train: ${out} already exists (pick another --out, or nanscope resume ${id})`);
   const data = await loadData(config);
   const store = openRuns(root);
@@ -56,6 +61,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     return r.exitCode;
   } catch (e) {
     store.setStatus(run.id, 'failed', { error: e instanceof Error ? e.message : String(e) });
+    if (!claim) store.discardUnstarted(run.id); // failed before its first step: nothing to keep, the name is free (a sweep keeps its failed cells)
     throw e;
   } finally {
     offSignals();

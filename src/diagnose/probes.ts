@@ -30,6 +30,9 @@ export interface StepProbe {
 /** |activation| of each layer's output and |gradient| arriving at it, binned (see HIST_BINS). */
 export interface StepHistograms { act: Float64Array; grad: Float64Array }
 
+/** The parameter whose norms fill w_norm, grad_w_norm and update_ratio (bias-like ones do not). */
+const isWeightName = (name: string): boolean => name === 'weight' || name === 'gamma';
+
 export class Probes {
   readonly layers: LayerInfo[];
   private hooks: HookHandle[] = [];
@@ -96,8 +99,8 @@ export class Probes {
     return this.withHist ? { act: this.actHist.slice(), grad: native.readGradHists(this.layers.length) } : null;
   }
 
-  /** Finishes the step after backward: assembles the per-layer record. lr for update ratios. */
-  end(input: Tensor, lr: number): StepProbe {
+  /** Finishes the step after backward: assembles the per-layer record (update ratios come after the update: updateRatios). */
+  end(input: Tensor): StepProbe {
     this.active = false;
     const L = this.layers.length;
     const v = new Float32Array(L * NF).fill(NaN);
@@ -137,13 +140,9 @@ export class Probes {
             maxGrad = Math.max(maxGrad, gs.maxAbs);
             if (nonFinite(gs) > 0) { finite = false; pBad += nonFinite(gs); }
           }
-          const isWeight = name === 'weight' || name === 'gamma';
-          if (isWeight) {
+          if (isWeightName(name)) {
             v[o + FIELD.w_norm] = l2(ps);
-            if (gs) {
-              v[o + FIELD.grad_w_norm] = l2(gs);
-              v[o + FIELD.update_ratio] = (lr * l2(gs)) / Math.max(l2(ps), 1e-30);
-            }
+            if (gs) v[o + FIELD.grad_w_norm] = l2(gs);
           } else if (gs) v[o + FIELD.grad_b_norm] = l2(gs);
         }
         v[o + FIELD.param_nonfinite] = pBad;
@@ -151,6 +150,20 @@ export class Probes {
     }
     return { values: v, input: stats(input), firstForwardBad: this.firstBad, gradNorm: finite ? Math.sqrt(sumsq) : Infinity,
       gradsFinite: finite, maxParam, maxGrad, hist };
+  }
+
+  /**
+   * Fills update_ratio = |update applied| / |weight before it| into a record from end(), once the
+   * optimizer has stepped (applied: from SGD.step; after clipping and momentum, not lr * |grad|).
+   */
+  updateRatios(values: Float32Array, applied: ReadonlyMap<Tensor, number>): void {
+    for (const l of this.layers) {
+      const w = l.module.ownParameters().find(([name]) => isWeightName(name))?.[1];
+      const u = w ? applied.get(w) : undefined;
+      if (u === undefined) continue;
+      const o = l.index * NF;
+      values[o + FIELD.update_ratio] = u / Math.max(values[o + FIELD.w_norm], 1e-30);
+    }
   }
 
   /** Stops a step without a backward (the loss was already bad). */
