@@ -11,7 +11,7 @@ import { F, tidy, keep, type Tensor, type TensorStats } from '../torch/index.js'
 import { SGD, type Sequential } from '../nn/index.js';
 import { buildModel } from '../models/index.js';
 import { DataLoader, type Batch, type FashionMnist } from '../data/index.js';
-import { Probes, gradientSummary, locate, locateUpdate, explain, History, verdict, PROBE_FIELDS, type NonFiniteReport, type Origin, type Verdict, type StepHistograms } from '../diagnose/index.js';
+import { Probes, gradientSummary, locate, locateUpdate, explain, History, verdict, netActivation, PROBE_FIELDS, type NonFiniteReport, type Origin, type Verdict, type StepHistograms, type LayerMeta } from '../diagnose/index.js';
 import { writeFileAtomicSync, type Store, type StepInput, type ProbeInput } from '../store/index.js';
 import type { TrainConfig } from './config.js';
 import { applyInit } from './init.js';
@@ -114,8 +114,9 @@ export class Trainer {
     if (o.resumeFrom) this.restore(o.resumeFrom);
   }
 
-  get layers(): { name: string; alias: string; kind: string }[] {
-    return this.probes.layers.map(({ name, alias, kind }) => ({ name, alias, kind }));
+  /** Per-layer metadata (layers.ts): what the verdict and the explanations read. */
+  get layers(): LayerMeta[] {
+    return this.probes.layers.map(({ name, alias, kind, hasWeight, activation }) => ({ name, alias, kind, hasWeight, activation }));
   }
 
   private restore(path: string): void {
@@ -204,7 +205,7 @@ export class Trainer {
         probe = this.probes.end(X);
         gradNorm = probe.gradNorm; finite = probe.gradsFinite; maxGrad = probe.maxGrad; maxParam = probe.maxParam;
         this.lastMaxParam = maxParam;
-        this.history.push(this.step, lossVal, gradNorm, probe.values, probe.input.max);
+        this.history.push(this.step, lossVal, gradNorm, probe.values, probe.input.max, { correct, size: b.size });
         // update_ratio is filled in below, once the update is applied (flushed after the step).
         this.pendingProbes.push({ step: this.step, values: probe.values, hist: probe.hist });
       } else {
@@ -245,7 +246,7 @@ export class Trainer {
   }
   private buildReport(origin: Origin, b: Batch): NonFiniteReport {
     const body = { ...origin, step: this.step, epoch: b.epoch, batch: b.index, trail: this.history.trail(origin.layerIndex, TRAIL_STEPS) };
-    return { ...body, explanation: explain(body) };
+    return { ...body, explanation: explain(body, { activation: netActivation(this.layers), bn: this.config.bn }) };
   }
 
   /** Saves the state before the bad step and the bad batch; records the report. */
