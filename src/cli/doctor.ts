@@ -68,7 +68,8 @@ async function doctor(store: Store, id: string | undefined, p: ReturnType<typeof
     const { config, restart } = applyFixes(ref.config, fixes);
     const from = restart || !start ? null : start.path;
     const c: TrainConfig = { ...config, maxSteps: end, threads: 1, checkpointEvery: 0, histEvery: 0, evaluate: false, epochs: Math.max(config.epochs, 1000) };
-    const child = store.createRun({ name: `doctor ${ref.run.id}: ${fixes.join('+')}`, kind: 'train', parentId: ref.run.id, config: c, seed: c.seed });
+    // No writer yet: the worker process that runs the trial claims it.
+    const child = store.createRun({ name: `doctor ${ref.run.id}: ${fixes.join('+')}`, kind: 'train', parentId: ref.run.id, config: c, seed: c.seed, pid: null });
     store.addEvent(child.id, null, 'resume', { from: from ?? 'fresh init (same seed)', parent: ref.run.id, fixes, doctor: true });
     return { fixes, config: c, from, runId: child.id };
   });
@@ -139,6 +140,7 @@ async function runTrial(store: Store, runId: string): Promise<number> {
   const ev = store.getEvents(runId, 'resume')[0]?.payload as { from?: string; fixes?: string[] } | undefined;
   const from = ev?.from && ev.from.endsWith('.st') ? ev.from : null;
   const config = run.config as TrainConfig;
+  store.claimRun(runId);
   const data = await loadData(config);
   const trainer = new Trainer(config, { store, runId, data, resumeFrom: from, silent: true });
   try {
