@@ -127,7 +127,7 @@ export function describe(run: Health, causes: Cause[], m: Measures, c: VerdictCo
       if (blow) chain.push(blow);
       chain.push({ part: 'growth', step: null, en: `the loss went ${fmt(m.lossStart)} -> ${fmt(m.lossEnd)} and the global gradient norm ${fmt(m.gradNormStart)} -> ${fmt(m.gradNormEnd)}${m.weightGrowth >= 100 ? `, the weights grew ${times(m.weightGrowth)}` : ''}, without any NaN yet`,
         zh: `损失从 ${fmt(m.lossStart)} 变为 ${fmt(m.lossEnd)}，全局梯度范数从 ${fmt(m.gradNormStart)} 变为 ${fmt(m.gradNormEnd)}${m.weightGrowth >= 100 ? `，权重增大了 ${times(m.weightGrowth)}` : ''}，还没有出现 NaN` });
-      Object.assign(head, { en: 'Exploding without NaN (yet): the numbers grow by orders of magnitude.', zh: '爆炸但尚未出现 NaN：数值增长了几个数量级。' });
+      Object.assign(head, { en: 'Exploding without NaN (yet): the loss, gradients or weights are orders of magnitude too large.', zh: '爆炸但尚未出现 NaN：损失、梯度或权重大了几个数量级。' });
       tail.push(explodeMechanism(act, c.bn));
       break;
     }

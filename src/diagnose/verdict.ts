@@ -195,6 +195,7 @@ export function classify(m: Measures, c: VerdictContext): { run: Health; causes:
     add('lr-too-high', lrHigh);
   } else if (blewUp && m.dead.length) {
     run = 'blew-up-died';
+    add('init-large', /^normal:/.test(c.init) && m.lossStart >= LOSS_BLOWUP * m.lnC);
     add('lr-too-high', lrHigh || lrKilled);
     add('dead-units', true);
   } else if (m.saturated.length && (m.atChance || m.lossEnd > m.lnC)) {
@@ -214,7 +215,8 @@ export function classify(m: Measures, c: VerdictContext): { run: Health; causes:
     run = 'stuck';
     add('lr-too-high', lrHigh);
     add('vanishing-depth', m.depthRatio < VANISH_DEPTH_RATIO);
-    add('init-vanishing', m.logitStd < VANISH_DEPTH_RATIO * m.firstActStd);
+    // Raw pixels inflate the first layer's spread, so the ratio says nothing about the init then.
+    add('init-vanishing', !unscaled && m.logitStd < VANISH_DEPTH_RATIO * m.firstActStd);
   } else if (m.spikes >= 2) {
     run = 'oscillating';
     add('lr-too-high', true);
