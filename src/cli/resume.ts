@@ -6,7 +6,7 @@
 //    saved weights fit: a child run starts again from the original seed (same data order,
 //    same steps) with the fix, and says whether it got past the step where the original broke.
 import { parseArgs, helpText, str, num, list, bool, UsageError, type Flags } from './args.js';
-import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, loadData, lang, printVerdict } from './common.js';
+import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, loadData, lang, printVerdict, modelFor } from './common.js';
 import { findRun, stateBefore } from './runref.js';
 import { Trainer, EXIT_DIVERGED } from '../train/trainer.js';
 import { validate, type TrainConfig } from '../train/config.js';
@@ -63,6 +63,7 @@ export async function resumeCommand(argv: string[]): Promise<number> {
     const badStep = ref.report?.step ?? null;
     // After a divergence continue from the state before the bad step; otherwise the newest.
     const from = restart ? null : stateBefore(ref, badStep, 'resume').path;
+    const model = await modelFor(config);
     const data = await loadData(config);
     let runId = ref.run.id;
     if (fixes.length || ref.run.status === 'diverged') {
@@ -77,7 +78,7 @@ export async function resumeCommand(argv: string[]): Promise<number> {
     const stop = { stop: false };
     const onSig = () => { stop.stop = true; };
     process.on('SIGINT', onSig);
-    const trainer = new Trainer(config, { store, runId, data, resumeFrom: from, stopSignal: stop, quiet: bool(p, 'quiet') });
+    const trainer = new Trainer(config, { store, runId, data, model, resumeFrom: from, stopSignal: stop, quiet: bool(p, 'quiet') });
     try {
       const r = await trainer.run();
       printVerdict(r.verdict, l);

@@ -5,7 +5,7 @@
 import { stats, type Tensor } from '../torch/index.js';
 import { native } from '../torch/native.js';
 import { fromRaw, l2, mean, std, nonFinite, histogram, HIST_BINS, type TensorStats } from '../torch/stats.js';
-import type { Module, Sequential, HookHandle } from '../nn/index.js';
+import type { Module, HookHandle } from '../nn/index.js';
 import { PROBE_FIELDS, NF, FIELD, layerAliases } from './fields.js';
 
 export interface LayerInfo { index: number; name: string; kind: string; alias: string; module: Module }
@@ -41,7 +41,7 @@ export class Probes {
   private withHist = false;
   private actHist: Float64Array = new Float64Array(0);
 
-  constructor(readonly net: Sequential) {
+  constructor(readonly net: Module) {
     const kids = net.children();
     const aliases = layerAliases(kids.map(([, m]) => m.kind));
     this.layers = kids.map(([name, m], index) => ({ index, name, kind: m.kind, alias: aliases[index], module: m }));

@@ -4,4 +4,5 @@ export { Linear, Conv2d, MaxPool2d, AvgPool2d, ReLU, Sigmoid, Tanh, Dropout, Fla
 export { BatchNorm1d, BatchNorm2d, BatchNorm, batchNorm } from './batchnorm.js';
 export * as init from './init.js';
 export { SGD, type SGDOptions } from './optim.js';
+export { crossEntropyLoss, type LossFn } from './loss.js';
 export { F } from '../torch/index.js';
