@@ -26,10 +26,12 @@ for (let i = 0; i < loader.numBatches; i++) {
       return true;
     }
     loss.backward();
-    const r = w.end(X, { lr: 0.1 });
+    w.end(X);
+    const applied = new Map<torch.Tensor, number>();
+    opt.step(applied);
+    const r = w.updated(applied); // each layer's |update| / |weight| too
     console.log(`step ${i + 1}: loss ${loss.item().toFixed(3)}, grad norm ${r.gradNorm.toFixed(3)}, ` +
-      r.layers.map((l) => `${l.alias} |a|max ${l.values.act_max.toPrecision(3)}`).join(', '));
-    opt.step();
+      r.layers.map((l) => `${l.alias} |a|max ${l.values.act_max.toPrecision(3)}, update ${l.values.update_ratio.toPrecision(2)}`).join('; '));
     return false;
   });
   if (stop) break;

@@ -26,8 +26,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await c.load())(rest);
   } catch (e) {
-    // ConfigError and ModelError are matched by name so that serve/report never load the engine.
-    if (e instanceof UsageError || (e instanceof Error && (e.name === 'ConfigError' || e.name === 'ModelError'))) { process.stderr.write(`nanscope ${cmd}: ${e.message}\n`); return 2; }
+    // ConfigError, BusyError (a second writer for a live run) and ModelError are matched by name
+    // so that serve/report never load the engine.
+    if (e instanceof UsageError || (e instanceof Error && ['ConfigError', 'BusyError', 'ModelError'].includes(e.name))) { process.stderr.write(`nanscope ${cmd}: ${e.message}\n`); return 2; }
     const msg = e instanceof Error ? e.message : String(e);
     process.stderr.write(`nanscope ${cmd}: error: ${msg}\n`);
     if (process.env.NANSCOPE_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);

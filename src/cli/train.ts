@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import { TRAIN_FLAGS, configFromFlags, modelsHelp } from './train-flags.js';
 import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, splitOut, loadData, printVerdict, lang, modelFor } from './common.js';
 import { startDashboard } from './dashboard.js';
+import { stopAfterStep } from './signals.js';
 
 const FLAGS: Flags = {
   ...TRAIN_FLAGS,
@@ -30,6 +31,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const l = lang(str(p, 'lang'));
   const out = str(p, 'out');
   const { root, id } = out ? splitOut(out) : { root: str(p, 'runs-dir')!, id: undefined };
+  if (id && existsSync(join(root, 'nanscope.db'))) {
+    // A run that failed before its first step holds nothing: its name is free again.
+    const s = openRuns(root);
+    try { s.discardUnstarted(id); } finally { s.close(); }
+  }
   if (id && existsSync(join(root, id))) throw new UsageError(`train: ${out} already exists (pick another --out, or nanscope resume ${id})`);
   const model = await modelFor(config); // a model file's errors come before any data or run
   const data = await loadData(config);
@@ -45,12 +51,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const dash = bool(p, 'serve') ? await startDashboard(store.root, num(p, 'port')!) : null;
   if (dash) process.stderr.write(`dashboard: ${dash.url}#/run/${run.id}\n`);
   const stop = { stop: false };
-  const onSig = () => { if (stop.stop) process.exit(130); stop.stop = true; process.stderr.write('\nstopping after this step (checkpoint will be saved)...\n'); };
-  process.on('SIGINT', onSig);
-  process.on('SIGTERM', onSig);
+  const offSignals = stopAfterStep(stop, (s) => process.stderr.write(s));
   let trainer: Trainer | null = null;
   try {
-    // Inside the try: a model that fails on the first batch marks the run failed, with why.
     trainer = new Trainer(config, { store, runId: run.id, data, model, stopSignal: stop, quiet: bool(p, 'quiet') });
     const r = await trainer.run();
     printVerdict(r.verdict, l);
@@ -61,10 +64,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
     return r.exitCode;
   } catch (e) {
     store.setStatus(run.id, 'failed', { error: e instanceof Error ? e.message : String(e) });
+    if (!claim) store.discardUnstarted(run.id); // failed before its first step: nothing to keep, the name is free (a sweep keeps its failed cells)
     throw e;
   } finally {
-    process.off('SIGINT', onSig);
-    process.off('SIGTERM', onSig);
+    offSignals();
     trainer?.dispose();
     await dash?.close();
     store.close();

@@ -1,6 +1,7 @@
 // The library's front doors to the diagnostics, for a training loop written by hand:
 //   watch(net)         hooks every layer; begin() before a step, end() after its backward
-//                      gives each layer's numbers (activations, gradients, weights, updates);
+//                      gives each layer's numbers (activations, gradients, weights), and
+//                      updated(applied) after opt.step(applied) adds the update ratios;
 //   locateStep(...)    re-executes one step of a batch under full watch and reports where the
 //                      first NaN/Inf appeared (pass, layer, op, tensor), explained in en and zh.
 // Thin by design: the Trainer runs the same Probes and locator on every step.
@@ -30,6 +31,7 @@ export interface StepReading {
 
 export class Watch {
   private readonly probes: Probes;
+  private last: { reading: StepReading; values: Float32Array } | null = null;
   constructor(net: Module) { this.probes = new Probes(net); }
 
   get layers(): WatchedLayer[] { return this.probes.layers.map(({ name, alias, kind }) => ({ name, alias, kind })); }
@@ -37,17 +39,32 @@ export class Watch {
   /** Arms the hooks for the next forward and backward. */
   begin(o: { histograms?: boolean } = {}): void { this.probes.begin(true, o.histograms ?? false); }
 
-  /** After backward: every layer's numbers. lr (the step's) gives the update ratios. */
-  end(input: Tensor, o: { lr?: number } = {}): StepReading {
-    const p = this.probes.end(input, o.lr ?? NaN);
-    const layers = this.probes.layers.map((l) => {
-      const row = p.values.subarray(l.index * NF, (l.index + 1) * NF);
-      const values = Object.fromEntries(PROBE_FIELDS.map((f, i) => [f, row[i]])) as Record<ProbeField, number>;
-      return { name: l.name, alias: l.alias, kind: l.kind, values };
-    });
+  /** After backward: every layer's numbers (update_ratio is NaN until updated()). */
+  end(input: Tensor): StepReading {
+    const p = this.probes.end(input);
+    const layers = this.probes.layers.map((l) => ({ name: l.name, alias: l.alias, kind: l.kind, values: this.row(p.values, l.index) }));
     const bad = p.firstForwardBad;
-    return { layers, gradNorm: p.gradNorm, gradsFinite: p.gradsFinite, firstNonFiniteLayer: bad >= 0 ? this.probes.layers[bad].name : null,
+    const reading = { layers, gradNorm: p.gradNorm, gradsFinite: p.gradsFinite, firstNonFiniteLayer: bad >= 0 ? this.probes.layers[bad].name : null,
       histograms: p.hist };
+    this.last = { reading, values: p.values };
+    return reading;
+  }
+
+  /**
+   * After `opt.step(applied)` (applied: a Map SGD fills with each parameter's |update|): puts
+   * update_ratio = |update| / |weight| into the last reading's layers, and returns it.
+   */
+  updated(applied: ReadonlyMap<Tensor, number>): StepReading {
+    if (!this.last) throw new Error('Watch.updated: call end() after backward first');
+    const { reading, values } = this.last;
+    this.probes.updateRatios(values, applied);
+    reading.layers.forEach((l, i) => { l.values.update_ratio = values[i * NF + PROBE_FIELDS.indexOf('update_ratio')]; });
+    return reading;
+  }
+
+  private row(values: Float32Array, i: number): Record<ProbeField, number> {
+    const r = values.subarray(i * NF, (i + 1) * NF);
+    return Object.fromEntries(PROBE_FIELDS.map((f, j) => [f, r[j]])) as Record<ProbeField, number>;
   }
 
   /** Ends a step that had no backward (e.g. the loss was already NaN). */

@@ -102,7 +102,7 @@ export interface NativeModule {
   processEffects(): ProcessEffects;
   cpuCacheStats(): CpuCacheStats;
   emptyCpuCache(): void;
-  stats(t: H): Float64Array;
+  stats(t: H, lo?: number, hi?: number): Float64Array;
   histogram(t: H): Float64Array;
   setGradHist(on: boolean): void;
   readGradHists(n: number): Float64Array;
