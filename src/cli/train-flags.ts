@@ -1,7 +1,7 @@
 // The flags that describe a training run, shared by train, resume, experiment and sweep.
 import { resolve } from 'node:path';
 import { defaultConfig, validate, type TrainConfig, type OnNan } from '../train/config.js';
-import { ZOO, MODELS, ACTIVATIONS, BN_MODES, isModelPath, type ModelSpec, type ModelSource, type Knob, type Activation, type BNMode } from '../models/index.js';
+import { ZOO, MODELS, ACTIVATIONS, BN_MODES, isModelPath, type ModelSpec, type ModelSource, type Activation, type BNMode } from '../models/index.js';
 import { cuda } from '../torch/index.js';
 import { num, str, bool, UsageError, type Flags, type Parsed } from './args.js';
 
@@ -36,14 +36,13 @@ export const TRAIN_FLAGS: Flags = {
   'data-dir': { type: 'string', help: 'folder with the Fashion-MNIST IDX files (.gz or raw)' },
 };
 
-const KNOB_FLAGS: Record<Knob, string> = { bn: 'bn', activation: 'activation', ratio: 'ratio' };
 
 /** The zoo as `nanscope train --help` lists it: each net's d2l recipe and the knobs it takes. */
 export function modelsHelp(): string {
   const rows = MODELS.map((m) => {
     const s: ModelSpec = ZOO[m];
     const r = s.recipe;
-    const knobs = s.takes.map((k) => `--${KNOB_FLAGS[k]}`).join(' ');
+    const knobs = s.takes.map((k) => `--${k}`).join(' ');
     return `  ${m.padEnd(10)} ${s.title.padEnd(40)} lr ${r.lr}, batch ${r.batchSize}, ${r.resize}x${r.resize}, ${r.epochs} epochs${r.ratio !== 1 ? `, ratio ${r.ratio}` : ''}; ${knobs ? `${knobs} --init` : '--init'}`;
   });
   return `\nmodels (--model), with d2l's Fashion-MNIST recipe as their defaults:\n${rows.join('\n')}\n` +
@@ -58,14 +57,6 @@ function modelOf(v: string): { model: ModelSource; modelFile: string | null } {
 export function configFromFlags(p: Parsed, base?: TrainConfig): TrainConfig {
   const { model, modelFile } = base ? { model: base.model, modelFile: base.modelFile } : modelOf(str(p, 'model') ?? 'alexnet');
   const d = base ?? defaultConfig(model);
-  // A knob the chosen net does not have is a usage error, not silently ignored.
-  const takes: readonly Knob[] = model === 'file' || model === 'code' ? [] : (ZOO[model as keyof typeof ZOO] as ModelSpec | undefined)?.takes ?? [];
-  for (const [k, flag] of Object.entries(KNOB_FLAGS) as [Knob, string][]) {
-    const v = p.flags[flag];
-    if (v !== undefined && v !== TRAIN_FLAGS[flag].default && !takes.includes(k)) {
-      throw new UsageError(`--${flag} does not apply to ${model === 'file' ? `the model file ${modelFile}` : model} (it takes ${takes.length ? takes.map((t) => `--${KNOB_FLAGS[t]}`).join(', ') + ' and ' : ''}--init)`);
-    }
-  }
   const pick = <T>(v: T | undefined, dflt: T): T => (v === undefined ? dflt : v);
   const c: TrainConfig = {
     ...d,

@@ -1,6 +1,6 @@
 // A training run's configuration: d2l's train_ch6 recipe as the defaults, plus the knobs the
 // experiments turn. validate() rejects bad values before anything starts (exit code 2).
-import { ZOO, MODELS, ACTIVATIONS, BN_MODES, isModelName, recipeOf, type ModelSpec, type ModelSource, type Activation, type BNMode } from '../models/index.js';
+import { ZOO, MODELS, ACTIVATIONS, BN_MODES, isModelName, recipeOf, type ModelSpec, type ModelSource, type Knob, type Activation, type BNMode } from '../models/index.js';
 
 export type OnNan = 'stop' | 'skip' | 'rollback';
 
@@ -81,9 +81,17 @@ export function validate(c: TrainConfig): TrainConfig {
   nonNegInt(c.maxSkips, '--max-skips');
   if (!custom) {
     const spec: ModelSpec = ZOO[c.model as keyof typeof ZOO];
-    const why = spec.checkResize(c.resize);
+    const why = spec.check(c);
     if (why) bad(why);
   }
+  // A knob the net does not have is refused, not silently ignored (a model file builds its own layers).
+  const takes: readonly Knob[] = custom ? [] : ZOO[c.model as keyof typeof ZOO].takes;
+  const r = recipeOf(c.model);
+  const what = c.model === 'file' ? `the model file ${c.modelFile}` : c.model === 'code' ? 'a model given in code' : c.model;
+  const also = `it takes ${takes.map((k) => `--${k}, `).join('')}--init`;
+  if (!takes.includes('bn') && c.bn !== 'none') bad(`--bn does not apply to ${what} (${also})`);
+  if (!takes.includes('activation') && c.activation !== r.activation) bad(`--activation does not apply to ${what} (${also})`);
+  if (!takes.includes('ratio') && c.ratio !== r.ratio) bad(`--ratio does not apply to ${what} (${also})`);
   if (!ACTIVATIONS.includes(c.activation)) bad(`unknown --activation '${c.activation}' (${ACTIVATIONS.join(', ')})`);
   if (!BN_MODES.includes(c.bn)) bad(`unknown --bn '${c.bn}' (${BN_MODES.join(', ')})`);
   posInt(c.ratio, '--ratio');
