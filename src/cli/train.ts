@@ -6,6 +6,7 @@ import { parseArgs, helpText, str, bool, num, UsageError, type Flags } from './a
 import { TRAIN_FLAGS, configFromFlags } from './train-flags.js';
 import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, splitOut, loadData, printVerdict, lang } from './common.js';
 import { startDashboard } from './dashboard.js';
+import { stopWhenParentDies } from './parent-watch.js';
 
 const FLAGS: Flags = {
   ...TRAIN_FLAGS,
@@ -45,6 +46,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const onSig = () => { if (stop.stop) process.exit(130); stop.stop = true; process.stderr.write('\nstopping after this step (checkpoint will be saved)...\n'); };
   process.on('SIGINT', onSig);
   process.on('SIGTERM', onSig);
+  const unwatch = stopWhenParentDies(stop);
   const trainer = new Trainer(config, { store, runId: run.id, data, stopSignal: stop, quiet: bool(p, 'quiet') });
   try {
     const r = await trainer.run();
@@ -60,6 +62,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSig);
     process.off('SIGTERM', onSig);
+    unwatch();
     trainer.dispose();
     await dash?.close();
     store.close();

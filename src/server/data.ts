@@ -3,6 +3,7 @@
 
 import type { HistogramSet, ProbeSet, RunRow, Store, StepRow } from '../store/index.js';
 import { badRequest, notFound } from './errors.js';
+import { spread } from '../store/thin.js';
 import { histBinLower } from '../torch/hist-bins.js';
 import type {
   LayersResponse,
@@ -125,14 +126,6 @@ function mergeProbeSets(a: ProbeSet, extra: ProbeSet[]): ProbeSet {
   for (const e of extra) e.steps.forEach((s, i) => byStep.set(s, e.values[i]));
   const steps = [...byStep.keys()].sort((x, y) => x - y);
   return { ...a, steps, values: steps.map((s) => byStep.get(s) as Float32Array) };
-}
-
-/** Indices of about `max` evenly spread entries of n (always the first and last). */
-function spread(n: number, max: number): number[] {
-  if (n <= max) return Array.from({ length: n }, (_, i) => i);
-  const idx: number[] = [];
-  for (let k = 0; k < max; k++) idx.push(Math.round((k * (n - 1)) / (max - 1)));
-  return [...new Set(idx)];
 }
 
 /** Keep about `max` evenly spread entries (always the first and last). */
