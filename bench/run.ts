@@ -56,9 +56,11 @@ function nsStep(net: Sequential, opt: SGD, X: torch.Tensor, y: torch.Tensor, mod
     if (mode !== 'engine') loss.item();
     opt.zeroGrad();
     loss.backward();
-    if (mode === 'probes') probes.end(X, opt.lr);
-    else if (mode === 'checks') gradientSummary(opt.params);
-    opt.step();
+    const p = mode === 'probes' ? probes.end(X) : null;
+    if (mode === 'checks') gradientSummary(opt.params);
+    const applied = p ? new Map<torch.Tensor, number>() : undefined;
+    opt.step(applied);
+    if (p) probes.updateRatios(p.values, applied!);
   });
   return (performance.now() - t) / 1000;
 }

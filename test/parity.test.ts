@@ -1,5 +1,6 @@
 // nanscope vs PyTorch (Debian python3-torch 1.13, the same libtorch): d2l's init from the same
-// seed, one train_ch6 SGD step of AlexNet and LeNet, and batch norm (built-in and d2l's).
+// seed, one train_ch6 SGD step of AlexNet, LeNet and small nets of d2l's blocks (residual,
+// Inception, dense), and batch norm (built-in and d2l's).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -8,17 +9,18 @@ import { F } from '../src/torch/index.js';
 import { SGD, init, BatchNorm2d, BatchNorm1d, BatchNorm, Conv2d, Linear, type Module } from '../src/nn/index.js';
 import { alexnet, lenet } from '../src/models/index.js';
 import { tmp, saveSt, loadSt, oracle, relErr } from './helpers.js';
+import { SMALL_NETS, type SmallNet } from './nets.js';
 
 function d2lInit(net: Module): void {
   net.apply((m) => { if (m instanceof Conv2d || m instanceof Linear) init.xavierUniform_(m.weight); });
 }
 
-function stepParity(model: 'alexnet' | 'lenet', side: number, batch: number): void {
+function stepParity(model: 'alexnet' | 'lenet' | SmallNet, side: number, batch: number): void {
   const work = tmp();
   const seed = 3;
   torch.tidy(() => {
     torch.manualSeed(seed);
-    const net = model === 'alexnet' ? alexnet({ resize: side }) : lenet();
+    const net = model === 'alexnet' ? alexnet({ resize: side }) : model === 'lenet' ? lenet() : SMALL_NETS[model]();
     d2lInit(net);
     saveSt(join(work, 'weights.st'), net.stateDict());
     torch.manualSeed(100);
@@ -29,6 +31,7 @@ function stepParity(model: 'alexnet' | 'lenet', side: number, batch: number): vo
 
     // d2l's xavier init from the same seed draws PyTorch's exact weights.
     const ref0 = loadSt(join(work, 'init_torch.st'));
+    assert.deepEqual([...net.stateDict().keys()], [...ref0.keys()], 'state dict keys, in PyTorch\'s order');
     for (const [k, t] of net.stateDict()) assert.ok(t.equal(ref0.get(k)!), `init of ${k} differs from PyTorch`);
 
     const ref = loadSt(join(work, 'out_torch.st'));
@@ -44,13 +47,18 @@ function stepParity(model: 'alexnet' | 'lenet', side: number, batch: number): vo
       assert.ok(e < 1e-5, `grad of ${k}: relative error ${e}`);
     }
     opt.step();
-    for (const [k, p] of net.namedParameters()) assert.ok(relErr(p, ref.get(`after.${k}`)!) < 1e-5, `after step ${k}`);
+    // Parameters after the update, and BN's running statistics after the forward.
+    for (const [k, t] of net.stateDict()) assert.ok(relErr(t, ref.get(`after.${k}`)!) < 1e-5, `after step ${k}`);
     net.dispose();
   });
 }
 
 test('AlexNet (96x96, batch 8): init, loss, every gradient and the SGD step equal PyTorch', () => stepParity('alexnet', 96, 8));
 test('LeNet (28x28, batch 16): init, loss, every gradient and the SGD step equal PyTorch', () => stepParity('lenet', 28, 16));
+
+test('small residual net (nested Sequential, Residual with and without 1x1 conv, batch 4): one step equals PyTorch', () => stepParity('resnet', 12, 4));
+test('small Inception net (two Inception blocks, batch 4): one step equals PyTorch', () => stepParity('inception', 12, 4));
+test('small DenseNet (DenseBlock, transition_block, batch 4): one step equals PyTorch', () => stepParity('densenet', 12, 4));
 
 test('batch norm: built-in and d2l from-scratch vs PyTorch BatchNorm2d/1d, train and eval', () => {
   const work = tmp();

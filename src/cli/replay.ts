@@ -4,10 +4,12 @@
 import { join } from 'node:path';
 import { readTensors } from '../torch/index.js';
 import { Trainer } from '../train/trainer.js';
+import { writeFileAtomicSync } from '../store/index.js';
 import { sameOrigin } from '../diagnose/index.js';
 import { parseArgs, helpText, str, num, bool, UsageError, type Flags } from './args.js';
 import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, loadData, lang } from './common.js';
 import { findRun, stateBefore } from './runref.js';
+import { runLocation, RUN_ARG_HELP } from './run-location.js';
 
 const FLAGS: Flags = {
   step: { type: 'int', help: 'the step to re-execute (default: the first non-finite step)' },
@@ -19,23 +21,26 @@ const FLAGS: Flags = {
 
 export async function replayCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, FLAGS, 'replay');
-  if (bool(p, 'help')) { process.stdout.write(helpText('replay', 'RUN [--step N]', FLAGS)); return 0; }
+  if (bool(p, 'help')) { process.stdout.write(helpText('replay', 'RUN [--step N]', FLAGS, RUN_ARG_HELP)); return 0; }
   const l = lang(str(p, 'lang'));
-  const store = openRuns(str(p, 'runs-dir')!);
+  const at = runLocation(p.positional[0], str(p, 'runs-dir')!, 'replay');
+  const store = openRuns(at.root);
   try {
-    const ref = findRun(store, p.positional[0], 'replay');
+    const ref = findRun(store, at.id, 'replay');
     const target = num(p, 'step') ?? ref.report?.step;
     if (target === undefined) throw new UsageError(`replay: run ${ref.run.id} never went non-finite; pass --step N to re-execute a step`);
     const from = stateBefore(ref, target, 'replay');
     const data = await loadData(ref.config);
     const rep = store.createRun({ name: `replay of ${ref.run.id} step ${target}`, kind: 'replay', parentId: ref.run.id, config: ref.config, seed: ref.config.seed });
     const trainer = new Trainer({ ...ref.config, maxSteps: target - 1, evaluate: false, checkpointEvery: 0 },
-      { store, runId: rep.id, data, resumeFrom: from.path, silent: true });
+      { store, runId: rep.id, data, resumeFrom: from.path, silent: true, files: false });
     try {
       await trainer.run(); // re-runs the steps between the saved state and the target, if any
       const { report, batch } = trainer.locateNext();
       if (ref.report && target === ref.report.step) checkBatch(join(ref.dir, 'bad-batch.st'), batch.pixels);
       store.updateRun(rep.id, { report });
+      // The replay's one file: its report (the re-run steps leave no checkpoint or verdict).
+      writeFileAtomicSync(join(store.runDir(rep.id), 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
       if (bool(p, 'json')) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       if (!report) {
         process.stdout.write(`step ${target}: every loss, activation and gradient is finite.\n`);

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ReportError, writePngs, writeReport } from '../report/index.js';
 import { UsageError, bool, helpText, parseArgs, str, type Flags } from './args.js';
+import { runLocation, RUN_ARG_HELP } from './run-location.js';
 
 const FLAGS: Flags = {
   out: { type: 'string', help: 'HTML file to write', default: 'report.html' },
@@ -20,15 +21,14 @@ export async function reportCommand(argv: string[]): Promise<number> {
   try {
     const p = parseArgs(argv, FLAGS, 'report');
     if (bool(p, 'help')) {
-      process.stdout.write(helpText('report', 'RUN [flags]', FLAGS, '\nRUN is a run id (nanscope runs lists them).\n'));
+      process.stdout.write(helpText('report', 'RUN [flags]', FLAGS, RUN_ARG_HELP));
       return 0;
     }
     if (p.positional.length === 0) throw new UsageError('report: which run? (nanscope runs lists them)');
     if (p.positional.length > 1) throw new UsageError(`report: unexpected argument '${p.positional[1]}'`);
-    runId = p.positional[0];
+    ({ root: runsDir, id: runId } = runLocation(p.positional[0], str(p, 'runs-dir') as string, 'report'));
     out = str(p, 'out') as string;
     png = str(p, 'png');
-    runsDir = str(p, 'runs-dir') as string;
     if (!out) throw new UsageError('report: --out must not be empty');
   } catch (e) {
     if (e instanceof UsageError) {

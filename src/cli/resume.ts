@@ -8,6 +8,7 @@
 import { parseArgs, helpText, str, num, list, bool, UsageError, type Flags } from './args.js';
 import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, loadData, lang, printVerdict } from './common.js';
 import { findRun, stateBefore } from './runref.js';
+import { runLocation, RUN_ARG_HELP } from './run-location.js';
 import { Trainer, EXIT_DIVERGED } from '../train/trainer.js';
 import { validate, type TrainConfig } from '../train/config.js';
 
@@ -50,11 +51,12 @@ export function applyFixes(c: TrainConfig, fixes: string[]): { config: TrainConf
 
 export async function resumeCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, FLAGS, 'resume');
-  if (bool(p, 'help')) { process.stdout.write(helpText('resume', 'RUN [--fix k=v ...]', FLAGS)); return 0; }
+  if (bool(p, 'help')) { process.stdout.write(helpText('resume', 'RUN [--fix k=v ...]', FLAGS, RUN_ARG_HELP)); return 0; }
   const l = lang(str(p, 'lang'));
-  const store = openRuns(str(p, 'runs-dir')!);
+  const at = runLocation(p.positional[0], str(p, 'runs-dir')!, 'resume');
+  const store = openRuns(at.root);
   try {
-    const ref = findRun(store, p.positional[0], 'resume');
+    const ref = findRun(store, at.id, 'resume');
     const fixes = list(p, 'fix');
     const { config: fixed, restart } = applyFixes(ref.config, fixes);
     const maxSteps = num(p, 'max-steps');

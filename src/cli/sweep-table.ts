@@ -5,7 +5,7 @@ export const DONE: ReadonlySet<string> = new Set(['finished', 'diverged']);
 
 const f3 = (v: number | null | undefined) => (v === null || v === undefined ? '-' : Number.isNaN(v) ? 'nan' : v.toFixed(3));
 
-export function outcomeTable(cells: readonly { key: string }[], runs: Map<string, RunRow | undefined>): string {
+export function outcomeTable<C extends { key: string }>(cells: readonly C[], runs: Map<string, RunRow | undefined>): string {
   const head = ['cell', 'status', 'diverged', 'nan step', 'nan epoch', 'loss', 'train acc', 'test acc', 'first layer', 'run'];
   const rows = cells.map((c) => {
     const r = runs.get(c.key);

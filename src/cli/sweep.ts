@@ -14,6 +14,8 @@ import { RUNS_DIR_FLAG, openRuns } from './common.js';
 import { cellTrainArgv, cellEnv } from './cell-process.js';
 import { checkQueueUrl, redact } from '../queue/url.js';
 import { DONE, outcomeTable } from './sweep-table.js';
+
+export { outcomeTable };
 import type { Store, RunRow } from '../store/index.js';
 import type { TrainConfig } from '../train/config.js';
 

@@ -30,6 +30,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const l = lang(str(p, 'lang'));
   const out = str(p, 'out');
   const { root, id } = out ? splitOut(out) : { root: str(p, 'runs-dir')!, id: undefined };
+  if (id && existsSync(join(root, 'nanscope.db'))) {
+    // A run that failed before its first step holds nothing: its name is free again.
+    const s = openRuns(root);
+    try { s.discardUnstarted(id); } finally { s.close(); }
+  }
   if (id && existsSync(join(root, id))) throw new UsageError(`train: ${out} already exists (pick another --out, or nanscope resume ${id})`);
   const data = await loadData(config);
   const store = openRuns(root);
@@ -47,8 +52,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', onSig);
   process.on('SIGTERM', onSig);
   const unwatch = stopWhenParentDies(stop);
-  const trainer = new Trainer(config, { store, runId: run.id, data, stopSignal: stop, quiet: bool(p, 'quiet') });
+  let trainer: Trainer | null = null;
   try {
+    trainer = new Trainer(config, { store, runId: run.id, data, stopSignal: stop, quiet: bool(p, 'quiet') });
     const r = await trainer.run();
     printVerdict(r.verdict, l);
     if (r.report) {
@@ -58,12 +64,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
     return r.exitCode;
   } catch (e) {
     store.setStatus(run.id, 'failed', { error: e instanceof Error ? e.message : String(e) });
+    if (!claim) store.discardUnstarted(run.id); // failed before its first step: nothing to keep, the name is free (a sweep keeps its failed cells)
     throw e;
   } finally {
     process.off('SIGINT', onSig);
     process.off('SIGTERM', onSig);
     unwatch();
-    trainer.dispose();
+    trainer?.dispose();
     await dash?.close();
     store.close();
   }

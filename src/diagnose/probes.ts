@@ -6,9 +6,13 @@ import { stats, type Tensor } from '../torch/index.js';
 import { native } from '../torch/native.js';
 import { fromRaw, l2, mean, std, nonFinite, histogram, HIST_BINS, type TensorStats } from '../torch/stats.js';
 import type { Module, Sequential, HookHandle } from '../nn/index.js';
-import { PROBE_FIELDS, NF, FIELD, layerAliases } from './fields.js';
+import { PROBE_FIELDS, NF, FIELD } from './fields.js';
+import { layerMeta, saturationBand, type LayerMeta } from './layers.js';
+import { STAT_FIELDS, type Band } from '../torch/stats.js';
 
-export interface LayerInfo { index: number; name: string; kind: string; alias: string; module: Module }
+export interface LayerInfo extends LayerMeta { index: number; module: Module; /** Saturation band of its outputs (sigmoid, tanh). */ band?: Band }
+/** Per slot: the stats, then the order the hook fired in (-1: never). */
+const GRAD_SLOT = STAT_FIELDS.length + 1;
 
 export interface ForwardRecord { layer: number; out: TensorStats; op: string | null }
 
@@ -30,6 +34,9 @@ export interface StepProbe {
 /** |activation| of each layer's output and |gradient| arriving at it, binned (see HIST_BINS). */
 export interface StepHistograms { act: Float64Array; grad: Float64Array }
 
+/** The parameter whose norms fill w_norm, grad_w_norm and update_ratio (bias-like ones do not). */
+const isWeightName = (name: string): boolean => name === 'weight' || name === 'gamma';
+
 export class Probes {
   readonly layers: LayerInfo[];
   private hooks: HookHandle[] = [];
@@ -43,15 +50,14 @@ export class Probes {
 
   constructor(readonly net: Sequential) {
     const kids = net.children();
-    const aliases = layerAliases(kids.map(([, m]) => m.kind));
-    this.layers = kids.map(([name, m], index) => ({ index, name, kind: m.kind, alias: aliases[index], module: m }));
+    this.layers = layerMeta(kids).map((meta, index) => ({ ...meta, index, module: kids[index][1], band: saturationBand(meta) }));
     this.hooks = this.layers.map((l) => l.module.registerForwardHook((_m, _x, y) => this.onForward(l.index, y)));
   }
   get fields(): readonly string[] { return PROBE_FIELDS; }
 
   private onForward(i: number, y: Tensor): void {
     if (!this.active) return;
-    const s = stats(y);
+    const s = stats(y, this.layers[i].band);
     this.fwd[i] = s;
     if (this.withHist) this.actHist.set(histogram(y), i * HIST_BINS);
     this.gradFns[i] = y.gradFn;
@@ -83,7 +89,7 @@ export class Probes {
   /** Gradient stats per layer output from the last backward (null where no gradient arrived). */
   readGradOuts(): (TensorStats | null)[] {
     const raw = native.readGradProbes(this.layers.length);
-    return this.layers.map((_, i) => (raw[i * 11 + 10] < 0 ? null : fromRaw(raw, i * 11)));
+    return this.layers.map((_, i) => (raw[i * GRAD_SLOT + GRAD_SLOT - 1] < 0 ? null : fromRaw(raw, i * GRAD_SLOT)));
   }
 
   private disarmHist(): void {
@@ -96,8 +102,8 @@ export class Probes {
     return this.withHist ? { act: this.actHist.slice(), grad: native.readGradHists(this.layers.length) } : null;
   }
 
-  /** Finishes the step after backward: assembles the per-layer record. lr for update ratios. */
-  end(input: Tensor, lr: number): StepProbe {
+  /** Finishes the step after backward: assembles the per-layer record (update ratios come after the update: updateRatios). */
+  end(input: Tensor): StepProbe {
     this.active = false;
     const L = this.layers.length;
     const v = new Float32Array(L * NF).fill(NaN);
@@ -116,6 +122,7 @@ export class Probes {
         v[o + FIELD.act_std] = std(a);
         v[o + FIELD.act_max] = a.maxAbs;
         v[o + FIELD.act_zero_frac] = a.zeros / Math.max(1, a.numel);
+        if (l.band) v[o + FIELD.act_sat_frac] = a.sat / Math.max(1, a.numel);
         v[o + FIELD.act_nonfinite] = nonFinite(a);
       }
       const g = gout[l.index];
@@ -137,13 +144,9 @@ export class Probes {
             maxGrad = Math.max(maxGrad, gs.maxAbs);
             if (nonFinite(gs) > 0) { finite = false; pBad += nonFinite(gs); }
           }
-          const isWeight = name === 'weight' || name === 'gamma';
-          if (isWeight) {
+          if (isWeightName(name)) {
             v[o + FIELD.w_norm] = l2(ps);
-            if (gs) {
-              v[o + FIELD.grad_w_norm] = l2(gs);
-              v[o + FIELD.update_ratio] = (lr * l2(gs)) / Math.max(l2(ps), 1e-30);
-            }
+            if (gs) v[o + FIELD.grad_w_norm] = l2(gs);
           } else if (gs) v[o + FIELD.grad_b_norm] = l2(gs);
         }
         v[o + FIELD.param_nonfinite] = pBad;
@@ -151,6 +154,20 @@ export class Probes {
     }
     return { values: v, input: stats(input), firstForwardBad: this.firstBad, gradNorm: finite ? Math.sqrt(sumsq) : Infinity,
       gradsFinite: finite, maxParam, maxGrad, hist };
+  }
+
+  /**
+   * Fills update_ratio = |update applied| / |weight before it| into a record from end(), once the
+   * optimizer has stepped (applied: from SGD.step; after clipping and momentum, not lr * |grad|).
+   */
+  updateRatios(values: Float32Array, applied: ReadonlyMap<Tensor, number>): void {
+    for (const l of this.layers) {
+      const w = l.module.ownParameters().find(([name]) => isWeightName(name))?.[1];
+      const u = w ? applied.get(w) : undefined;
+      if (u === undefined) continue;
+      const o = l.index * NF;
+      values[o + FIELD.update_ratio] = u / Math.max(values[o + FIELD.w_norm], 1e-30);
+    }
   }
 
   /** Stops a step without a backward (the loss was already bad). */

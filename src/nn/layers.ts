@@ -67,6 +67,13 @@ export class AvgPool2d extends Module {
   override extraRepr(): string { return `kernel_size=${this.kernelSize}, stride=${this.stride ?? this.kernelSize}, padding=${this.padding}`; }
 }
 
+/** Pools to a fixed output size whatever the input size; (1, 1) is global average pooling (NiN, GoogLeNet, ResNet). */
+export class AdaptiveAvgPool2d extends Module {
+  constructor(readonly outputSize: Pair) { super(); }
+  forward(x: Tensor): Tensor { return F.adaptiveAvgPool2d(x, this.outputSize); }
+  override extraRepr(): string { return `output_size=${typeof this.outputSize === 'number' ? this.outputSize : `(${this.outputSize})`}`; }
+}
+
 export class ReLU extends Module { forward(x: Tensor): Tensor { return x.relu(); } }
 export class Sigmoid extends Module { forward(x: Tensor): Tensor { return x.sigmoid(); } }
 export class Tanh extends Module { forward(x: Tensor): Tensor { return x.tanh(); } }
@@ -109,4 +116,6 @@ export class Sequential extends Module {
   }
   get length(): number { return this.layers.length; }
   at(i: number): Module { return this.layers[i]; }
+  /** `for (const blk of net)`, as iterating an nn.Sequential (d2l's DenseBlock does). */
+  [Symbol.iterator](): Iterator<Module> { return this.layers[Symbol.iterator](); }
 }

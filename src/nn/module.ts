@@ -100,7 +100,14 @@ export abstract class Module {
 
   /** Parameters and buffers by dotted name; the tensors themselves, not copies. */
   stateDict(): Map<string, Tensor> {
-    return new Map([...this.namedParameters(), ...this.namedBuffers()]);
+    return new Map(this.namedState());
+  }
+  /** PyTorch's state_dict order: each module's own parameters, then its buffers, then its children. */
+  private *namedState(prefix = ''): Generator<[string, Tensor]> {
+    const key = (n: string) => (prefix ? `${prefix}.${n}` : n);
+    for (const [n, p] of this.params) if (p) yield [key(n), p];
+    for (const [n, b] of this.buffers) yield [key(n), b];
+    for (const [n, m] of this.children_) yield* m.namedState(key(n));
   }
 
   /** Copies values in (shapes must match); strict: the key sets must be equal. */

@@ -28,7 +28,11 @@ export class SGD {
 
   zeroGrad(): void { for (const p of this.params) p.grad = null; }
 
-  step(): void {
+  /**
+   * One update. applied, when given, receives |update| = lr * |direction| per parameter: the step
+   * actually taken, after clipping, weight decay and momentum (what an update/weight ratio means).
+   */
+  step(applied?: Map<Tensor, number>): void {
     noGrad(() => this.params.forEach((p, i) => {
       const g0 = p.grad;
       if (!g0) return;
@@ -46,6 +50,7 @@ export class SGD {
         if (this.nesterov) { g = g.add(buf.mul(this.momentum)); temps.push(g); } else g = buf;
       }
       p.add_(g, -this.lr);
+      if (applied) { const n = g.norm(); applied.set(p, this.lr * n.item()); n.dispose(); }
       for (const t of temps) t.dispose();
     }));
   }

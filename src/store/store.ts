@@ -8,7 +8,7 @@
 // on busy_timeout instead of failing with SQLITE_BUSY on a lock upgrade.
 
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { openDatabase, type OpenOptions } from './db.js';
@@ -253,6 +253,22 @@ export class Store {
   }
 
   /**
+   * Removes a run that never started training (failed or interrupted before its first step,
+   * no artifacts) so its name can be used again; its folder goes too if it is empty. A run
+   * with steps, artifacts or files is kept. Returns whether the run was removed.
+   */
+  discardUnstarted(id: string): boolean {
+    const run = this.getRun(id);
+    if (!run || (run.status !== 'failed' && run.status !== 'interrupted') || run.stepsDone > 0) return false;
+    if (this.getArtifacts(id).length > 0) return false;
+    const dir = join(this.root, run.dir);
+    if (existsSync(dir) && readdirSync(dir).length > 0) return false;
+    this.stmt('DELETE FROM runs WHERE id = ?').run(id);
+    if (existsSync(dir)) rmdirSync(dir); // empty: checked above
+    return true;
+  }
+
+  /**
    * Mark 'running' runs of this host whose writer process is gone (kill -9,
    * OOM, reboot) as 'interrupted'. Returns the runs it changed.
    */
@@ -360,15 +376,23 @@ export class Store {
     return row.n * (parseJsonColumn(row.probe_fields) as string[]).length;
   }
 
-  /** Drop steps and probes after `step` (rollback/resume from a checkpoint). Returns steps removed. */
+  /**
+   * Drop steps, probes and histograms after `step` (rollback/resume from a checkpoint), and
+   * recompute steps_done and first_nan_step from what is left. Returns steps removed.
+   */
   truncateSteps(runId: string, afterStep: number): number {
     return this.write(() => {
       this.stmt('DELETE FROM probes WHERE run_id = ? AND step > ?').run(runId, afterStep);
       this.stmt('DELETE FROM histograms WHERE run_id = ? AND step > ?').run(runId, afterStep);
       const n = this.stmt('DELETE FROM steps WHERE run_id = ? AND step > ?').run(runId, afterStep).changes;
+      // A rollback removes the non-finite step it recovered from: the first NaN step is then
+      // whatever non-finite step is still logged (none: the run is not diverged).
       this.stmt(
-        'UPDATE runs SET steps_done = COALESCE((SELECT MAX(step) FROM steps WHERE run_id = ?), 0), updated_at = ? WHERE id = ?',
-      ).run(runId, Date.now(), runId);
+        `UPDATE runs SET steps_done = COALESCE((SELECT MAX(step) FROM steps WHERE run_id = @id), 0),
+           first_nan_step = (SELECT MIN(step) FROM steps WHERE run_id = @id AND nonfinite = 1),
+           first_nan_epoch = (SELECT epoch FROM steps WHERE run_id = @id AND nonfinite = 1 ORDER BY step LIMIT 1),
+           updated_at = @now WHERE id = @id`,
+      ).run({ id: runId, now: Date.now() });
       return n;
     });
   }

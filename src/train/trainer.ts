@@ -11,7 +11,7 @@ import { F, tidy, keep, type Tensor, type TensorStats } from '../torch/index.js'
 import { SGD, type Sequential } from '../nn/index.js';
 import { buildModel } from '../models/index.js';
 import { DataLoader, type Batch, type FashionMnist } from '../data/index.js';
-import { Probes, gradientSummary, locate, locateUpdate, explain, History, verdict, PROBE_FIELDS, type NonFiniteReport, type Origin, type Verdict, type StepHistograms } from '../diagnose/index.js';
+import { Probes, gradientSummary, locate, locateUpdate, explain, History, verdict, netActivation, PROBE_FIELDS, type NonFiniteReport, type Origin, type Verdict, type StepHistograms, type LayerMeta } from '../diagnose/index.js';
 import { writeFileAtomicSync, type Store, type StepInput, type ProbeInput } from '../store/index.js';
 import type { TrainConfig } from './config.js';
 import { applyInit } from './init.js';
@@ -50,10 +50,20 @@ export interface TrainerOptions {
   silent?: boolean;
   /** Set by the CLI's SIGINT handler; checked between steps. */
   stopSignal?: { stop: boolean };
+  /** false: no files in the run folder (checkpoints, bad batch, verdict.json); replay re-runs steps this way. */
+  files?: boolean;
   /** Test hook: called after each step's backward, before the checks (e.g. to plant faults). */
   afterBackward?: (step: number, net: Sequential) => void;
   /** Test hook: called before a step's forward. */
   beforeStep?: (step: number, net: Sequential) => void;
+}
+
+/** Copies of the model's buffers (BN running statistics and counters): what a forward mutates. */
+function snapshotBuffers(net: Sequential): Map<string, Tensor> {
+  return new Map([...net.namedBuffers()].map(([k, t]) => [k, t.clone()]));
+}
+function restoreBuffers(net: Sequential, saved: ReadonlyMap<string, Tensor>): void {
+  torch.noGrad(() => { for (const [k, t] of net.namedBuffers()) t.copy_(saved.get(k)!); });
 }
 
 export class Trainer {
@@ -77,10 +87,9 @@ export class Trainer {
   private lastFlush = Date.now();
   private lastCheckpoint: string | null = null;
   private readonly log: (s: string) => void;
-  /** From the last probed step: bounds the update-overflow check, fills the step row. */
+  /** From the last probed step: bounds the update-overflow check. */
   private lastMaxParam = 0;
   private lastGradNorm = NaN;
-  private inputStats: TensorStats | null = null;
 
   constructor(readonly config: TrainConfig, private readonly o: TrainerOptions) {
     const c = config;
@@ -105,8 +114,9 @@ export class Trainer {
     if (o.resumeFrom) this.restore(o.resumeFrom);
   }
 
-  get layers(): { name: string; alias: string; kind: string }[] {
-    return this.probes.layers.map(({ name, alias, kind }) => ({ name, alias, kind }));
+  /** Per-layer metadata (layers.ts): what the verdict and the explanations read. */
+  get layers(): LayerMeta[] {
+    return this.probes.layers.map(({ name, alias, kind, hasWeight, activation }) => ({ name, alias, kind, hasWeight, activation }));
   }
 
   private restore(path: string): void {
@@ -131,6 +141,7 @@ export class Trainer {
   /** Saves the current state as the run's checkpoint (atomic) and records it. */
   checkpoint(reason: string, file = 'checkpoint.st', rng?: Tensor): string {
     const path = join(this.dir, file);
+    if (this.o.files === false) return path;
     saveCheckpoint(path, this.net, this.opt, this.meta(reason), rng);
     this.flush(true);
     this.o.store.addArtifact(this.o.runId, { kind: 'checkpoint', relPath: file, step: this.step });
@@ -152,8 +163,13 @@ export class Trainer {
     return w > 0 && step <= w ? (this.opt.lr * step) / w : this.opt.lr;
   }
 
-  /** One training step. Returns the locator's origin when the step went non-finite (no update applied). */
-  private trainStep(b: Batch, rng: Tensor): { origin: Origin | null; loss: number; correct: number; hist?: StepHistograms | null } {
+  /**
+   * One training step. Returns the locator's origin when the step went non-finite; then no
+   * update is applied and everything the step mutated (BN running statistics and counters from
+   * its forward and the locator's re-execution, momentum buffers) is put back, so the model in
+   * memory, and the last-good checkpoint saved from it, is exactly the state before the step.
+   */
+  private trainStep(b: Batch, rng: Tensor): { origin: Origin | null; loss: number; correct: number; hist?: StepHistograms | null; input: TensorStats | null } {
     const c = this.config;
     return tidy(() => {
       const { X, y } = batchTensors(b, c.resize, c.scalePixels, c.device);
@@ -161,18 +177,21 @@ export class Trainer {
       // Histograms on the first probed step and every histEvery probed steps after it.
       const hist = probing && c.histEvery > 0 && ((this.step - 1) / c.probeEvery) % c.histEvery === 0;
       this.o.beforeStep?.(this.step, this.net);
+      const buffers = snapshotBuffers(this.net); // a forward in training mode updates them in place
       if (probing) this.probes.begin(true, hist);
       const out = this.net.call(X);
       const loss = F.crossEntropy(out, y);
       const lossVal = loss.item();
-      const bad = (): { origin: Origin; hist: StepHistograms | null } => {
-        // Re-execute the step from its RNG state with every layer watched; its histograms are
-        // the picture of the bad step itself.
+      const bad = (): { origin: Origin; hist: StepHistograms | null; input: null } => {
+        // Re-execute the step from its RNG state and buffers with every layer watched; its
+        // histograms are the picture of the bad step itself.
+        restoreBuffers(this.net, buffers);
         torch.setRngState(rng);
         const got: { hist: StepHistograms | null } = { hist: null };
         const origin = locate(this.net, X, y, c.histEvery > 0 ? (h) => { got.hist = h; } : undefined) ?? { pass: 'loss', layer: null, layerIndex: -1, layerKind: 'CrossEntropyLoss', alias: 'loss',
           op: 'cross_entropy', tensor: 'loss', counts: { nan: Number.isNaN(lossVal) ? 1 : 0, posInf: 0, negInf: 0 }, detail: { loss: lossVal, note: 'not reproduced on re-execution' } };
-        return { origin, hist: got.hist };
+        restoreBuffers(this.net, buffers);
+        return { origin, hist: got.hist, input: null };
       };
       if (!Number.isFinite(lossVal)) { this.probes.abort(); return { ...bad(), loss: lossVal, correct: 0 }; }
       const correct = torch.noGrad(() => out.argmax(1).eq(y).sum().item());
@@ -181,13 +200,14 @@ export class Trainer {
       this.o.afterBackward?.(this.step, this.net);
       const lr = this.lrAt(this.step);
       let gradNorm: number, finite: boolean, maxGrad: number, maxParam = this.lastMaxParam;
+      let probe: ReturnType<Probes['end']> | null = null;
       if (probing) {
-        const p = this.probes.end(X, lr);
-        gradNorm = p.gradNorm; finite = p.gradsFinite; maxGrad = p.maxGrad; maxParam = p.maxParam;
+        probe = this.probes.end(X);
+        gradNorm = probe.gradNorm; finite = probe.gradsFinite; maxGrad = probe.maxGrad; maxParam = probe.maxParam;
         this.lastMaxParam = maxParam;
-        this.history.push(this.step, lossVal, gradNorm, p.values, p.input.max);
-        this.pendingProbes.push({ step: this.step, values: p.values, hist: p.hist });
-        this.inputStats = p.input;
+        this.history.push(this.step, lossVal, gradNorm, probe.values, probe.input.max, { correct, size: b.size });
+        // update_ratio is filled in below, once the update is applied (flushed after the step).
+        this.pendingProbes.push({ step: this.step, values: probe.values, hist: probe.hist });
       } else {
         const g = gradientSummary(this.opt.params);
         gradNorm = g.norm; finite = g.finite; maxGrad = g.maxAbs;
@@ -201,24 +221,32 @@ export class Trainer {
       }
       // The update can only overflow if |p| + lr*|g| nears float32's max; only then keep a copy.
       const risky = maxParam + lr * maxGrad > FLOAT32_MAX / 4;
-      const saved = risky ? this.opt.params.map((p) => p.clone()) : null;
+      const saved = risky ? { params: this.opt.params.map((p) => p.clone()), momentum: this.opt.momentumBuffers.map((m) => m?.clone() ?? null) } : null;
+      const applied = probe ? new Map<Tensor, number>() : undefined;
       const lrWas = this.opt.lr;
       this.opt.lr = lr;
-      this.opt.step();
+      this.opt.step(applied);
       this.opt.lr = lrWas;
       if (saved) {
         const o = locateUpdate(this.net, lr);
         if (o) {
-          torch.noGrad(() => this.opt.params.forEach((p, i) => p.copy_(saved[i])));
-          return { origin: o, loss: lossVal, correct };
+          torch.noGrad(() => this.opt.params.forEach((p, i) => p.copy_(saved.params[i])));
+          this.opt.momentumBuffers.forEach((m, i) => {
+            const was = saved.momentum[i];
+            if (was) torch.noGrad(() => m!.copy_(was));
+            else { m?.dispose(); this.opt.momentumBuffers[i] = null; }
+          });
+          restoreBuffers(this.net, buffers);
+          return { origin: o, loss: lossVal, correct, input: null };
         }
       }
-      return { origin: null, loss: lossVal, correct };
+      if (probe) this.probes.updateRatios(probe.values, applied!);
+      return { origin: null, loss: lossVal, correct, input: probe?.input ?? null };
     });
   }
   private buildReport(origin: Origin, b: Batch): NonFiniteReport {
     const body = { ...origin, step: this.step, epoch: b.epoch, batch: b.index, trail: this.history.trail(origin.layerIndex, TRAIL_STEPS) };
-    return { ...body, explanation: explain(body) };
+    return { ...body, explanation: explain(body, { activation: netActivation(this.layers), bn: this.config.bn }) };
   }
 
   /** Saves the state before the bad step and the bad batch; records the report. */
@@ -226,15 +254,17 @@ export class Trainer {
     this.step -= 1; // the bad step did not happen: the saved state is the one before it
     this.checkpoint('last-good', 'last-good.st', rng);
     this.step += 1;
-    const batchFile = join(this.dir, 'bad-batch.st');
-    tidy(() => {
-      const px = torch.tensor(b.pixels, [b.size, 1, this.config.resize, this.config.resize]);
-      const lb = torch.tensor(b.labels, [b.size]);
-      const ix = torch.tensor(Int32Array.from(b.indices), [b.size]);
-      writeFileAtomicSync(batchFile, torch.encodeTensors(new Map([['pixels', px], ['labels', lb], ['indices', ix]]),
-        { step: String(report.step), epoch: String(b.epoch), batch: String(b.index) }));
-    });
-    this.o.store.addArtifact(this.o.runId, { kind: 'bad-batch', relPath: 'bad-batch.st', step: report.step });
+    if (this.o.files !== false) {
+      const batchFile = join(this.dir, 'bad-batch.st');
+      tidy(() => {
+        const px = torch.tensor(b.pixels, [b.size, 1, this.config.resize, this.config.resize]);
+        const lb = torch.tensor(b.labels, [b.size]);
+        const ix = torch.tensor(Int32Array.from(b.indices), [b.size]);
+        writeFileAtomicSync(batchFile, torch.encodeTensors(new Map([['pixels', px], ['labels', lb], ['indices', ix]]),
+          { step: String(report.step), epoch: String(b.epoch), batch: String(b.index) }));
+      });
+      this.o.store.addArtifact(this.o.runId, { kind: 'bad-batch', relPath: 'bad-batch.st', step: report.step });
+    }
     this.o.store.addEvent(this.o.runId, report.step, 'nan', report);
   }
 
@@ -303,7 +333,7 @@ export class Trainer {
         this.totalExamples += b.size;
         this.totalTrainMs += ms;
         this.pos = b.index + 1 < nb ? { epoch, batch: b.index + 1 } : { epoch: epoch + 1, batch: 0 };
-        const inp = this.inputStats;
+        const inp = r.input; // measured on probed steps only; other steps store none
         const n = inp ? Math.max(1, inp.numel) : 1;
         this.pendingSteps.push({ step: this.step, epoch, batch: b.index, loss: r.loss, lr: this.lrAt(this.step), gradNorm: this.lastGradNorm,
           timeMs: ms, imgPerS: (b.size * 1000) / ms, inputMin: inp?.min ?? null, inputMax: inp?.max ?? null,
@@ -344,9 +374,11 @@ export class Trainer {
     store.updateRun(runId, {
       finalLoss: last?.loss ?? (this.sums.n ? this.sums.loss / this.sums.n : null), finalTrainAcc: last?.trainAcc ?? null,
       finalTestAcc: last?.testAcc ?? null, verdict: v, report,
+      // A NaN that a skip or rollback recovered from is in the events, not the run's outcome.
+      ...(status === 'diverged' ? {} : { firstNanStep: null, firstNanEpoch: null }),
     });
     store.setStatus(runId, status === 'interrupted' ? 'stopped' : status);
-    writeFileAtomicSync(join(this.dir, 'verdict.json'), JSON.stringify({ verdict: v.run, numbers: v.numbers, layers: v.layers, text: v.text, fixes: v.fixes }, null, 2));
+    if (this.o.files !== false) writeFileAtomicSync(join(this.dir, 'verdict.json'), JSON.stringify({ verdict: v.run, numbers: v.numbers, layers: v.layers, text: v.text, fixes: v.fixes }, null, 2));
     return { status, steps: this.step, epochs, report, verdict: v, examplesPerSec,
       exitCode: status === 'diverged' ? EXIT_DIVERGED : status === 'interrupted' ? EXIT_INTERRUPTED : 0 };
   }

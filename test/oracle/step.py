@@ -1,5 +1,6 @@
 # Oracle: d2l's init and one train_ch6 SGD step in PyTorch, for test/parity.test.ts.
 # usage: step.py MODEL SIDE SEED WORKDIR   (reads WORKDIR/batch.st and WORKDIR/weights.st)
+# MODEL: alexnet, lenet, or a small net of d2l's blocks (d2l_nets.SMALL: resnet, inception, densenet).
 import sys
 import torch
 from torch import nn
@@ -14,6 +15,8 @@ def build():
         for k, stv, p in [(11, 4, 1), (3, 2, 0), (5, 1, 2), (3, 2, 0), (3, 1, 1), (3, 2, 0)]:
             s = (s + 2 * p - k) // stv + 1
         return d2l_nets.alexnet(256 * s * s)
+    if model in d2l_nets.SMALL:
+        return d2l_nets.SMALL[model]()
     return d2l_nets.lenet()
 
 # 1. d2l's initialisation from the same seed (compared bitwise with nanscope's).
