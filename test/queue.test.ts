@@ -175,6 +175,16 @@ test('a cell delivered twice (a stall, then a finished job redelivered) is recor
     await q.close();
     connection.disconnect();
   }
+  // --detach enqueues and returns; --resume SWEEP_ID --queue later follows and imports the results.
+  const d = spawnSync(process.execPath, [...CLI, 'sweep', ...FIXED, '--grid', 'seed=5', '--queue', redis.url, '--detach', '--runs-dir', root], { env: ENV, encoding: 'utf8' });
+  assert.equal(d.status, 0, d.stderr);
+  const detached = /sweep (\S+): 1 cells, 0 already done, 1 enqueued/.exec(d.stderr)?.[1];
+  assert.ok(detached, d.stderr);
+  const r = spawnSync(process.execPath, [...CLI, 'sweep', '--resume', detached, '--queue', redis.url, '--runs-dir', root], { env: ENV, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^seed=5\s+finished/m);
+  const s2 = openStore(root);
+  try { assert.equal(s2.findCell(detached, 'seed=5')?.status, 'finished'); } finally { s2.close(); }
   w.proc.kill('SIGINT');
   assert.equal(await w.exited, 130);
 });

@@ -7,11 +7,14 @@ import type { Store } from '../store/index.js';
 import { SweepQueue, cellsToEnqueue, followSweep, type QueueCell } from '../queue/coordinator.js';
 import { redact } from '../queue/url.js';
 import { DONE, outcomeTable } from './sweep-table.js';
-import type { GridCell, SweepPlan } from './sweep.js';
+import { cellConfig, type GridCell, type SweepPlan } from './sweep.js';
 
 export async function runQueuedSweep(store: Store, sweepId: string, plan: SweepPlan, grid: GridCell[], redis: Redis, url: string, detach: boolean): Promise<number> {
   const err = (s: string) => process.stderr.write(`${s}\n`);
-  const cells: QueueCell[] = grid.map((c) => ({ key: c.key, args: [...plan.fixed, ...c.args] }));
+  const cells: QueueCell[] = grid.map((c) => {
+    const args = [...plan.fixed, ...c.args];
+    return { key: c.key, args, config: cellConfig(args, c.key) };
+  });
   const again = `nanscope sweep --resume ${sweepId} --queue ${redact(url)} --runs-dir ${store.root}`;
   const q = new SweepQueue(redis);
   try {

@@ -11,7 +11,15 @@ import type { Redis } from 'ioredis';
 import { fromJson, importBundle, type RunBundle, type Store, type RunStatus } from '../store/index.js';
 import { CELL_JOB_OPTS, CELL_QUEUE, SWEEP_QUEUE, cellJobId, parentJobId, type CellJobData, type CellProgress } from './jobs.js';
 
-export interface QueueCell { key: string; args: string[] }
+export interface QueueCell {
+  key: string;
+  /** The cell's `nanscope train` flags. */
+  args: string[];
+  /** Its parsed config, shown on the placeholder run of a cell in flight or failed. */
+  config?: unknown;
+}
+
+const seedOf = (c: unknown): number | null => (typeof (c as { seed?: unknown } | null)?.seed === 'number' ? (c as { seed: number }).seed : null);
 
 const DONE: ReadonlySet<RunStatus> = new Set(['finished', 'diverged']);
 const IN_FLIGHT = new Set(['active', 'waiting', 'wait', 'delayed', 'prioritized', 'waiting-children', 'paused']);
@@ -58,9 +66,15 @@ export class SweepQueue {
     });
   }
 
+  /**
+   * The cell's job and its state. The state is read first: a job that completes between the two
+   * reads then shows up as still active, never as completed without its return value.
+   */
   async job(sweepId: string, cellKey: string): Promise<{ job: Job<CellJobData, string>; state: string } | null> {
-    const job = await this.cells.getJob(cellJobId(sweepId, cellKey)) as Job<CellJobData, string> | undefined;
-    return job ? { job, state: await job.getState() } : null;
+    const id = cellJobId(sweepId, cellKey);
+    const state = await this.cells.getJobState(id);
+    const job = await this.cells.getJob(id) as Job<CellJobData, string> | undefined;
+    return job && state !== 'unknown' ? { job, state } : null;
   }
 
   /** Removes every job of the sweep (its parents and, with them, their cells). */
@@ -70,23 +84,25 @@ export class SweepQueue {
 }
 
 /** Records a cell whose job failed for good (bad config, or out of attempts), unless it is already done. */
-function recordFailure(store: Store, sweepId: string, cellKey: string, job: Job<CellJobData, string>): string {
+function recordFailure(store: Store, sweepId: string, cell: QueueCell, job: Job<CellJobData, string>, error = `${job.failedReason ?? 'failed'} (after ${job.attemptsMade} attempt(s))`): string {
+  const cellKey = cell.key;
   return store.atomically(() => {
     const prev = store.findCell(sweepId, cellKey);
     if (prev && DONE.has(prev.status)) return prev.id;
     if (prev) store.deleteRun(prev.id);
     const host = (job.progress as CellProgress | undefined)?.host ?? null;
-    const run = store.createRun({ id: prev?.id, name: `sweep ${cellKey}`, kind: 'sweep-cell', sweepId, cellKey, status: 'failed', pid: null, host, config: null });
-    store.updateRun(run.id, { error: `${job.failedReason ?? 'failed'} (after ${job.attemptsMade} attempt(s))` });
+    const run = store.createRun({ id: prev?.id, name: `sweep ${cellKey}`, kind: 'sweep-cell', sweepId, cellKey, status: 'failed', pid: null, host, config: cell.config ?? null, seed: seedOf(cell.config) });
+    store.updateRun(run.id, { error });
     return run.id;
   });
 }
 
 /** A cell some worker holds: a 'running' run with the worker's host and its last reported step. */
-function mirrorRunning(store: Store, sweepId: string, cellKey: string, p: CellProgress | undefined): void {
+function mirrorRunning(store: Store, sweepId: string, cell: QueueCell, p: CellProgress | undefined): void {
+  const cellKey = cell.key;
   const prev = store.findCell(sweepId, cellKey);
   if (prev && prev.status !== 'running') return;
-  const id = prev?.id ?? store.createRun({ name: `sweep ${cellKey}`, kind: 'sweep-cell', sweepId, cellKey, pid: null, host: p?.host ?? null }).id;
+  const id = prev?.id ?? store.createRun({ name: `sweep ${cellKey}`, kind: 'sweep-cell', sweepId, cellKey, pid: null, host: p?.host ?? null, config: cell.config ?? null, seed: seedOf(cell.config) }).id;
   if (p && (prev?.host !== p.host || (p.step !== null && prev?.stepsDone !== p.step))) {
     store.updateRun(id, { host: p.host, ...(p.step !== null ? { stepsDone: p.step } : {}) });
   }
@@ -100,6 +116,7 @@ export interface FollowResult { recorded: number; failed: number; missing: strin
  */
 export async function followSweep(q: SweepQueue, store: Store, sweepId: string, cells: readonly QueueCell[],
   o: { log: (s: string) => void; stop: { stop: boolean } }): Promise<FollowResult> {
+  const byKey = new Map(cells.map((c) => [c.key, c]));
   const pending = new Set(cells.filter((c) => !DONE.has(store.findCell(sweepId, c.key)?.status ?? 'running')).map((c) => c.key));
   const total = pending.size;
   let recorded = 0, failed = 0;
@@ -109,8 +126,17 @@ export async function followSweep(q: SweepQueue, store: Store, sweepId: string, 
       const j = await q.job(sweepId, key);
       if (!j) { pending.delete(key); missing.push(key); continue; }
       if (j.state === 'completed') {
-        const bundle = fromJson<RunBundle>(j.job.returnvalue);
-        const { runId, imported } = importBundle(store, sweepId, key, bundle);
+        let bundle: RunBundle, runId: string, imported: boolean;
+        try {
+          bundle = fromJson<RunBundle>(j.job.returnvalue);
+          ({ runId, imported } = importBundle(store, sweepId, key, bundle));
+        } catch (e) {
+          // A result this store cannot take (another nanscope version?) fails the cell, not the sweep.
+          const id = recordFailure(store, sweepId, byKey.get(key)!, j.job, `its result could not be imported: ${(e as Error).message}`);
+          recorded++; failed++; pending.delete(key);
+          o.log(`[${recorded}/${total}] ${key}: FAILED (run ${id}): its result could not be imported: ${(e as Error).message}`);
+          continue;
+        }
         if (imported) {
           try { writeFileSync(join(store.runDir(runId), 'worker.log'), bundle.log); } catch { /* best effort */ }
         }
@@ -119,13 +145,13 @@ export async function followSweep(q: SweepQueue, store: Store, sweepId: string, 
         pending.delete(key);
         o.log(`[${recorded}/${total}] ${key}: ${r.status === 'diverged' ? `diverged at step ${r.firstNanStep}` : r.status} on ${bundle.host} (run ${runId})${imported ? '' : ' (already recorded)'}`);
       } else if (j.state === 'failed') {
-        const runId = recordFailure(store, sweepId, key, j.job);
+        const runId = recordFailure(store, sweepId, byKey.get(key)!, j.job);
         recorded++;
         failed++;
         pending.delete(key);
         o.log(`[${recorded}/${total}] ${key}: FAILED (run ${runId}): ${j.job.failedReason}`);
       } else if (j.state === 'active') {
-        mirrorRunning(store, sweepId, key, j.job.progress as CellProgress | undefined);
+        mirrorRunning(store, sweepId, byKey.get(key)!, j.job.progress as CellProgress | undefined);
       } else if (IN_FLIGHT.has(j.state)) {
         // Back in the queue (its worker died or handed it back): queued cells have no run.
         const prev = store.findCell(sweepId, key);
