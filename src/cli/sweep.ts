@@ -179,7 +179,9 @@ export async function sweepCommand(argv: string[]): Promise<number> {
       for (const c of expandGrid(plan.axes)) cellConfig([...plan.fixed, ...c.args], c.key);
       store.setSweepStatus(sweepId, 'running');
     } else {
-      sweepId = store.createSweep({ name: str(p, 'name') ?? null, grid: queueUrl ? { ...plan, queue: redact(queueUrl) } : plan }).id;
+      // The planned cell keys and the (masked) queue let the dashboard show cells not yet recorded.
+      const stored = { ...plan!, cellKeys: expandGrid(plan!.axes).map((c) => c.key), ...(queueUrl ? { queue: redact(queueUrl) } : {}) };
+      sweepId = store.createSweep({ name: str(p, 'name') ?? null, grid: stored }).id;
     }
     if (redis) return await (await import('./sweep-queue.js')).runQueuedSweep(store, sweepId, plan!, expandGrid(plan!.axes), redis, queueUrl!, bool(p, 'detach'));
     const workers = workersFlag ?? Math.max(1, Math.floor(availableParallelism() / plan!.threads));

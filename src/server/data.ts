@@ -16,6 +16,8 @@ import type {
   StepColumns,
   StepsResponse,
   SweepResponse,
+  SweepCellState,
+  CellState,
 } from './wire.js';
 
 export const DEFAULT_MAX_STEPS = 4000;
@@ -250,11 +252,31 @@ export function varyingKeys(runs: readonly RunRow[] | readonly RunSummary[]): st
   return [...keys].filter((k) => new Set(flat.map((m) => m.get(k) ?? '<unset>')).size > 1).sort();
 }
 
+/** The cell keys a sweep planned: nanscope sweep stores cellKeys, experiments cells[].key. */
+function plannedKeys(grid: unknown): string[] | null {
+  const g = grid as { cellKeys?: unknown; cells?: unknown } | null;
+  if (Array.isArray(g?.cellKeys)) return g.cellKeys.filter((k): k is string => typeof k === 'string');
+  if (Array.isArray(g?.cells)) return g.cells.map((c: { key?: unknown }) => c?.key).filter((k): k is string => typeof k === 'string');
+  return null;
+}
+
+const CELL_STATE: Record<RunRow['status'], CellState> = {
+  running: 'running', finished: 'done', diverged: 'done', failed: 'failed', stopped: 'stopped', interrupted: 'stopped',
+};
+
 export function sweepOf(store: Store, id: string): SweepResponse {
   const sweep = store.getSweep(id);
   if (!sweep) throw notFound(`unknown sweep ${JSON.stringify(id)}`);
   const cells = store.listSweepCells(id).map(summarize);
-  return { sweep, cells, varying: varyingKeys(cells) };
+  const byKey = new Map(cells.filter((c) => c.cellKey !== null).map((c) => [c.cellKey as string, c]));
+  const keys = plannedKeys(sweep.grid) ?? [...byKey.keys()];
+  const board: SweepCellState[] = keys.map((key) => {
+    const r = byKey.get(key);
+    if (!r) return { key, state: sweep.status === 'running' ? 'queued' : 'not run', runId: null, host: null, step: null };
+    return { key, state: CELL_STATE[r.status], runId: r.id, host: r.host, step: r.stepsDone };
+  });
+  const queue = (sweep.grid as { queue?: unknown } | null)?.queue;
+  return { sweep, cells, varying: varyingKeys(cells), board, queue: typeof queue === 'string' ? queue : null };
 }
 
 export function reportBundle(store: Store, id: string): ReportBundle {
