@@ -27,8 +27,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await c.load())(rest);
   } catch (e) {
-    // ConfigError is matched by name so that serve/report never load the engine.
-    if (e instanceof UsageError || (e instanceof Error && e.name === 'ConfigError')) { process.stderr.write(`nanscope ${cmd}: ${e.message}\n`); return 2; }
+    // ConfigError and BusyError (a second writer for a live run) are matched by name so that
+    // serve/report never load the engine.
+    if (e instanceof UsageError || (e instanceof Error && (e.name === 'ConfigError' || e.name === 'BusyError'))) { process.stderr.write(`nanscope ${cmd}: ${e.message}\n`); return 2; }
     const msg = e instanceof Error ? e.message : String(e);
     process.stderr.write(`nanscope ${cmd}: error: ${msg}\n`);
     if (process.env.NANSCOPE_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { startServer } from '../server/index.js';
 import { UsageError, bool, helpText, num, parseArgs, str, type Flags } from './args.js';
+import { onStopSignals } from './signals.js';
 
 const FLAGS: Flags = {
   port: { type: 'int', help: 'port to listen on (0 picks a free one)', default: 8787 },
@@ -58,13 +59,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   process.stdout.write(`nanscope dashboard: ${server.url}  (runs: ${resolve(runsDir)}; Ctrl-C to stop)\n`);
   await new Promise<void>((done) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      done();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    const off = onStopSignals(() => { off(); done(); });
   });
   await server.close();
   return 0;

@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs, helpText, str, num, list, bool, UsageError, type Flags, type FlagSpec } from './args.js';
 import { TRAIN_FLAGS, configFromFlags } from './train-flags.js';
 import { RUNS_DIR_FLAG, openRuns } from './common.js';
+import { onStopSignals } from './signals.js';
 import { cellTrainArgv, cellEnv } from './cell-process.js';
 import { checkQueueUrl, redact } from '../queue/url.js';
 import { DONE, outcomeTable } from './sweep-table.js';
@@ -127,12 +128,6 @@ export function cellConfig(args: string[], key: string): TrainConfig {
 
 export interface SweepPlan { axes: GridAxis[]; fixed: string[]; threads: number }
 
-
-function isAlive(pid: number | null): boolean {
-  if (!pid) return false;
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
-}
-
 export async function sweepCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, FLAGS, 'sweep');
   if (bool(p, 'help')) {
@@ -177,7 +172,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
       plan = g;
       sweepId = s.id;
       for (const c of expandGrid(plan.axes)) cellConfig([...plan.fixed, ...c.args], c.key);
-      store.setSweepStatus(sweepId, 'running');
+      store.claimSweep(sweepId); // refused while another live sweep process drives it
     } else {
       // The planned cell keys and the (masked) queue let the dashboard show cells not yet recorded.
       const stored = { ...plan!, cellKeys: expandGrid(plan!.axes).map((c) => c.key), ...(queueUrl ? { queue: redact(queueUrl) } : {}) };
@@ -200,7 +195,7 @@ async function runSweep(store: Store, sweepId: string, plan: SweepPlan, cells: G
   for (const c of cells) {
     const r = store.findCell(sweepId, c.key);
     if (r && DONE.has(r.status)) { kept++; continue; }
-    if (r && r.status === 'running' && isAlive(r.pid)) { elsewhere++; continue; }
+    if (r && store.writerState(r) !== 'dead') { elsewhere++; continue; }
     if (r) store.deleteRun(r.id, { removeFiles: true }); // unfinished: start it again cleanly
     todo.push(c);
   }
@@ -209,14 +204,12 @@ async function runSweep(store: Store, sweepId: string, plan: SweepPlan, cells: G
   let stopping = false;
   let failed = 0;
   let done = 0;
-  const onSig = () => {
+  const offSignals = onStopSignals(() => {
     if (stopping) return;
     stopping = true;
     err(`\nsweep: stopping: no new cells; asking ${running.size} running cell(s) to stop (resume with: nanscope sweep --resume ${sweepId} --runs-dir ${store.root})`);
     for (const ch of running) ch.kill('SIGTERM');
-  };
-  process.on('SIGINT', onSig);
-  process.on('SIGTERM', onSig);
+  });
   const runCell = (c: GridCell) => new Promise<void>((resolveCell) => {
     const args = cellTrainArgv([...plan.fixed, ...c.args], store.root, sweepId, c.key);
     const ch = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: cellEnv() });
@@ -243,8 +236,7 @@ async function runSweep(store: Store, sweepId: string, plan: SweepPlan, cells: G
   let next = 0;
   const worker = async () => { while (!stopping && next < todo.length) await runCell(todo[next++]); };
   await Promise.all(Array.from({ length: Math.min(workers, todo.length) }, worker));
-  process.off('SIGINT', onSig);
-  process.off('SIGTERM', onSig);
+  offSignals();
   const runs = new Map(cells.map((c) => [c.key, store.findCell(sweepId, c.key)] as const));
   process.stdout.write(`\nsweep ${sweepId}\n${outcomeTable(cells, runs)}\n`);
   const complete = cells.every((c) => DONE.has(runs.get(c.key)?.status ?? ''));

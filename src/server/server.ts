@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EVENT_KINDS, RUN_KINDS, RUN_STATUSES, isSafeId, openStore, toJson, type Store } from '../store/index.js';
+import { EVENT_KINDS, RUN_KINDS, RUN_STATUSES, UnsafePathError, isSafeId, openStore, toJson, type Store } from '../store/index.js';
 import {
   layersOf,
   probeAt,
@@ -193,8 +193,14 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
       }
       if (sub === 'files' && rest.length > 0) {
         parseParams(query, {});
-        const run = requireRun(store, runId);
-        const runDir = resolve(store.root, run.dir);
+        // The folder name comes from the database: runDir checks it lies inside the runs folder.
+        let runDir: string;
+        try {
+          runDir = store.runDir(runId, { create: false });
+        } catch (err) {
+          if (err instanceof UnsafePathError) throw new HttpError(403, 'forbidden');
+          throw err;
+        }
         const file = resolveFile(runDir, rest);
         return serveFile(req, res, file, 'no-store');
       }

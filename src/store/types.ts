@@ -53,6 +53,8 @@ export interface RunRow {
   finishedAt: number | null;
   pid: number | null;
   host: string | null;
+  /** The writer's process start time (see liveness.ts): pid + host + this say whether it still runs. */
+  pidStart: string | null;
   /** Run folder relative to the store root (use Store.runDir for the absolute path). */
   dir: string;
   epochsDone: number;
@@ -77,6 +79,7 @@ export interface RunPatch {
   seed?: number | null;
   pid?: number | null;
   host?: string | null;
+  pidStart?: string | null;
   finishedAt?: number | null;
   epochsDone?: number;
   stepsDone?: number;
@@ -238,6 +241,10 @@ export interface SweepRow {
   status: SweepStatus;
   createdAt: number;
   updatedAt: number;
+  /** The sweep process that drives it (null: none recorded); see liveness.ts. */
+  pid: number | null;
+  host: string | null;
+  pidStart: string | null;
 }
 
 export interface NewSweep {
