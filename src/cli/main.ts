@@ -18,7 +18,25 @@ function usage(): string {
   return `nanscope: see loss NaN, exploding and vanishing gradients, explained and fixed\n\nusage: nanscope <command> [flags]   (nanscope <command> --help)\n\n${rows}\n`;
 }
 
+/**
+ * A closed stdout or stderr (`nanscope runs | head -1`, a closed terminal) must not kill a
+ * command, least of all a training run: what it still prints is dropped, the work goes on
+ * and the store is written as usual.
+ */
+let surviving = false;
+function surviveClosedOutput(): void {
+  if (surviving) return;
+  surviving = true;
+  for (const s of [process.stdout, process.stderr]) {
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE' || e.code === 'EIO' || e.code === 'ERR_STREAM_DESTROYED') return;
+      throw e;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
+  surviveClosedOutput();
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') { process.stdout.write(usage()); return cmd ? 0 : 2; }
   const c = COMMANDS[cmd];
