@@ -63,14 +63,14 @@ test('a closed stdout does not kill train or runs', async () => {
 
 test('kill -9 of a run or a sweep: the server and sweep --resume see them as gone; SIGHUP stops a sweep', async () => {
   const root = tmp();
-  const GRID = ['sweep', ...FOREVER, '--grid', 'seed=1', '--runs-dir', root];
+  const GRID = ['sweep', ...FOREVER.filter((a) => a !== '--quiet'), '--grid', 'seed=1', '--runs-dir', root];
   const cellOf = (): { id: string; pid: number } | null => {
     const s = openStore(root);
-    try { const c = s.listRuns({ kind: 'sweep-cell' })[0]; return c && s.latestStep(c.id) ? { id: c.id, pid: c.pid! } : null; } finally { s.close(); }
+    try { const c = s.listRuns({ kind: 'sweep-cell', status: 'running' })[0]; return c && s.latestStep(c.id) ? { id: c.id, pid: c.pid! } : null; } finally { s.close(); }
   };
-  const waitCell = async (ch: ChildProcess): Promise<{ id: string; pid: number }> => {
+  const waitCell = async (ch: ReturnType<typeof start>): Promise<{ id: string; pid: number }> => {
     for (;;) {
-      if (ch.exitCode !== null) throw new Error('sweep ended early');
+      if (ch.exitCode !== null) throw new Error(`sweep ended early: ${ch.err()}`);
       const c = cellOf();
       if (c) return c;
       await new Promise((res) => setTimeout(res, 50));
