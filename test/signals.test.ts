@@ -61,7 +61,7 @@ test('a closed stdout does not kill train or runs', async () => {
   assert.doesNotMatch(r.err(), /EPIPE|    at /);
 });
 
-test('kill -9 of a run or a sweep: the server and sweep --resume see them as gone; SIGHUP stops a sweep', async () => {
+test('kill -9 of a run or a sweep: the dashboard server sees them as gone; SIGHUP stops a sweep', async () => {
   const root = tmp();
   const GRID = ['sweep', ...FOREVER.filter((a) => a !== '--quiet'), '--grid', 'seed=1', '--runs-dir', root];
   const cellOf = (): { id: string; pid: number } | null => {
