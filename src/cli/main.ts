@@ -6,6 +6,7 @@ const COMMANDS: Record<string, { help: string; load: () => Promise<(argv: string
   train: { help: 'train d2l AlexNet/LeNet on Fashion-MNIST, every layer watched', load: async () => (await import('./train.js')).trainCommand },
   replay: { help: 're-execute the bad step of a run and locate the first NaN/Inf again', load: async () => (await import('./replay.js')).replayCommand },
   resume: { help: 'continue a run from its saved state, optionally with a fix', load: async () => (await import('./resume.js')).resumeCommand },
+  doctor: { help: 'try the ranked fixes of a run that went bad, in parallel, and recommend the cheapest that held', load: async () => (await import('./doctor.js')).doctorCommand },
   experiment: { help: 'run a named experiment (phenomenon-1..3, bn-fix, vanishing, d2l-baseline)', load: async () => (await import('./experiment.js')).experimentCommand },
   sweep: { help: 'run a grid of training runs in parallel workers', load: async () => (await import('./sweep.js')).sweepCommand },
   runs: { help: 'list runs in the store', load: async () => (await import('./runs.js')).runsCommand },

@@ -98,6 +98,8 @@ export async function resumeCommand(argv: string[]): Promise<number> {
       store.addEvent(runId, null, 'resume', { from: from ?? 'fresh init (architecture/init fix)', parent: ref.run.id, fixes });
       process.stderr.write(`run ${runId}: ${from ? `continuing from ${from}` : `restarting from seed ${config.seed} with ${fixes.join(', ')}`}\n`);
       trainer = new Trainer(config, { store, runId, data, resumeFrom: from, stopSignal: stop, quiet: bool(p, 'quiet') });
+      // The saved state carries the lr it was running at; an lr fix replaces it.
+      if (from && fixes.some((f) => f.startsWith('lr='))) trainer.opt.lr = config.lr;
       const r = await trainer.run();
       printVerdict(r.verdict, l);
       if (badStep !== null) {

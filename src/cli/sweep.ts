@@ -124,7 +124,8 @@ interface SweepPlan { axes: GridAxis[]; fixed: string[]; threads: number }
 
 const DONE = new Set(['finished', 'diverged']);
 
-function mainScript(): { script: string; execArgv: string[] } {
+/** This CLI's entry script and the node flags to run it with (tsx when running from source). */
+export function mainScript(): { script: string; execArgv: string[] } {
   const here = fileURLToPath(import.meta.url);
   const ext = extname(here);
   const script = join(here, '..', `main${ext}`);
