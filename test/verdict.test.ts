@@ -88,8 +88,8 @@ test('blew up, then died: a blow-up followed by a ReLU layer with every output 0
   const v = verdict(history((s) => ({ loss: s === 3 ? 1e12 : LN10, acc: 0.1, dead: s >= 5 ? 1 : 0.5 })), ctx());
   assert.equal(v.run, 'blew-up-died');
   assert.deepEqual(v.chain.map((l) => [l.part, l.step]), [['blow-up', 3], ['dead', 5], ['chance', null]]);
-  assert.match(v.text.en, /loss reached 1\.0e12 at step 3.*every output of relu1 is exactly 0 from step 5: .*the net is dead.*accuracy 0\.1\d* .* chance/);
-  assert.match(v.text.zh, /1\.0e12.*第 3 步.*relu1.*第 5 步.*网络已经死了/);
+  assert.match(v.text.en, /loss first passed 23 \(10x ln 10\) at step 3 and reached 1\.0e12 at step 3.*every output of relu1 is exactly 0 from step 5: .*the net is dead.*accuracy 0\.1\d* .* chance/);
+  assert.match(v.text.zh, /第 3 步.*1\.0e12.*relu1.*第 5 步.*网络已经死了/);
   // Without the blow-up it is plain dead ReLUs.
   assert.equal(verdict(history((s) => ({ ...chance, dead: s >= 5 ? 1 : 0.5 })), ctx()).run, 'dead-relu');
 });

@@ -15,9 +15,9 @@ const f3 = (v: number | null) => (v === null ? '-' : Number.isNaN(v) ? 'nan' : v
 export async function runsCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, FLAGS, 'runs');
   if (bool(p, 'help')) { process.stdout.write(helpText('runs', '[flags]', FLAGS)); return 0; }
-  const store = openRuns(str(p, 'runs-dir')!);
+  const store = openRuns(str(p, 'runs-dir')!, { readOnly: true });
   try {
-    store.interruptStaleRuns();
+    if (!store.readonly) store.interruptStaleRuns();
     const rows = store.listRuns({ limit: num(p, 'limit'), status: str(p, 'status') as RunStatus | undefined });
     process.stdout.write(`${'id'.padEnd(44)} ${'status'.padEnd(11)} ${'verdict'.padEnd(10)} ${'steps'.padStart(6)} ${'nan@'.padStart(6)} ${'loss'.padStart(7)} ${'test'.padStart(6)}  host\n`);
     for (const r of rows) {

@@ -55,11 +55,20 @@ function byMode(run: Health, causes: readonly Cause[], c: VerdictContext): strin
 export function rankFixes(run: Health, causes: readonly Cause[], c: VerdictContext, doctor?: readonly DoctorRow[]): Fix[] {
   const cat = catalogue(c);
   const fixes = byMode(run, causes, c).map((k) => cat[k]);
-  if (!doctor?.length) return fixes;
+  return doctor?.length ? withEvidence(fixes, doctor, cat) : fixes;
+}
+
+/**
+ * Fixes re-ranked by the doctor's trials: those that held first (cheapest, then lowest loss),
+ * then those that failed (the longest-lasting first), then the untried ones in their order.
+ */
+export function withEvidence(fixes: readonly Fix[], doctor: readonly DoctorRow[], cat: Record<string, Fix> = {}): Fix[] {
+  const known = new Map([...Object.entries(cat), ...fixes.map((f) => [f.fix, f] as const)]);
   const held = doctor.filter((d) => d.held).sort((a, b) => a.cost - b.cost || a.loss - b.loss);
   const failed = doctor.filter((d) => !d.held).sort((a, b) => (b.firstNonFiniteStep ?? Infinity) - (a.firstNonFiniteStep ?? Infinity));
   const tried = [...held, ...failed].map((d): Fix => {
-    const base = cat[d.fix] ?? { fix: d.fix, en: `--fix ${d.fix.split('+').join(' --fix ')}`, zh: `--fix ${d.fix.split('+').join(' --fix ')}` };
+    const flags = `--fix ${d.fix.split('+').join(' --fix ')}`;
+    const base = known.get(d.fix) ?? { fix: d.fix, en: `Apply ${flags}.`, zh: `使用 ${flags}。` };
     const evidence = d.held
       ? { en: `doctor: held, loss ${+d.loss.toPrecision(3)}, accuracy ${+d.acc.toPrecision(3)} at the horizon (${d.verdict})`, zh: `诊疗：有效，到终点时损失 ${+d.loss.toPrecision(3)}，准确率 ${+d.acc.toPrecision(3)}（${d.verdict}）` }
       : { en: `doctor: did not hold${d.firstNonFiniteStep !== null ? `, non-finite at step ${d.firstNonFiniteStep}` : ` (${d.verdict})`}`, zh: `诊疗：无效${d.firstNonFiniteStep !== null ? `，第 ${d.firstNonFiniteStep} 步出现非有限值` : `（${d.verdict}）`}` };

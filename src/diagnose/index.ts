@@ -9,3 +9,6 @@ export { History, median } from './history.js';
 export { verdict, measure, classify, MODES, WINDOW, EXPLODE_GROWTH, LOSS_BLOWUP, VANISH_DEPTH_RATIO, DEAD_FRACTION, SATURATED_FRACTION, UPDATE_RATIO_HIGH, CHANCE_SIGMAS, UNSCALED_INPUT_MAX,
   type Verdict, type Health, type Cause, type ChainLink, type LayerVerdict, type Fix, type DoctorRow, type VerdictContext, type Measures } from './verdict.js';
 export { fmt } from './format.js';
+export { EarlyWarning, WARN_WINDOW, WARN_Z, WARN_RATIO, WARN_HORIZON, type Warning } from './warning.js';
+export { withEvidence } from './fixes.js';
+export { candidates, fixCost, toRow, recommend, FAILED_MODES, type TrialOutcome } from './doctor.js';

@@ -36,6 +36,8 @@ function vanishMechanism(act: string | null): Sentence {
   return { en: "ReLU passes a gradient unchanged where a unit is active, so small early gradients come from small weights (the initialisation's scale) multiplying through the layers, not from the activation.", zh: 'ReLU 在单元激活时原样传递梯度，所以前面层的梯度很小是因为小的权重（初始化的尺度）逐层相乘，而不是激活函数造成的。' };
 }
 
+const C = (m: Measures): number => Math.round(1 / m.chanceAcc);
+
 function chanceLink(m: Measures): ChainLink {
   const C = Math.round(1 / m.chanceAcc);
   const atLnC = Math.abs(m.lossEnd / m.lnC - 1) < 0.05;
@@ -53,8 +55,8 @@ function blowupLink(m: Measures): ChainLink | null {
     return { part: 'blow-up', step: null, en: `the weights grew ${times(m.weightGrowth)}`, zh: `权重增大了 ${times(m.weightGrowth)}` };
   }
   return { part: 'blow-up', step: m.lossMaxStep,
-    en: `the loss reached ${fmt(m.lossMax)} at step ${m.lossMaxStep} (${times(m.lossMax / m.lnC)} ln ${Math.round(1 / m.chanceAcc)}; it first passed ${fmt(10 * m.lnC)} or its gradient norm grew 100x at step ${m.blowupStep})`,
-    zh: `损失在第 ${m.lossMaxStep} 步达到 ${fmt(m.lossMax)}（ln ${Math.round(1 / m.chanceAcc)} 的 ${times(m.lossMax / m.lnC)}；它在第 ${m.blowupStep} 步首次超过 ${fmt(10 * m.lnC)} 或梯度范数增长 100 倍）` };
+    en: `${m.blowupBy === 'loss' ? `the loss first passed ${fmt(10 * m.lnC)} (10x ln ${C(m)}) at step ${m.blowupStep}` : `the gradient norm first grew 100x at step ${m.blowupStep}`} and reached ${fmt(m.lossMax)} at step ${m.lossMaxStep} (${times(m.lossMax / m.lnC)} ln ${C(m)})`,
+    zh: `${m.blowupBy === 'loss' ? `损失在第 ${m.blowupStep} 步首次超过 ${fmt(10 * m.lnC)}（ln ${C(m)} 的 10 倍）` : `梯度范数在第 ${m.blowupStep} 步首次增长 100 倍`}，并在第 ${m.lossMaxStep} 步达到 ${fmt(m.lossMax)}（ln ${C(m)} 的 ${times(m.lossMax / m.lnC)}）` };
 }
 
 function causeSentence(k: Cause, m: Measures, c: VerdictContext): Sentence {
@@ -90,7 +92,8 @@ export function describe(run: Health, causes: Cause[], m: Measures, c: VerdictCo
   const head: Sentence = { en: '', zh: '' };
   const tail: Sentence[] = [];
   const warn = c.warnings?.[0];
-  if (warn) chain.push({ part: 'warning', step: warn.step, en: `early warning at step ${warn.step}: ${warn.en}`, zh: `第 ${warn.step} 步发出预警：${warn.zh}` });
+  const clause = (t: string) => t.charAt(0).toLowerCase() + t.slice(1).replace(/[.。]$/, '');
+  if (warn) chain.push({ part: 'warning', step: warn.step, en: `early warning at step ${warn.step}: ${clause(warn.en)}`, zh: `第 ${warn.step} 步发出预警：${clause(warn.zh)}` });
   const blow = blowupLink(m);
   switch (run) {
     case 'non-finite': {

@@ -23,6 +23,7 @@ import type { NonFiniteReport } from './report.js';
 import type { LayerMeta } from './layers.js';
 import { saturates, netActivation } from './layers.js';
 import { describe, type Sentence } from './verdict-text.js';
+import { fmt } from './format.js';
 import { rankFixes, type Fix, type DoctorRow } from './fixes.js';
 
 export type { Fix, DoctorRow } from './fixes.js';
@@ -71,7 +72,7 @@ export interface Measures {
   lossStart: number; lossEnd: number; lossMax: number; lossMaxStep: number; accEnd: number;
   gradNormStart: number; gradNormEnd: number; gradNormMax: number; gradNormMaxStep: number;
   weightGrowth: number; depthRatio: number; updateRatio: number; updateRatioPeak: number; updateRatioPeakStep: number; inputMax: number;
-  blowupStep: number; spikes: number; firstSpikeStep: number;
+  blowupStep: number; blowupBy: 'loss' | 'grad' | null; spikes: number; firstSpikeStep: number;
   atChance: boolean; steps: number; lastStep: number;
   dead: { i: number; frac: number; since: number }[];
   saturated: { i: number; frac: number; since: number }[];
@@ -133,7 +134,9 @@ export function measure(h: History, c: VerdictContext): Measures {
   const firstActStd = weighted.length ? median(last.map((r) => at(r, weighted[0].i, 'act_std'))) : NaN;
 
   const blown = (r: HistoryRow) => r.loss >= LOSS_BLOWUP * lnC || r.gradNorm >= EXPLODE_GROWTH * gradNormStart;
-  const blowupStep = rows.find((r) => Number.isFinite(r.loss) && blown(r))?.step ?? NaN;
+  const blowRow = rows.find((r) => Number.isFinite(r.loss) && blown(r));
+  const blowupStep = blowRow?.step ?? NaN;
+  const blowupBy = blowRow ? (blowRow.loss >= LOSS_BLOWUP * lnC ? 'loss' : 'grad') : null;
   // A spike is an excursion above twice the recent median (and above ln C) that comes back
   // below that level: a loss that jumps and stays up is a level shift, not an oscillation.
   let spikes = 0, firstSpikeStep = NaN, level = NaN, start = NaN;
@@ -166,7 +169,7 @@ export function measure(h: History, c: VerdictContext): Measures {
   saturated.sort(order);
   return {
     lnC, chanceAcc, accBand, lossStart, lossEnd, lossMax, lossMaxStep, accEnd, gradNormStart, gradNormEnd, gradNormMax, gradNormMaxStep,
-    weightGrowth, depthRatio, updateRatio, updateRatioPeak, updateRatioPeakStep, inputMax: h.inputMax, blowupStep, spikes, firstSpikeStep, atChance,
+    weightGrowth, depthRatio, updateRatio, updateRatioPeak, updateRatioPeakStep, inputMax: h.inputMax, blowupStep, blowupBy, spikes, firstSpikeStep, atChance,
     steps: rows.length, lastStep: rows[rows.length - 1]?.step ?? 0, dead, saturated, logitStd, firstActStd,
   };
 }
@@ -234,7 +237,7 @@ function layerVerdicts(h: History, m: Measures, c: VerdictContext, run: Health):
       const g = h.field(i, 'grad_w_norm');
       const a = median(finite(g.slice(0, w)));
       const b = median(finite(g.slice(-w)));
-      if (b / a > EXPLODE_GROWTH || (c.report?.layer === l.name)) { v = c.report?.layer === l.name ? 'non-finite' : 'exploding'; note = `weight-gradient norm ${+a.toPrecision(3)} -> ${+b.toPrecision(3)}`; }
+      if (b / a > EXPLODE_GROWTH || (c.report?.layer === l.name)) { v = c.report?.layer === l.name ? 'non-finite' : 'exploding'; note = `weight-gradient norm ${fmt(a)} -> ${fmt(b)}`; }
       else if ((run === 'vanishing' || run === 'stuck') && lastW && l.name !== lastW.l.name) {
         const rel = (k: number) => median(h.rows.map((r) => at(r, k, 'grad_w_norm') / at(r, k, 'w_norm')));
         const ratio = rel(i) / rel(lastW.i);

@@ -10,7 +10,7 @@
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { openDatabase, type OpenOptions } from './db.js';
+import { isReadOnlyError, openDatabase, openDatabaseReadOnly, type OpenOptions } from './db.js';
 import { assertSafeId, isSafeId, makeRunId, makeSweepId } from './ids.js';
 import { isThisWriter, thisWriter, writerState, type Writer } from './liveness.js';
 import { toJson } from './json.js';
@@ -96,11 +96,28 @@ export class Store {
   private readonly host = thisWriter().host!;
   private readonly statements = new Map<string, Statement>();
 
+  /** True when opened read-only (readOnlyFallback on a folder this process cannot write). */
+  readonly readonly: boolean;
+
   constructor(rootDir: string, opts: OpenOptions = {}) {
     this.root = resolve(rootDir);
-    mkdirSync(this.root, { recursive: true });
     this.dbPath = join(this.root, DB_FILE);
-    this.db = openDatabase(this.dbPath, opts);
+    let db: Db;
+    let readonly = false;
+    try {
+      mkdirSync(this.root, { recursive: true });
+      db = openDatabase(this.dbPath, opts);
+    } catch (err) {
+      const ro = isReadOnlyError(err);
+      if (!(ro && opts.readOnlyFallback && existsSync(this.dbPath))) {
+        const why = (err as Error).message;
+        throw new Error(`cannot open the run store ${this.dbPath}: ${why}${ro ? ' (this user cannot write to the runs folder or its database; training, resume and replay need write access: use another --runs-dir or fix the permissions)' : ''}`);
+      }
+      db = openDatabaseReadOnly(this.dbPath, opts.migrations);
+      readonly = true;
+    }
+    this.db = db;
+    this.readonly = readonly;
   }
 
   // Prepared statements are cached by SQL text; preparing is the costly part.

@@ -8,7 +8,7 @@ export type RunKind = (typeof RUN_KINDS)[number];
 export const RUN_STATUSES = ['running', 'finished', 'diverged', 'stopped', 'failed', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-export const EVENT_KINDS = ['nan', 'skip', 'rollback', 'checkpoint', 'resume', 'note'] as const;
+export const EVENT_KINDS = ['nan', 'skip', 'rollback', 'checkpoint', 'resume', 'note', 'warning', 'doctor'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 export const SWEEP_STATUSES = ['running', 'finished', 'stopped', 'failed', 'interrupted'] as const;
