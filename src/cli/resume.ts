@@ -12,7 +12,8 @@ import { stopAfterStep } from './signals.js';
 import { runLocation, RUN_ARG_HELP } from './run-location.js';
 import { Trainer, EXIT_DIVERGED } from '../train/trainer.js';
 import { validate, type TrainConfig } from '../train/config.js';
-import type { CheckpointMeta } from '../train/checkpoint.js';
+import { checkPosition, type CheckpointMeta } from '../train/checkpoint.js';
+import { batchCount } from '../data/index.js';
 
 const FLAGS: Flags = {
   fix: { type: 'list', help: 'lr=X | clip=X | warmup=N | bn=scratch|builtin | init=xavier|default|kaiming|normal:STD | activation=relu|sigmoid | scale-pixels (repeatable)' },
@@ -84,6 +85,7 @@ export async function resumeCommand(argv: string[]): Promise<number> {
     const from = state?.path ?? null;
     const model = await modelFor(config);
     const data = await loadData(config);
+    if (state) checkPosition(state.meta, batchCount(data.train.n, config.batchSize), state.path); // a damaged step count is refused here, before any write
     const child = fixes.length > 0 || ref.run.status === 'diverged';
     // A new child run, or the run itself claimed as its one writer (refused if another process writes it).
     const runId = child

@@ -8,6 +8,7 @@ import { TRAIN_FLAGS, configFromFlags, modelsHelp } from './train-flags.js';
 import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, splitOut, loadData, printVerdict, lang, modelFor } from './common.js';
 import { startDashboard } from './dashboard.js';
 import { stopAfterStep } from './signals.js';
+import { stopWhenParentDies } from './parent-watch.js';
 
 const FLAGS: Flags = {
   ...TRAIN_FLAGS,
@@ -52,6 +53,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (dash) process.stderr.write(`dashboard: ${dash.url}#/run/${run.id}\n`);
   const stop = { stop: false };
   const offSignals = stopAfterStep(stop, (s) => process.stderr.write(s));
+  const unwatch = stopWhenParentDies(stop);
   let trainer: Trainer | null = null;
   try {
     trainer = new Trainer(config, { store, runId: run.id, data, model, stopSignal: stop, quiet: bool(p, 'quiet') });
@@ -68,6 +70,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     throw e;
   } finally {
     offSignals();
+    unwatch();
     trainer?.dispose();
     await dash?.close();
     store.close();

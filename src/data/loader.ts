@@ -35,6 +35,11 @@ export interface Batch {
   indices: Uint32Array;
 }
 
+/** Batches in an epoch of n examples (the last one partial unless dropLast). */
+export function batchCount(n: number, batchSize: number, dropLast = false): number {
+  return dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
+}
+
 /**
  * Where a trainer's batches come from. The batch at (epoch, index) must be a pure function of
  * the two, so resume and replay regenerate exactly the batches a run saw. Images are uint8,
@@ -68,7 +73,7 @@ export class DataLoader implements BatchSource {
     this.seed = seed;
     this.size = resize;
     this.dropLast = dropLast;
-    this.numBatches = dropLast ? Math.floor(split.n / batchSize) : Math.ceil(split.n / batchSize);
+    this.numBatches = batchCount(split.n, batchSize, dropLast);
     this.cache = resize === IMAGE_SIZE ? null : resizeCacheFor(split, resize);
   }
 

@@ -18,7 +18,7 @@ import { applyInit } from './init.js';
 import { batchTensors } from './batch.js';
 import { checkFirstBatch } from './check-model.js';
 import { evaluateAccuracy } from './evaluate.js';
-import { saveCheckpoint, restoreCheckpoint, type CheckpointMeta, type Position } from './checkpoint.js';
+import { saveCheckpoint, restoreCheckpoint, readCheckpointMeta, checkPosition, type CheckpointMeta, type Position } from './checkpoint.js';
 import { Progress } from './progress.js';
 
 export const EXIT_DIVERGED = 3;
@@ -150,6 +150,7 @@ export class Trainer {
   }
 
   private restore(path: string): void {
+    checkPosition(readCheckpointMeta(path), this.train.numBatches, path); // before any weight is touched
     const m = restoreCheckpoint(path, this.net, this.opt);
     this.step = m.step;
     this.pos = m.next;
