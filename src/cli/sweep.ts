@@ -21,7 +21,7 @@ const FIXED: Flags = Object.fromEntries(Object.entries(TRAIN_FLAGS).map(([k, s])
 
 const FLAGS: Flags = {
   grid: { type: 'list', help: 'KEY=V1,V2,... or KEY=A..B (integers, inclusive); KEY is a train flag without -- (repeatable)' },
-  workers: { type: 'int', help: 'parallel worker processes (default: floor(cores / threads per run), at least 1)' },
+  workers: { type: 'int', help: 'parallel worker processes (default: floor(cores / threads per run), at least 1)', min: 1 },
   resume: { type: 'string', help: 'continue sweep SWEEP_ID: keep finished cells, redo the rest' },
   name: { type: 'string', help: 'sweep name' },
   'runs-dir': RUNS_DIR_FLAG,
@@ -164,7 +164,6 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   }
   if (p.positional.length) throw new UsageError(`unexpected argument '${p.positional[0]}'`);
   const workersFlag = num(p, 'workers');
-  if (workersFlag !== undefined && !(Number.isInteger(workersFlag) && workersFlag >= 1)) throw new UsageError(`--workers must be a positive integer, got ${workersFlag}`);
   const resumeId = str(p, 'resume');
   // A new sweep's grid and every cell's config are validated before the store is even opened.
   let plan: SweepPlan | null = null;
