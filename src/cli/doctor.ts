@@ -14,7 +14,7 @@ import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, loadData, lang } from './common.js'
 import { findRun, stateBefore } from './runref.js';
 import { runLocation, RUN_ARG_HELP } from './run-location.js';
 import { applyFixes } from './resume.js';
-import { mainScript } from './sweep.js';
+import { mainScript } from './cell-process.js';
 import { Trainer } from '../train/trainer.js';
 import type { TrainConfig } from '../train/config.js';
 import { writeFileAtomicSync, type Store } from '../store/index.js';

@@ -19,10 +19,10 @@ export async function runsCommand(argv: string[]): Promise<number> {
   try {
     if (!store.readonly) store.interruptStaleRuns();
     const rows = store.listRuns({ limit: num(p, 'limit'), status: str(p, 'status') as RunStatus | undefined });
-    process.stdout.write(`${'id'.padEnd(44)} ${'status'.padEnd(11)} ${'verdict'.padEnd(10)} ${'steps'.padStart(6)} ${'nan@'.padStart(6)} ${'loss'.padStart(7)} ${'test'.padStart(6)}\n`);
+    process.stdout.write(`${'id'.padEnd(44)} ${'status'.padEnd(11)} ${'verdict'.padEnd(10)} ${'steps'.padStart(6)} ${'nan@'.padStart(6)} ${'loss'.padStart(7)} ${'test'.padStart(6)}  host\n`);
     for (const r of rows) {
       const v = (r.verdict as { run?: string } | null)?.run ?? '-';
-      process.stdout.write(`${r.id.padEnd(44)} ${r.status.padEnd(11)} ${v.padEnd(10)} ${String(r.stepsDone).padStart(6)} ${String(r.firstNanStep ?? '-').padStart(6)} ${f3(r.finalLoss).padStart(7)} ${f3(r.finalTestAcc).padStart(6)}\n`);
+      process.stdout.write(`${r.id.padEnd(44)} ${r.status.padEnd(11)} ${v.padEnd(10)} ${String(r.stepsDone).padStart(6)} ${String(r.firstNanStep ?? '-').padStart(6)} ${f3(r.finalLoss).padStart(7)} ${f3(r.finalTestAcc).padStart(6)}  ${r.host ?? '-'}\n`);
     }
     return 0;
   } finally {

@@ -7,6 +7,7 @@ import { TRAIN_FLAGS, configFromFlags } from './train-flags.js';
 import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, splitOut, loadData, printVerdict, lang } from './common.js';
 import { startDashboard } from './dashboard.js';
 import { stopAfterStep } from './signals.js';
+import { stopWhenParentDies } from './parent-watch.js';
 
 const FLAGS: Flags = {
   ...TRAIN_FLAGS,
@@ -49,6 +50,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (dash) process.stderr.write(`dashboard: ${dash.url}#/run/${run.id}\n`);
   const stop = { stop: false };
   const offSignals = stopAfterStep(stop, (s) => process.stderr.write(s));
+  const unwatch = stopWhenParentDies(stop);
   let trainer: Trainer | null = null;
   try {
     trainer = new Trainer(config, { store, runId: run.id, data, stopSignal: stop, quiet: bool(p, 'quiet') });
@@ -65,6 +67,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     throw e;
   } finally {
     offSignals();
+    unwatch();
     trainer?.dispose();
     await dash?.close();
     store.close();

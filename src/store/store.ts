@@ -134,6 +134,11 @@ export class Store {
     return this.db.transaction(fn).immediate();
   }
 
+  /** Runs fn in one IMMEDIATE transaction: every store call inside it lands, or none does. */
+  atomically<T>(fn: () => T): T {
+    return this.write(fn);
+  }
+
   // ---------------------------------------------------------------- runs
 
   createRun(r: NewRun): RunRow {
@@ -141,16 +146,17 @@ export class Store {
     const status = checkRunStatus(r.status ?? 'running');
     if (r.id !== undefined) assertSafeId(r.id, 'run id');
     const now = Date.now();
+    const createdAt = r.createdAt ?? now;
     const insert = this.stmt(
       `INSERT INTO runs (id, name, kind, parent_id, sweep_id, cell_key, status, config, seed,
                          created_at, updated_at, finished_at, pid, host, pid_start, dir)
        VALUES (@id, @name, @kind, @parent_id, @sweep_id, @cell_key, @status, @config, @seed,
-               @now, @now, @finished_at, @pid, @host, @pid_start, @id)`,
+               @created_at, @now, @finished_at, @pid, @host, @pid_start, @id)`,
     );
     const pid = r.pid === undefined ? process.pid : r.pid;
     // A generated id can collide with one made in the same second; try a new suffix.
     for (let attempt = 0; ; attempt++) {
-      const id = r.id ?? makeRunId(r.name, new Date(now));
+      const id = r.id ?? makeRunId(r.name, new Date(createdAt));
       try {
         insert.run({
           id,
@@ -163,9 +169,10 @@ export class Store {
           config: r.config === undefined || r.config === null ? null : toJson(r.config),
           seed: r.seed ?? null,
           now,
+          created_at: createdAt,
           finished_at: status === 'running' ? null : now,
           pid,
-          host: this.host,
+          host: r.host === undefined ? this.host : r.host,
           pid_start: pid === process.pid ? thisWriter().pidStart : null,
         });
         return this.requireRun(id);
