@@ -13,7 +13,7 @@ import { buildModel, type ModelFactory } from '../models/index.js';
 import { DataLoader, NUM_CLASSES, type Batch, type BatchSource, type FashionMnist } from '../data/index.js';
 import { Probes, gradientSummary, locate, locateUpdate, explain, History, verdict, netActivation, EarlyWarning, PROBE_FIELDS, FIELD, NF, type NonFiniteReport, type Origin, type Verdict, type StepHistograms, type LayerMeta } from '../diagnose/index.js';
 import { writeFileAtomicSync, type Store, type StepInput, type ProbeInput } from '../store/index.js';
-import type { TrainConfig } from './config.js';
+import { FLOAT32_MAX, type TrainConfig } from './config.js';
 import { applyInit } from './init.js';
 import { batchTensors } from './batch.js';
 import { checkFirstBatch } from './check-model.js';
@@ -24,7 +24,6 @@ import { Progress } from './progress.js';
 export const EXIT_DIVERGED = 3;
 export const EXIT_INTERRUPTED = 130;
 export const TRAIL_STEPS = 50;
-const FLOAT32_MAX = 3.4028234663852886e38;
 
 export interface EpochResult { epoch: number; loss: number; trainAcc: number; testAcc: number | null; imgPerS: number }
 export interface TrainResult {
