@@ -35,7 +35,22 @@ export interface Batch {
   indices: Uint32Array;
 }
 
-export class DataLoader {
+/** Batches in an epoch of n examples (the last one partial unless dropLast). */
+export function batchCount(n: number, batchSize: number, dropLast = false): number {
+  return dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
+}
+
+/**
+ * Where a trainer's batches come from. The batch at (epoch, index) must be a pure function of
+ * the two, so resume and replay regenerate exactly the batches a run saw. Images are uint8,
+ * NCHW with C=1, side x side (the run's --resize); labels are class indices.
+ */
+export interface BatchSource {
+  readonly numBatches: number;
+  batch(epoch: number, index: number): Batch;
+}
+
+export class DataLoader implements BatchSource {
   readonly split: Split;
   readonly batchSize: number;
   readonly shuffle: boolean;
@@ -58,7 +73,7 @@ export class DataLoader {
     this.seed = seed;
     this.size = resize;
     this.dropLast = dropLast;
-    this.numBatches = dropLast ? Math.floor(split.n / batchSize) : Math.ceil(split.n / batchSize);
+    this.numBatches = batchCount(split.n, batchSize, dropLast);
     this.cache = resize === IMAGE_SIZE ? null : resizeCacheFor(split, resize);
   }
 

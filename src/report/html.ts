@@ -85,7 +85,7 @@ export async function writeReport(opts: ReportOptions): Promise<{ out: string; b
   const dbPath = join(resolve(opts.runsRoot), 'nanscope.db');
   if (!existsSync(dbPath)) throw new ReportError(`no run store at ${resolve(opts.runsRoot)} (missing nanscope.db)`);
   const out = checkReportOut(opts.out, opts.runsRoot, opts.force); // before any work
-  const store = openStore(opts.runsRoot);
+  const store = openStore(opts.runsRoot, { readOnlyFallback: true });
   let html: string;
   try {
     html = renderReportHtml(buildBundle(store, opts.runId), opts.webRoot);

@@ -81,7 +81,7 @@ const PAGE_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
   "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
-/** web/dist next to this checkout, whether running from src/ (tsx) or dist/src/ (tsc). */
+/** web/dist next to this checkout, whether running from src/ (tsx) or dist/ (tsc). */
 export function defaultWebRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
@@ -126,8 +126,22 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port ${port}`);
   const webRoot = resolve(opts.webRoot ?? defaultWebRoot());
   const log = opts.log ?? ((m: string) => process.stderr.write(`nanscope serve: ${m}\n`));
-  const store: Store = openStore(opts.runsRoot);
-  const hub = new LiveHub(store, opts.pollMs ?? 500, log);
+  const store: Store = openStore(opts.runsRoot, { readOnlyFallback: true });
+  // The same liveness check as the CLI: a run or sweep whose process died (kill -9, OOM) is
+  // marked interrupted instead of showing 'running' forever. At most once a second: it reads
+  // /proc for each running row.
+  let lastReap = 0;
+  const reap = (): void => {
+    if (store.readonly || Date.now() - lastReap < 1000) return;
+    lastReap = Date.now();
+    try {
+      store.interruptStaleRuns();
+      store.interruptStaleSweeps();
+    } catch (err) {
+      log(`could not mark dead runs interrupted: ${(err as Error).message}`);
+    }
+  };
+  const hub = new LiveHub(store, opts.pollMs ?? 500, log, reap);
   let boundPort = port;
   const loopback = isLoopback(host);
 
@@ -268,7 +282,10 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
     const rawPath = q < 0 ? raw : raw.slice(0, q);
     const query = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
     const seg = pathSegments(rawPath);
-    if (seg[0] === 'api') return handleApi(req, res, seg, query);
+    if (seg[0] === 'api') {
+      reap();
+      return handleApi(req, res, seg, query);
+    }
     if (seg.length === 0 || (seg.length === 1 && seg[0] === 'index.html')) {
       const index = join(webRoot, 'index.html');
       if (!existsSync(index)) {

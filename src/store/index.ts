@@ -15,3 +15,5 @@ export {
 } from './atomic.js';
 export { makeRunId, isSafeId } from './ids.js';
 export * from './types.js';
+export { spread } from './thin.js';
+export { exportRun, importBundle, BUNDLE_LIMITS, type RunBundle, type BundleLimits } from './bundle.js';

@@ -9,16 +9,21 @@ import { hostname } from 'node:os';
 
 export interface Writer { pid: number | null; host: string | null; pidStart: string | null }
 
-/** The start time of process `pid` as recorded by the kernel, or null where unknown (not Linux, gone). */
-export function processStart(pid: number): string | null {
+/** Process state and start time from /proc (Linux), or null where unknown (not Linux, gone). */
+function procStat(pid: number): { state: string; start: string } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may contain spaces and ')': fields are counted after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null; // field 22 overall: starttime
+    return { state: fields[0], start: fields[19] }; // fields 3 and 22 overall
   } catch {
     return null;
   }
+}
+
+/** The start time of process `pid` as recorded by the kernel, or null where unknown. */
+export function processStart(pid: number): string | null {
+  return procStat(pid)?.start ?? null;
 }
 
 let own: Writer | null = null;
@@ -48,9 +53,11 @@ export function writerState(w: Writer): 'alive' | 'dead' | 'unknown' {
   if (w.host !== null && w.host !== me.host) return 'unknown';
   if (w.pid === me.pid) return w.pidStart === null || w.pidStart === me.pidStart ? 'alive' : 'dead';
   if (!pidExists(w.pid)) return 'dead';
-  if (w.pidStart === null) return 'alive';
-  const start = processStart(w.pid);
-  return start === null || start === w.pidStart ? 'alive' : 'dead';
+  const st = procStat(w.pid);
+  // A zombie has exited (kill -9) and only waits to be reaped, which an orphan in a container
+  // whose init does not reap may wait for forever.
+  if (st && (st.state === 'Z' || st.state === 'X')) return 'dead';
+  return w.pidStart === null || st === null || st.start === w.pidStart ? 'alive' : 'dead';
 }
 
 /** True when the writer is this very process. */

@@ -10,7 +10,7 @@
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { openDatabase, type OpenOptions } from './db.js';
+import { isReadOnlyError, openDatabase, openDatabaseReadOnly, type OpenOptions } from './db.js';
 import { assertSafeId, isSafeId, makeRunId, makeSweepId } from './ids.js';
 import { isThisWriter, thisWriter, writerState, type Writer } from './liveness.js';
 import { toJson } from './json.js';
@@ -96,11 +96,28 @@ export class Store {
   private readonly host = thisWriter().host!;
   private readonly statements = new Map<string, Statement>();
 
+  /** True when opened read-only (readOnlyFallback on a folder this process cannot write). */
+  readonly readonly: boolean;
+
   constructor(rootDir: string, opts: OpenOptions = {}) {
     this.root = resolve(rootDir);
-    mkdirSync(this.root, { recursive: true });
     this.dbPath = join(this.root, DB_FILE);
-    this.db = openDatabase(this.dbPath, opts);
+    let db: Db;
+    let readonly = false;
+    try {
+      mkdirSync(this.root, { recursive: true });
+      db = openDatabase(this.dbPath, opts);
+    } catch (err) {
+      const ro = isReadOnlyError(err);
+      if (!(ro && opts.readOnlyFallback && existsSync(this.dbPath))) {
+        const why = (err as Error).message;
+        throw new Error(`cannot open the run store ${this.dbPath}: ${why}${ro ? ' (this user cannot write to the runs folder or its database; training, resume and replay need write access: use another --runs-dir or fix the permissions)' : ''}`);
+      }
+      db = openDatabaseReadOnly(this.dbPath, opts.migrations);
+      readonly = true;
+    }
+    this.db = db;
+    this.readonly = readonly;
   }
 
   // Prepared statements are cached by SQL text; preparing is the costly part.
@@ -117,6 +134,11 @@ export class Store {
     return this.db.transaction(fn).immediate();
   }
 
+  /** Runs fn in one IMMEDIATE transaction: every store call inside it lands, or none does. */
+  atomically<T>(fn: () => T): T {
+    return this.write(fn);
+  }
+
   // ---------------------------------------------------------------- runs
 
   createRun(r: NewRun): RunRow {
@@ -124,16 +146,17 @@ export class Store {
     const status = checkRunStatus(r.status ?? 'running');
     if (r.id !== undefined) assertSafeId(r.id, 'run id');
     const now = Date.now();
+    const createdAt = r.createdAt ?? now;
     const insert = this.stmt(
       `INSERT INTO runs (id, name, kind, parent_id, sweep_id, cell_key, status, config, seed,
                          created_at, updated_at, finished_at, pid, host, pid_start, dir)
        VALUES (@id, @name, @kind, @parent_id, @sweep_id, @cell_key, @status, @config, @seed,
-               @now, @now, @finished_at, @pid, @host, @pid_start, @id)`,
+               @created_at, @now, @finished_at, @pid, @host, @pid_start, @id)`,
     );
     const pid = r.pid === undefined ? process.pid : r.pid;
     // A generated id can collide with one made in the same second; try a new suffix.
     for (let attempt = 0; ; attempt++) {
-      const id = r.id ?? makeRunId(r.name, new Date(now));
+      const id = r.id ?? makeRunId(r.name, new Date(createdAt));
       try {
         insert.run({
           id,
@@ -146,9 +169,10 @@ export class Store {
           config: r.config === undefined || r.config === null ? null : toJson(r.config),
           seed: r.seed ?? null,
           now,
+          created_at: createdAt,
           finished_at: status === 'running' ? null : now,
           pid,
-          host: this.host,
+          host: r.host === undefined ? this.host : r.host,
           pid_start: pid === process.pid ? thisWriter().pidStart : null,
         });
         return this.requireRun(id);

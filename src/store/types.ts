@@ -32,6 +32,10 @@ export interface NewRun {
   seed?: number | null;
   /** Writer process; defaults to this process. */
   pid?: number | null;
+  /** Machine that ran it; defaults to this one (an imported run keeps its worker's). */
+  host?: string | null;
+  /** Defaults to now (an imported run keeps the time it started on its worker). */
+  createdAt?: number;
 }
 
 export interface RunRow {
