@@ -33,6 +33,7 @@ export const CASES: VerdictCase[] = [
   { name: 'ReLU LeNet, lr 3', expect: 'dead-relu', why: 'ReLU layers at 100% zeros, loss flat at ln 10', patch: lenet({ activation: 'relu', lr: 3, maxSteps: 30, limitTrain: 7680 }) },
   { name: 'sigmoid LeNet, PyTorch default init (d2l-en#1917)', expect: 'vanishing', why: 'without Xavier the first layer gets 1e-4 of the last one\'s relative gradient', patch: lenet({ init: 'default', lr: 0.9, maxSteps: 30, limitTrain: 7680 }) },
   { name: 'sigmoid AlexNet, lr 0.01', expect: 'vanishing', why: 'eight sigmoid layers: the first layer\'s relative gradient is 1e-5 of the last\'s', patch: alex({ activation: 'sigmoid', lr: 0.01, batchSize: 32, maxSteps: 12, limitTrain: 400 }) },
+  { name: 'AlexNet + BN (d2l\'s batch_norm), raw pixels, lr 0.1', expect: 'oscillating', why: 'learns (accuracy 0.45) while the loss keeps jumping to several times its recent level', patch: alex({ bn: 'scratch', scalePixels: false, lr: 0.1, batchSize: 32, maxSteps: 60, limitTrain: 1920, seed: 0 }) },
   { name: 'ReLU LeNet, init N(0, 0.01)', expect: 'stuck', why: 'loss 2.30 and accuracy 0.1 throughout: the signal fades from the init', patch: lenet({ activation: 'relu', init: 'normal:0.01', lr: 0.3, maxSteps: 30, limitTrain: 7680 }) },
   { name: 'ReLU AlexNet, lr 3', expect: 'stuck', why: 'loss 2.3, accuracy 0.1 after the first steps rewrote the weights', patch: alex({ lr: 3, batchSize: 32, maxSteps: 24, limitTrain: 768 }) },
 ];
