@@ -56,7 +56,7 @@ test('doctor stops on SIGHUP: no new trial, the running ones stop after their st
   for (;;) {
     if (d.exitCode !== null) throw new Error(`doctor ended early: ${d.err()}`);
     const s = openStore(root);
-    const trial = s.listRuns({ parentId: 'base', status: 'running' })[0];
+    const trial = s.listRuns({ parentId: 'base', status: 'running' }).find((r) => r.pid !== null); // launched
     const steps = trial ? s.latestStep(trial.id) ?? 0 : 0;
     s.close();
     if (steps >= 5) break;
