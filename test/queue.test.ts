@@ -175,18 +175,45 @@ test('a cell delivered twice (a stall, then a finished job redelivered) is recor
     await q.close();
     connection.disconnect();
   }
-  // --detach enqueues and returns; --resume SWEEP_ID --queue later follows and imports the results.
-  const d = spawnSync(process.execPath, [...CLI, 'sweep', ...FIXED, '--grid', 'seed=5', '--queue', redis.url, '--detach', '--runs-dir', root], { env: ENV, encoding: 'utf8' });
-  assert.equal(d.status, 0, d.stderr);
-  const detached = /sweep (\S+): 1 cells, 0 already done, 1 enqueued/.exec(d.stderr)?.[1];
-  assert.ok(detached, d.stderr);
+  // --detach enqueues and returns. Ctrl-C at a worker holding a cell finishes that cell first; a
+  // later --resume SWEEP_ID --queue imports it (no worker needed any more).
+  const detach = (seed: number, more: string[] = []): string => {
+    const d = spawnSync(process.execPath, [...CLI, 'sweep', ...FIXED, ...more, '--grid', `seed=${seed}`, '--queue', redis.url, '--detach', '--runs-dir', root], { env: ENV, encoding: 'utf8' });
+    assert.equal(d.status, 0, d.stderr);
+    const id = /sweep (\S+): 1 cells, 0 already done, 1 enqueued/.exec(d.stderr)?.[1];
+    assert.ok(id, d.stderr);
+    return id;
+  };
+  const detached = detach(5);
+  await w.waitFor(/seed=5 \(sweep .*\): started/, 'the detached cell started');
+  w.proc.kill('SIGINT');
+  assert.equal(await w.exited, 130);
+  assert.match(w.err(), /seed=5: finished/, 'the cell in hand was finished before the worker stopped');
   const r = spawnSync(process.execPath, [...CLI, 'sweep', '--resume', detached, '--queue', redis.url, '--runs-dir', root], { env: ENV, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^seed=5\s+finished/m);
   const s2 = openStore(root);
   try { assert.equal(s2.findCell(detached, 'seed=5')?.status, 'finished'); } finally { s2.close(); }
-  w.proc.kill('SIGINT');
-  assert.equal(await w.exited, 130);
+  // Ctrl-C twice: the cell in hand is stopped and handed back to the queue, not failed.
+  const w2 = start(['worker', '--queue', redis.url, '--lock-seconds', '5']);
+  const returned = detach(6, ['--epochs', '50']); // long enough to be held when the Ctrl-Cs come
+  await w2.waitFor(/seed=6 \(sweep .*\): started/, 'the second detached cell started');
+  w2.proc.kill('SIGINT');
+  await w2.waitFor(/taking no more/, 'first Ctrl-C seen');
+  w2.proc.kill('SIGINT');
+  assert.equal(await w2.exited, 130);
+  assert.match(w2.err(), /seed=6: stopped and returned to the queue/);
+  const c2 = new Redis(redis.url, { maxRetriesPerRequest: null });
+  const q2 = new SweepQueue(c2);
+  try {
+    const j = await q2.job(returned, 'seed=6');
+    assert.ok(j && ['waiting', 'wait', 'delayed', 'prioritized'].includes(j.state), `returned to the queue: ${j?.state}`);
+    assert.equal(j.job.attemptsMade, 0, 'handing a cell back costs no attempt');
+    await q2.removeSweep(returned);
+  } finally {
+    await q2.close();
+    c2.disconnect();
+  }
 });
 
 test('Redis unreachable: one clear error naming the URL (password masked), exit 1, no sweep created', async () => {
