@@ -216,6 +216,21 @@ test('a cell delivered twice (a stall, then a finished job redelivered) is recor
   }
 });
 
+test('an experiment through the queue: the same table as run here, read back from the store', async () => {
+  const w = start(['worker', '--queue', redis.url]);
+  await w.waitFor(/cell\(s\) at a time/, 'worker ready');
+  const small = ['--seeds', '2', '--max-steps', '2', '--limit-train', '640', '--limit-test', '100'];
+  const queued = spawnSync(process.execPath, [...CLI, 'experiment', 'phenomenon-3', ...small, '--queue', redis.url, '--runs-dir', join(tmp(), 'runs')], { env: ENV, encoding: 'utf8' });
+  assert.match(queued.stderr, /2 cells enqueued on redis:/);
+  const local = spawnSync(process.execPath, [...CLI, 'experiment', 'phenomenon-3', ...small, '--runs-dir', join(tmp(), 'runs')], { env: ENV, encoding: 'utf8' });
+  assert.equal(queued.status, local.status, queued.stderr);
+  const table = (out: string) => out.split('\n').filter((l) => /^(arm|lr \d|epoch|\d\s)/.test(l));
+  assert.equal(table(queued.stdout).filter((l) => l.startsWith('lr ')).length, 2, queued.stdout);
+  assert.deepEqual(table(queued.stdout), table(local.stdout));
+  w.proc.kill('SIGINT');
+  assert.equal(await w.exited, 130);
+});
+
 test('Redis unreachable: one clear error naming the URL (password masked), exit 1, no sweep created', async () => {
   const root = join(tmp(), 'runs');
   const url = `redis://:s3cret@127.0.0.1:${await freePort()}/0`;
