@@ -51,6 +51,12 @@ describe('checkpoint integrity', () => {
     row = rowNow('stop');
   });
 
+  test('replay --step beyond the run\'s last step is a usage error', () => {
+    const r = cli(['replay', 'stop', '--runs-dir', root, '--step', '99']);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /--step 99 is beyond the last step stop ran \(4\)/);
+  });
+
   const DAMAGE: [string, () => void, RegExp][] = [
     ['a flipped data byte', () => { const b = readFileSync(ck); b[b.length - 3] ^= 0x40; writeFileSync(ck, b); }, /fails its checksum/],
     ['a weight relabelled F32 -> I32', () => editHeader(ck, (h) => { tensorsOf(h).find(([k]) => k.startsWith('model.'))![1].dtype = 'I32'; }), /fails its checksum/],

@@ -7,12 +7,12 @@ import { Trainer } from '../train/trainer.js';
 import { writeFileAtomicSync } from '../store/index.js';
 import { sameOrigin } from '../diagnose/index.js';
 import { parseArgs, helpText, str, num, bool, UsageError, type Flags } from './args.js';
-import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, loadData, lang } from './common.js';
+import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, loadData, lang, modelFor } from './common.js';
 import { findRun, stateBefore } from './runref.js';
 import { runLocation, RUN_ARG_HELP } from './run-location.js';
 
 const FLAGS: Flags = {
-  step: { type: 'int', help: 'the step to re-execute (default: the first non-finite step)' },
+  step: { type: 'int', help: 'the step to re-execute (default: the first non-finite step)', min: 1 },
   'runs-dir': RUNS_DIR_FLAG,
   lang: LANG_FLAG,
   json: { type: 'bool', help: 'print the report as JSON' },
@@ -29,11 +29,13 @@ export async function replayCommand(argv: string[]): Promise<number> {
     const ref = findRun(store, at.id, 'replay');
     const target = num(p, 'step') ?? ref.report?.step;
     if (target === undefined) throw new UsageError(`replay: run ${ref.run.id} never went non-finite; pass --step N to re-execute a step`);
+    if (target > ref.run.stepsDone) throw new UsageError(`replay: --step ${target} is beyond the last step ${ref.run.id} ran (${ref.run.stepsDone})`);
     const from = stateBefore(ref, target, 'replay');
+    const model = await modelFor(ref.config);
     const data = await loadData(ref.config);
     const rep = store.createRun({ name: `replay of ${ref.run.id} step ${target}`, kind: 'replay', parentId: ref.run.id, config: ref.config, seed: ref.config.seed });
     const trainer = new Trainer({ ...ref.config, maxSteps: target - 1, evaluate: false, checkpointEvery: 0 },
-      { store, runId: rep.id, data, resumeFrom: from.path, silent: true, files: false });
+      { store, runId: rep.id, data, model, resumeFrom: from.path, silent: true, files: false });
     try {
       await trainer.run(); // re-runs the steps between the saved state and the target, if any
       const { report, batch } = trainer.locateNext();

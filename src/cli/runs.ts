@@ -1,12 +1,12 @@
 // nanscope runs: the stored runs, newest first.
 import { parseArgs, helpText, str, num, bool, type Flags } from './args.js';
 import { RUNS_DIR_FLAG, openRuns } from './common.js';
-import type { RunStatus } from '../store/index.js';
+import { RUN_STATUSES, type RunStatus } from '../store/index.js';
 
 const FLAGS: Flags = {
   'runs-dir': RUNS_DIR_FLAG,
-  status: { type: 'string', help: 'only runs with this status' },
-  limit: { type: 'int', help: 'at most N runs', default: 30 },
+  status: { type: 'string', help: 'only runs with this status', choices: RUN_STATUSES },
+  limit: { type: 'int', help: 'at most N runs', default: 30, min: 1 },
   help: { type: 'bool', help: 'show this help' },
 };
 

@@ -25,7 +25,7 @@ const FIXED: Flags = Object.fromEntries(Object.entries(TRAIN_FLAGS).map(([k, s])
 
 const FLAGS: Flags = {
   grid: { type: 'list', help: 'KEY=V1,V2,... or KEY=A..B (integers, inclusive); KEY is a train flag without -- (repeatable)' },
-  workers: { type: 'int', help: 'parallel worker processes (default: floor(cores / threads per run), at least 1)' },
+  workers: { type: 'int', help: 'parallel worker processes (default: floor(cores / threads per run), at least 1)', min: 1 },
   queue: { type: 'string', help: 'redis://[:PASSWORD@]HOST:PORT[/DB]: enqueue the cells for `nanscope worker` processes on any machine instead of running them here' },
   detach: { type: 'bool', help: 'with --queue: enqueue and return; --resume SWEEP_ID --queue URL later imports what the workers finished' },
   resume: { type: 'string', help: 'continue sweep SWEEP_ID: keep finished cells, redo the rest' },
@@ -140,7 +140,6 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   }
   if (p.positional.length) throw new UsageError(`unexpected argument '${p.positional[0]}'`);
   const workersFlag = num(p, 'workers');
-  if (workersFlag !== undefined && !(Number.isInteger(workersFlag) && workersFlag >= 1)) throw new UsageError(`--workers must be a positive integer, got ${workersFlag}`);
   const resumeId = str(p, 'resume');
   const queueUrl = str(p, 'queue');
   if (queueUrl !== undefined) {

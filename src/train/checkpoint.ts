@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { writeTensors, readTensors, readTensorsMetadata, getRngState, setRngState, type Tensor } from '../torch/index.js';
 import type { Module, SGD } from '../nn/index.js';
 import { writeFileAtomicSync, toJson, fromJson } from '../store/index.js';
+import { FLOAT32_MAX } from './config.js';
 
 export interface Position { epoch: number; batch: number }
 
@@ -96,7 +97,6 @@ function checkMeta(text: string, path: string): CheckpointMeta {
 
 /** Far more steps, epochs or images than any run makes (2^40), far fewer than float64 counts exactly. */
 const MAX_COUNT = 2 ** 40;
-const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**
  * A checkpoint's position must be where its step count says, for this run's data: step =

@@ -1,14 +1,20 @@
 // A training run's configuration: d2l's train_ch6 recipe as the defaults, plus the knobs the
 // experiments turn. validate() rejects bad values before anything starts (exit code 2).
-import { ALEXNET_MIN_RESIZE, MODELS, type ModelName, type Activation, type BNMode } from '../models/index.js';
+import { availableParallelism } from 'node:os';
+import { ZOO, MODELS, ACTIVATIONS, BN_MODES, isModelName, recipeOf, type ModelSpec, type ModelSource, type Knob, type Activation, type BNMode } from '../models/index.js';
 
 export type OnNan = 'stop' | 'skip' | 'rollback';
 
 export interface TrainConfig {
-  model: ModelName;
+  /** A zoo name, 'file' (modelFile) or 'code' (a Module passed to the Trainer). */
+  model: ModelSource;
+  /** With model 'file': the module file's absolute path, loaded again by replay and resume. */
+  modelFile: string | null;
   resize: number;
   activation: Activation;
   bn: BNMode;
+  /** VGG: conv channels divided by this (d2l trains VGG-11 on Fashion-MNIST at ratio 4). */
+  ratio: number;
   /** xavier (d2l) | default (PyTorch's layer init) | normal:STD | kaiming */
   init: string;
   lr: number;
@@ -41,10 +47,12 @@ export interface TrainConfig {
   dataDir: string | null;
 }
 
-export function defaultConfig(model: ModelName = 'alexnet'): TrainConfig {
+/** d2l's recipe for the model (ZOO), the rest nanscope's defaults. */
+export function defaultConfig(model: ModelSource = 'alexnet'): TrainConfig {
+  const r = recipeOf(model);
   return {
-    model, resize: model === 'alexnet' ? 224 : 28, activation: model === 'alexnet' ? 'relu' : 'sigmoid', bn: 'none',
-    init: 'xavier', lr: model === 'alexnet' ? 0.01 : 0.9, batchSize: model === 'alexnet' ? 128 : 256, epochs: 10, seed: 42,
+    model, modelFile: null, resize: r.resize, activation: r.activation, bn: 'none', ratio: r.ratio,
+    init: 'xavier', lr: r.lr, batchSize: r.batchSize, epochs: r.epochs, seed: 42,
     momentum: 0, weightDecay: 0, device: 'cpu', limitTrain: null, limitTest: null, threads: null, onNan: 'stop',
     maxSkips: 10, maxRollbacks: 5, rollbackFactor: 0.5, probeEvery: 1, histEvery: 10, checkpointEvery: 200, clip: null, warmup: 0,
     scalePixels: true, maxSteps: null, evaluate: true, dataDir: null,
@@ -55,11 +63,26 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** The engine computes in float32: a setting beyond its range overflows to Inf on the first use. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+/** More intra-op threads than this many per core only thrash (and 100000 of them exhaust the machine). */
+export const MAX_THREADS_PER_CORE = 4;
+
+/** A config field's flag: lr -> --lr, weightDecay -> --weight-decay. */
+const flagOf = (field: string): string => `--${field.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`;
+
 export function validate(c: TrainConfig): TrainConfig {
   const bad = (m: string): never => { throw new ConfigError(m); };
-  if (!MODELS.includes(c.model)) bad(`unknown model '${c.model}' (choose: ${MODELS.join(', ')})`);
-  const posInt = (v: number, name: string) => { if (!Number.isInteger(v) || v < 1) bad(`${name} must be a positive integer, got ${v}`); };
-  const nonNegInt = (v: number, name: string) => { if (!Number.isInteger(v) || v < 0) bad(`${name} must be a non-negative integer, got ${v}`); };
+  const custom = c.model === 'file' || c.model === 'code';
+  if (!custom && !isModelName(c.model)) bad(`unknown model '${c.model}' (choose: ${MODELS.join(', ')}, or a module file ./my-net.ts)`);
+  if (c.model === 'file' && !c.modelFile) bad(`model 'file' needs the module file's path`);
+  // Every number in the config, whatever its own bounds below: finite and inside float32's range.
+  for (const [k, v] of Object.entries(c)) {
+    if (typeof v === 'number' && !(Math.abs(v) <= FLOAT32_MAX)) bad(`${flagOf(k)} must be a finite number within float32's range (±${FLOAT32_MAX.toExponential(4)}), got ${v}`);
+  }
+  // Safe integers: 1e300 passes Number.isInteger, but is no count and no seed libtorch takes.
+  const posInt = (v: number, name: string) => { if (!Number.isSafeInteger(v) || v < 1) bad(`${name} must be a positive integer, got ${v}`); };
+  const nonNegInt = (v: number, name: string) => { if (!Number.isSafeInteger(v) || v < 0) bad(`${name} must be a non-negative integer, got ${v}`); };
   if (!(c.lr > 0) || !Number.isFinite(c.lr)) bad(`--lr must be > 0, got ${c.lr}`);
   posInt(c.batchSize, '--batch-size');
   nonNegInt(c.epochs, '--epochs');
@@ -70,10 +93,22 @@ export function validate(c: TrainConfig): TrainConfig {
   nonNegInt(c.checkpointEvery, '--checkpoint-every');
   nonNegInt(c.warmup, '--warmup');
   nonNegInt(c.maxSkips, '--max-skips');
-  if (c.model === 'alexnet' && c.resize < ALEXNET_MIN_RESIZE) bad(`--resize ${c.resize} is too small for AlexNet: its third max-pool needs at least ${ALEXNET_MIN_RESIZE}x${ALEXNET_MIN_RESIZE} (try 96 or 224)`);
-  if (c.model === 'lenet' && c.resize !== 28) bad(`LeNet takes 28x28 images; --resize must be 28, got ${c.resize}`);
-  if (!['relu', 'sigmoid'].includes(c.activation)) bad(`unknown --activation '${c.activation}' (relu, sigmoid)`);
-  if (!['none', 'scratch', 'builtin'].includes(c.bn)) bad(`unknown --bn '${c.bn}' (none, scratch, builtin)`);
+  if (!custom) {
+    const spec: ModelSpec = ZOO[c.model as keyof typeof ZOO];
+    const why = spec.check(c);
+    if (why) bad(why);
+  }
+  // A knob the net does not have is refused, not silently ignored (a model file builds its own layers).
+  const takes: readonly Knob[] = custom ? [] : ZOO[c.model as keyof typeof ZOO].takes;
+  const r = recipeOf(c.model);
+  const what = c.model === 'file' ? `the model file ${c.modelFile}` : c.model === 'code' ? 'a model given in code' : c.model;
+  const also = `it takes ${takes.map((k) => `--${k}, `).join('')}--init`;
+  if (!takes.includes('bn') && c.bn !== 'none') bad(`--bn does not apply to ${what} (${also})`);
+  if (!takes.includes('activation') && c.activation !== r.activation) bad(`--activation does not apply to ${what} (${also})`);
+  if (!takes.includes('ratio') && c.ratio !== r.ratio) bad(`--ratio does not apply to ${what} (${also})`);
+  if (!ACTIVATIONS.includes(c.activation)) bad(`unknown --activation '${c.activation}' (${ACTIVATIONS.join(', ')})`);
+  if (!BN_MODES.includes(c.bn)) bad(`unknown --bn '${c.bn}' (${BN_MODES.join(', ')})`);
+  posInt(c.ratio, '--ratio');
   if (!/^(xavier|default|kaiming|normal:[0-9.eE+-]+)$/.test(c.init) || (c.init.startsWith('normal:') && !(Number(c.init.slice(7)) > 0))) {
     bad(`unknown --init '${c.init}' (xavier, default, kaiming, normal:STD with STD > 0)`);
   }
@@ -81,7 +116,11 @@ export function validate(c: TrainConfig): TrainConfig {
   if (!(c.weightDecay >= 0)) bad(`--weight-decay must be >= 0, got ${c.weightDecay}`);
   if (c.limitTrain !== null) posInt(c.limitTrain, '--limit-train');
   if (c.limitTest !== null) posInt(c.limitTest, '--limit-test');
-  if (c.threads !== null) posInt(c.threads, '--threads');
+  if (c.threads !== null) {
+    posInt(c.threads, '--threads');
+    const cap = MAX_THREADS_PER_CORE * availableParallelism();
+    if (c.threads > cap) bad(`--threads ${c.threads} is more than ${MAX_THREADS_PER_CORE} per core: at most ${cap} on this machine (${availableParallelism()} cores)`);
+  }
   if (c.maxSteps !== null) posInt(c.maxSteps, '--max-steps');
   if (!['stop', 'skip', 'rollback'].includes(c.onNan)) bad(`unknown --on-nan '${c.onNan}' (stop, skip, rollback)`);
   if (!(c.rollbackFactor > 0 && c.rollbackFactor < 1)) bad(`--rollback-factor must be in (0, 1), got ${c.rollbackFactor}`);
