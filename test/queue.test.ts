@@ -241,8 +241,19 @@ test('Redis unreachable: one clear error naming the URL (password masked), exit 
   const w = spawnSync(process.execPath, [...CLI, 'worker', '--queue', url], { env: ENV, encoding: 'utf8' });
   assert.equal(w.status, 1, w.stderr);
   assert.match(w.stderr, /cannot reach Redis at redis:\/\/:\*\*\*@/);
-  const bad = spawnSync(process.execPath, [...CLI, 'sweep', ...FIXED, ...GRID, '--queue', 'http://x', '--runs-dir', root], { env: ENV, encoding: 'utf8' });
-  assert.equal(bad.status, 2, bad.stderr);
+  // Usage errors (exit 2, one line) before anything is reached.
+  for (const [args, msg] of [
+    [['sweep', ...FIXED, ...GRID, '--queue', 'http://x', '--runs-dir', root], /expected redis:\/\/HOST:PORT/],
+    [['sweep', ...FIXED, ...GRID, '--detach', '--runs-dir', root], /--detach needs --queue/],
+    [['sweep', ...FIXED, ...GRID, '--queue', url, '--workers', '2', '--runs-dir', root], /start `nanscope worker` processes instead/],
+    [['worker', '--queue', url, '--concurrency', '0'], /--concurrency must be at least 1/],
+    [['worker'], /give --queue/],
+  ] as [string[], RegExp][]) {
+    const bad = spawnSync(process.execPath, [...CLI, ...args], { env: ENV, encoding: 'utf8' });
+    assert.equal(bad.status, 2, `${args.join(' ')}: ${bad.stderr}`);
+    assert.match(bad.stderr, msg);
+    assert.doesNotMatch(bad.stderr, /s3cret/);
+  }
   const s = openStore(root);
   try { assert.equal(s.listSweeps().length, 0, 'no sweep was created'); } finally { s.close(); }
 });
