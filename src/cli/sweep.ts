@@ -4,6 +4,7 @@
 // continues an interrupted sweep: finished and diverged cells are kept, unfinished ones
 // (stopped, interrupted, failed, or whose worker died) are discarded and run again from scratch.
 // Every grid value is parsed and every cell's config validated before anything starts.
+import { d2lNum } from '../diagnose/format.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
@@ -137,7 +138,7 @@ function mainScript(): { script: string; execArgv: string[] } {
   return { script, execArgv };
 }
 
-const f3 = (v: number | null | undefined) => (v === null || v === undefined ? '-' : Number.isNaN(v) ? 'nan' : v.toFixed(3));
+const f3 = d2lNum;
 
 export function outcomeTable(cells: readonly GridCell[], runs: Map<string, RunRow | undefined>): string {
   const head = ['cell', 'status', 'diverged', 'nan step', 'nan epoch', 'loss', 'train acc', 'test acc', 'first layer', 'run'];
