@@ -9,6 +9,7 @@ import { runLocation, RUN_ARG_HELP } from './run-location.js';
 const FLAGS: Flags = {
   out: { type: 'string', help: 'HTML file to write', default: 'report.html' },
   png: { type: 'string', help: 'also write the key plots as PNG files into this folder (needs Chromium)' },
+  lang: { type: 'string', help: 'en | zh: language of verdicts and explanations in the PNGs', default: 'en' },
   'runs-dir': { type: 'string', help: 'runs folder (database + one folder per run)', default: 'runs' },
   help: { type: 'bool', help: 'show this help' },
 };
@@ -18,6 +19,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
   let out: string;
   let png: string | undefined;
   let runsDir: string;
+  let lang: 'en' | 'zh';
   try {
     const p = parseArgs(argv, FLAGS, 'report');
     if (bool(p, 'help')) {
@@ -29,6 +31,9 @@ export async function reportCommand(argv: string[]): Promise<number> {
     ({ root: runsDir, id: runId } = runLocation(p.positional[0], str(p, 'runs-dir') as string, 'report'));
     out = str(p, 'out') as string;
     png = str(p, 'png');
+    const l = str(p, 'lang');
+    if (l !== 'en' && l !== 'zh') throw new UsageError(`report: --lang must be en or zh, got '${l}'`);
+    lang = l;
     if (!out) throw new UsageError('report: --out must not be empty');
   } catch (e) {
     if (e instanceof UsageError) {
@@ -46,7 +51,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
     const r = await writeReport({ runsRoot: root, runId, out });
     process.stdout.write(`report: ${r.out} (${(r.bytes / 1024).toFixed(0)} KiB)\n`);
     if (png) {
-      const files = await writePngs({ runsRoot: root, runId, dir: png });
+      const files = await writePngs({ runsRoot: root, runId, dir: png, lang });
       process.stdout.write(`plots: ${files.length} PNG files in ${resolve(png)}\n`);
     }
     return 0;
