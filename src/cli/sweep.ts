@@ -4,11 +4,11 @@
 // continues an interrupted sweep: finished and diverged cells are kept, unfinished ones
 // (stopped, interrupted, failed, or whose worker died) are discarded and run again from scratch.
 // Every grid value is parsed and every cell's config validated before anything starts.
+import { mainScript } from './self.js';
 import { d2lNum } from '../diagnose/format.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { parseArgs, helpText, str, num, list, bool, UsageError, type Flags, type FlagSpec } from './args.js';
 import { TRAIN_FLAGS, configFromFlags } from './train-flags.js';
@@ -129,14 +129,6 @@ function isAlive(pid: number | null): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
-function mainScript(): { script: string; execArgv: string[] } {
-  const here = fileURLToPath(import.meta.url);
-  const ext = extname(here);
-  const script = join(here, '..', `main${ext}`);
-  const execArgv = [...process.execArgv];
-  if (ext === '.ts' && !execArgv.some((a) => a.includes('tsx'))) execArgv.push('--import', 'tsx');
-  return { script, execArgv };
-}
 
 const f3 = d2lNum;
 
