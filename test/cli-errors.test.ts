@@ -38,6 +38,14 @@ const CASES: [string, string[], RegExp][] = [
   ['replay without run', ['replay'], /which run\?/],
   ['resume unknown run', ['resume', 'nope'], /no run 'nope'/],
   ['resume unknown fix', ['resume', 'nope', '--fix', 'magic=1'], /no run 'nope'|unknown fix/],
+  // Bounds (issue 18): the engine's limits are usage errors before any run exists.
+  ['threads far above the cores', ['train', '--threads', '100000'], /--threads 100000 is more than 4 per core/],
+  ['seed 1e300', ['train', '--seed', '1e300'], /--seed must be an integer of at most 9007199254740991/],
+  ['threads 2^53', ['train', '--threads', '9007199254740992'], /--threads must be an integer of at most/],
+  ['lr beyond float32', ['train', '--lr', '1e308'], /--lr must be a finite number within float32's range/],
+  ['a grid seed beyond safe integers', ['sweep', '--grid', 'seed=1e300'], /--seed must be an integer of at most/],
+  ['runs --status bogus', ['runs', '--status', 'bogus'], /--status must be one of running, finished/],
+  ['replay --step 0', ['replay', 'nope', '--step', '0'], /--step must be at least 1/],
 ];
 
 for (const [name, args, re] of CASES) {

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { openStore } from '../src/store/index.js';
 import { readCheckpoint } from '../src/train/checkpoint.js';
-import { tmp } from './helpers.js';
+import { tmp, waitForSteps } from './helpers.js';
 
 const ARGS = ['--model', 'lenet', '--limit-train', '3000', '--limit-test', '200', '--batch-size', '50', '--epochs', '2',
   '--checkpoint-every', '7', '--seed', '11', '--threads', '1', '--quiet'];
@@ -25,21 +25,6 @@ function finalWeights(dir: string): Map<string, Float32Array> {
 function sameWeights(a: Map<string, Float32Array>, b: Map<string, Float32Array>): void {
   assert.deepEqual([...a.keys()], [...b.keys()]);
   for (const [k, v] of a) assert.ok(Buffer.from(v.buffer).equals(Buffer.from(b.get(k)!.buffer)), `weights ${k} differ`);
-}
-
-async function waitForSteps(root: string, id: string, steps: number, child: ReturnType<typeof spawn>): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`run ended before step ${steps}`);
-    try {
-      const s = openStore(root);
-      const n = s.latestStep(id) ?? 0;
-      s.close();
-      if (n >= steps) return;
-    } catch { /* not created yet */ }
-    await new Promise((r) => setTimeout(r, 30));
-  }
-  throw new Error('timeout waiting for steps');
 }
 
 test('kill -9 at random moments, then resume: same final model as an uninterrupted run', async () => {

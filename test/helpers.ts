@@ -3,7 +3,7 @@
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { Tensor, encodeTensors, decodeTensors } from '../src/torch/index.js';
 import { openStore } from '../src/store/index.js';
 import { loadFashionMnist } from '../src/data/index.js';
@@ -45,3 +45,19 @@ export async function runTrainer(c: Partial<TrainConfig>, hooks: Pick<TrainerOpt
 }
 
 export const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+
+/** Polls the store until run `id` has logged `steps` steps; fails if `child` exits first. */
+export async function waitForSteps(root: string, id: string, steps: number, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`run ${id} ended before step ${steps}`);
+    try {
+      const s = openStore(root);
+      const n = s.latestStep(id) ?? 0;
+      s.close();
+      if (n >= steps) return;
+    } catch { /* not created yet */ }
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  throw new Error(`timeout waiting for run ${id} to reach step ${steps}`);
+}

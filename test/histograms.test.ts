@@ -5,13 +5,14 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore, DB_FILE } from '../src/store/index.js';
+import { MIGRATIONS } from '../src/store/migrations.js';
 import { HIST_BINS } from '../src/torch/index.js';
 import { tmp } from './helpers.js';
 
 const ALEXNET_CONV1 = 128 * 96 * 54 * 54 + 1; // odd and above 2^24: a Float32 cannot hold it
 
-function setup(root: string) {
-  const s = openStore(root);
+function setup(root: string, migrations = MIGRATIONS) {
+  const s = openStore(root, { migrations });
   const run = s.createRun({ id: 'r', name: 'r', config: {} });
   s.setLayers(run.id, [{ name: '0', kind: 'Conv2d' }, { name: '1', kind: 'ReLU' }], ['act_mean']);
   return s;
@@ -35,16 +36,16 @@ test('histogram counts above 2^24 come back exact', () => {
   }
 });
 
-test('a database with Float32 histogram blobs (schema 2) is upgraded in place', () => {
+test('a database with Float32 histogram blobs is upgraded in place', () => {
   const root = tmp();
-  setup(root).close();
-  // Rewrite it as schema 2 left it: Float32 counts.
+  const v = MIGRATIONS.find((m) => m.name === 'histogram counts as exact Float64')!.version;
+  setup(root, MIGRATIONS.filter((m) => m.version < v)).close();
+  // Histograms as the schema before it stored them: Float32 counts.
   const db = new Database(join(root, DB_FILE));
   const f32 = new Float32Array(2 * HIST_BINS);
   f32[0] = 1234; f32[HIST_BINS] = NaN; f32[HIST_BINS + 1] = 16777216;
   const blob = Buffer.from(f32.buffer);
   db.prepare('INSERT INTO histograms (run_id, step, act, grad) VALUES (?, ?, ?, ?)').run('r', 3, blob, blob);
-  db.pragma('user_version = 2');
   db.close();
   const s = openStore(root);
   try {

@@ -40,7 +40,7 @@ test('train --serve: /api/runs answers within 200 ms while AlexNet 224 steps run
   const times: number[] = [];
   let steps = 0;
   for (;;) {
-    const r = await timedGet(`${base}api/runs`).catch((e: Error) => e);
+    const r: Awaited<ReturnType<typeof timedGet>> | Error = await timedGet(`${base}api/runs`).catch((e: Error) => e);
     if (r instanceof Error) { assert.ok(!alive || /ECONNRESET/.test(r.message), r.message); break; } // closed as the run ended
     assert.equal(r.status, 200);
     const run = (JSON.parse(r.body) as { runs: { status: string; stepsDone: number }[] }).runs[0];

@@ -176,6 +176,32 @@ describe('dashboard in Chromium', () => {
     assert.deepEqual(b.errors, []);
   });
 
+  test('a queued sweep\'s cells: queued / running on which worker / done / failed, live', async () => {
+    const keys = ['seed=1', 'seed=2', 'seed=3', 'seed=4'];
+    const id = store.createSweep({ name: 'queued', grid: { axes: [{ key: 'seed', values: ['1', '2', '3', '4'] }], fixed: [], cellKeys: keys, queue: 'redis://:***@10.0.0.5:6379' } }).id;
+    writeRun(store, { name: 'seed 1', layers: LENET, steps: 40, sweepId: id, cellKey: 'seed=1', config: { model: 'lenet', seed: 1 } });
+    // A cell in flight, as the coordinator mirrors it: no local pid, the worker's host and last step.
+    const held = store.createRun({ name: 'sweep seed=2', sweepId: id, cellKey: 'seed=2', pid: null, host: 'gpu-box', config: { model: 'lenet', seed: 2 } });
+    store.updateRun(held.id, { stepsDone: 12 });
+    await b.page.goto(`${h.url}#/compare?sweep=${id}`);
+    await b.page.waitForSelector('body[data-ready="1"]');
+    const state = async (k: string) => b.page.locator(`#sweep-board tr[data-cell="${k}"]`).getAttribute('data-state');
+    assert.deepEqual(await Promise.all(keys.map(state)), ['done', 'running', 'queued', 'queued']);
+    assert.match(await b.page.locator('#sweep-board tr[data-cell="seed=2"]').innerText(), /gpu-box\s+12/);
+    assert.match(await b.page.locator('#sweep-cells').innerText(), /4 cells on redis:\/\/:\*\*\*@10\.0\.0\.5:6379: 2 queued · 1 running · 1 done/);
+    // The workers move on; the page follows without a reload.
+    store.updateRun(held.id, { stepsDone: 40 });
+    store.setStatus(held.id, 'finished');
+    store.createRun({ name: 'sweep seed=3', sweepId: id, cellKey: 'seed=3', pid: null, host: 'laptop', config: { model: 'lenet', seed: 3 } });
+    const failed = store.createRun({ name: 'sweep seed=4', sweepId: id, cellKey: 'seed=4', status: 'failed', pid: null, host: 'laptop', config: null });
+    store.updateRun(failed.id, { error: 'bad config' });
+    await waitFor(async () => (await state('seed=4')) === 'failed', 15_000, 'the board to follow the store');
+    assert.deepEqual(await Promise.all(keys.map(state)), ['done', 'done', 'running', 'failed']);
+    assert.match(await b.page.locator('#sweep-board tr[data-cell="seed=3"]').innerText(), /laptop/);
+    await shot(b.page, 'web-sweep-board');
+    assert.deepEqual(b.errors, []);
+  });
+
   test('unknown run: an error page, not a crash', async () => {
     await b.page.goto(`${h.url}#/run/does-not-exist`);
     await b.page.waitForSelector('body[data-ready="error"]');

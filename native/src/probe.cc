@@ -11,19 +11,24 @@
 
 namespace ns {
 
-// Layout shared with src/diagnose/stats.ts.
-enum Stat { kNumel, kSum, kSumSq, kMaxAbs, kMin, kMax, kNaN, kPosInf, kNegInf, kZeros, kCount };
+// Layout shared with src/torch/stats.ts (STAT_FIELDS).
+enum Stat { kNumel, kSum, kSumSq, kMaxAbs, kMin, kMax, kNaN, kPosInf, kNegInf, kZeros, kSat, kCount };
 using Stats = std::array<double, kCount>;
+
+// The saturation band: finite elements <= lo or >= hi are counted in kSat (a sigmoid's outputs
+// pinned near 0 or 1, a tanh's near -1 or 1). The default band (-inf, inf) counts nothing, so
+// callers that do not ask pay one compare per element inside the same vectorised pass.
+struct Band { float lo = -INFINITY, hi = INFINITY; };
 
 // Exact path: one branchy pass that classifies every element (used when the fast path saw a
 // non-finite value or an overflow).
-static Stats statsFloatExact(const float* p, int64_t n) {
+static Stats statsFloatExact(const float* p, int64_t n, Band band) {
   const int64_t grain = 1 << 15;
   const int64_t chunks = (n + grain - 1) / grain;
   std::vector<Stats> part(std::max<int64_t>(chunks, 1));
   at::parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; c++) {
-      double sum = 0, sq = 0, nan = 0, pinf = 0, ninf = 0, zeros = 0;
+      double sum = 0, sq = 0, nan = 0, pinf = 0, ninf = 0, zeros = 0, sat = 0;
       float mx = -std::numeric_limits<float>::infinity(), mn = std::numeric_limits<float>::infinity(), ma = 0;
       const int64_t e = std::min(n, (c + 1) * grain);
       for (int64_t i = c * grain; i < e; i++) {
@@ -36,6 +41,7 @@ static Stats statsFloatExact(const float* p, int64_t n) {
           const float a = std::fabs(v);
           ma = a > ma ? a : ma;
           zeros += (v == 0.0f);
+          sat += (v <= band.lo) | (v >= band.hi);
         } else if (std::isnan(v)) {
           nan++;
         } else if (v > 0) {
@@ -44,11 +50,12 @@ static Stats statsFloatExact(const float* p, int64_t n) {
           ninf++;
         }
       }
-      part[c] = {0, sum, sq, ma, mn, mx, nan, pinf, ninf, zeros};
+      part[c] = {0, sum, sq, ma, mn, mx, nan, pinf, ninf, zeros, sat};
     }
   });
-  Stats s{static_cast<double>(n), 0, 0, 0, INFINITY, -INFINITY, 0, 0, 0, 0};
+  Stats s{static_cast<double>(n), 0, 0, 0, INFINITY, -INFINITY, 0, 0, 0, 0, 0};
   for (int64_t c = 0; c < chunks; c++) {
+    s[kSat] += part[c][kSat];
     s[kSum] += part[c][kSum];
     s[kSumSq] += part[c][kSumSq];
     s[kMaxAbs] = std::max(s[kMaxAbs], part[c][kMaxAbs]);
@@ -64,37 +71,39 @@ static Stats statsFloatExact(const float* p, int64_t n) {
 
 // One block, branch-free: vectorised by omp simd reductions; built for AVX2 and for baseline
 // x86-64, picked at load time (target_clones), so one binary runs everywhere.
-struct BlockStats { float sum, sq, zeros, mn, mx; };
+struct BlockStats { float sum, sq, zeros, sat, mn, mx; };
 __attribute__((target_clones("avx2", "default")))
-static BlockStats blockStats(const float* __restrict q, int64_t n) {
-  float sum = 0, sq = 0, zeros = 0, mn = INFINITY, mx = -INFINITY;
-#pragma omp simd reduction(+ : sum, sq, zeros) reduction(min : mn) reduction(max : mx)
+static BlockStats blockStats(const float* __restrict q, int64_t n, float lo, float hi) {
+  float sum = 0, sq = 0, zeros = 0, sat = 0, mn = INFINITY, mx = -INFINITY;
+#pragma omp simd reduction(+ : sum, sq, zeros, sat) reduction(min : mn) reduction(max : mx)
   for (int64_t i = 0; i < n; i++) {
     const float v = q[i];
     sum += v;
     sq += v * v;
     zeros += (v == 0.0f) ? 1.0f : 0.0f;
+    sat += (v <= lo || v >= hi) ? 1.0f : 0.0f;
     mn = std::min(mn, v);
     mx = std::max(mx, v);
   }
-  return {sum, sq, zeros, mn, mx};
+  return {sum, sq, zeros, sat, mn, mx};
 }
 
 // Fast path: blocks of 4096 in float, accumulated in double. NaN or Inf anywhere poisons the
 // sum, so a finite result proves the tensor finite; otherwise (or if the float sum of squares
 // overflowed) the exact pass runs.
-static Stats statsFloat(const float* p, int64_t n) {
+static Stats statsFloat(const float* p, int64_t n, Band band) {
   const int64_t grain = 1 << 16;
   const int64_t chunks = (n + grain - 1) / grain;
-  struct Part { double sum, sq, zeros; float mn, mx; };
+  struct Part { double sum, sq, zeros, sat; float mn, mx; };
   std::vector<Part> part(std::max<int64_t>(chunks, 1));
   at::parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; c++) {
-      Part r{0, 0, 0, INFINITY, -INFINITY};
+      Part r{0, 0, 0, 0, INFINITY, -INFINITY};
       const int64_t e = std::min(n, (c + 1) * grain);
       for (int64_t b = c * grain; b < e; b += 4096) {
-        const BlockStats k = blockStats(p + b, std::min(e, b + 4096) - b);
+        const BlockStats k = blockStats(p + b, std::min(e, b + 4096) - b, band.lo, band.hi);
         r.sum += k.sum;
+        r.sat += k.sat;
         r.sq += k.sq;
         r.zeros += k.zeros;
         r.mn = std::min(r.mn, k.mn);
@@ -103,8 +112,9 @@ static Stats statsFloat(const float* p, int64_t n) {
       part[c] = r;
     }
   });
-  Stats s{static_cast<double>(n), 0, 0, 0, INFINITY, -INFINITY, 0, 0, 0, 0};
+  Stats s{static_cast<double>(n), 0, 0, 0, INFINITY, -INFINITY, 0, 0, 0, 0, 0};
   for (int64_t c = 0; c < chunks; c++) {
+    s[kSat] += part[c].sat;
     s[kSum] += part[c].sum;
     s[kSumSq] += part[c].sq;
     s[kZeros] += part[c].zeros;
@@ -112,14 +122,14 @@ static Stats statsFloat(const float* p, int64_t n) {
     s[kMax] = std::max<double>(s[kMax], part[c].mx);
   }
   if (!std::isfinite(s[kSum]) || !std::isfinite(s[kSumSq]) || !std::isfinite(s[kMin]) || !std::isfinite(s[kMax])) {
-    if (n > 0) return statsFloatExact(p, n);
+    if (n > 0) return statsFloatExact(p, n, band);
   }
   s[kMaxAbs] = n > 0 ? std::max(std::fabs(s[kMin]), std::fabs(s[kMax])) : 0;
   return s;
 }
 
 // Any other dtype or device: the same numbers through ordinary tensor ops.
-static Stats statsGeneric(const torch::Tensor& t0) {
+static Stats statsGeneric(const torch::Tensor& t0, Band band) {
   torch::NoGradGuard ng;
   torch::Tensor t = t0.to(torch::kFloat64);
   torch::Tensor fin = torch::isfinite(t);
@@ -130,23 +140,27 @@ static Stats statsGeneric(const torch::Tensor& t0) {
           nf ? torch::where(fin, t, torch::full({}, INFINITY, t.options())).min().item<double>() : INFINITY,
           nf ? torch::where(fin, t, torch::full({}, -INFINITY, t.options())).max().item<double>() : -INFINITY,
           torch::isnan(t).sum().item<double>(), (t == INFINITY).sum().item<double>(),
-          (t == -INFINITY).sum().item<double>(), (fin & (t == 0)).sum().item<double>()};
+          (t == -INFINITY).sum().item<double>(), (fin & (t == 0)).sum().item<double>(),
+          (fin & ((t <= band.lo) | (t >= band.hi))).sum().item<double>()};
   return s;
 }
 
-static Stats statsOf(const torch::Tensor& t) {
+static Stats statsOf(const torch::Tensor& t, Band band = {}) {
   if (t.device().is_cpu() && t.scalar_type() == torch::kFloat32 && t.is_contiguous())
-    return statsFloat(t.data_ptr<float>(), t.numel());
+    return statsFloat(t.data_ptr<float>(), t.numel(), band);
   if (t.device().is_cpu() && t.scalar_type() == torch::kFloat32) {
     torch::Tensor c = t.contiguous();
-    return statsFloat(c.data_ptr<float>(), c.numel());
+    return statsFloat(c.data_ptr<float>(), c.numel(), band);
   }
-  return statsGeneric(t);
+  return statsGeneric(t, band);
 }
 
+// stats(t[, lo, hi]): the one-pass numbers; with lo/hi, kSat counts elements outside (lo, hi).
 FN(stats) {
   GUARD({
-    Stats s = statsOf(argTensor(info, 0));
+    Band band;
+    if (info.Length() >= 3) band = {static_cast<float>(argDouble(info, 1)), static_cast<float>(argDouble(info, 2))};
+    Stats s = statsOf(argTensor(info, 0), band);
     Napi::Float64Array out = Napi::Float64Array::New(info.Env(), kCount);
     for (int k = 0; k < kCount; k++) out[static_cast<size_t>(k)] = s[k];
     return out;
@@ -244,7 +258,7 @@ FN(gradProbe) {
   })
 }
 
-// Returns [stats(10) + order] per slot for slots 0..n-1, then clears them for the next step.
+// Returns [stats(kCount) + order] per slot for slots 0..n-1, then clears them for the next step.
 FN(readGradProbes) {
   GUARD({
     int64_t n = argInt(info, 0);

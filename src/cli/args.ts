@@ -5,7 +5,17 @@ export class UsageError extends Error {
 }
 
 export type FlagType = 'string' | 'number' | 'int' | 'bool' | 'list';
-export interface FlagSpec { type: FlagType; help: string; default?: string | number | boolean; alias?: string }
+export interface FlagSpec {
+  type: FlagType;
+  help: string;
+  default?: string | number | boolean;
+  alias?: string;
+  /** Bounds of a number/int flag, checked here with the type (a flag's own limits live with it). */
+  min?: number;
+  max?: number;
+  /** The only values a string flag takes (e.g. derived from the store's status list). */
+  choices?: readonly string[];
+}
 export type Flags = Record<string, FlagSpec>;
 export type Parsed = { flags: Record<string, string | number | boolean | string[] | undefined>; positional: string[] };
 
@@ -32,11 +42,18 @@ export function parseArgs(argv: readonly string[], spec: Flags, command: string)
       const n = Number(v);
       if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${command}: --${name} must be a number, got '${v}'`);
       if (s.type === 'int' && !Number.isInteger(n)) throw new UsageError(`${command}: --${name} must be an integer, got '${v}'`);
+      // 1e300 is an integer to JavaScript, but not one it can count exactly, nor one libtorch takes.
+      if (s.type === 'int' && !Number.isSafeInteger(n)) throw new UsageError(`${command}: --${name} must be an integer of at most ${Number.MAX_SAFE_INTEGER} in size, got '${v}'`);
+      if (s.min !== undefined && n < s.min) throw new UsageError(`${command}: --${name} must be at least ${s.min}, got ${v}`);
+      if (s.max !== undefined && n > s.max) throw new UsageError(`${command}: --${name} must be at most ${s.max}, got ${v}`);
       flags[name] = n;
     } else if (s.type === 'list') {
       const prev = flags[name];
       flags[name] = [...(Array.isArray(prev) ? prev : []), v];
-    } else flags[name] = v;
+    } else {
+      if (s.choices && !s.choices.includes(v)) throw new UsageError(`${command}: --${name} must be one of ${s.choices.join(', ')}, got '${v}'`);
+      flags[name] = v;
+    }
   }
   for (const [k, s] of Object.entries(spec)) if (flags[k] === undefined && s.default !== undefined) flags[k] = s.default;
   return { flags, positional };
@@ -50,7 +67,8 @@ function splitEq(s: string): [string, string | undefined] {
 export function helpText(command: string, usage: string, spec: Flags, extra = ''): string {
   const rows = Object.entries(spec).map(([k, s]) => {
     const name = `--${k}${s.type === 'bool' ? '' : ` <${s.type === 'list' ? 'value' : s.type}>`}`;
-    return `  ${name.padEnd(28)} ${s.help}${s.default !== undefined && s.type !== 'bool' ? ` (default ${s.default})` : ''}`;
+    const choices = s.choices ? ` (one of ${s.choices.join(', ')})` : '';
+    return `  ${name.padEnd(28)} ${s.help}${choices}${s.default !== undefined && s.type !== 'bool' ? ` (default ${s.default})` : ''}`;
   });
   return `usage: nanscope ${command} ${usage}\n\n${rows.join('\n')}\n${extra}`;
 }

@@ -10,7 +10,12 @@ import { UsageError } from './args.js';
 export const RUNS_DIR_FLAG = { type: 'string' as const, help: 'runs folder (database + one folder per run)', default: 'runs' };
 export const LANG_FLAG = { type: 'string' as const, help: 'en | zh: language of explanations', default: 'en' };
 
-export function openRuns(dir: string): Store { return openStore(resolve(dir)); }
+/** The store under `dir`; readOnly: for commands that only read, a read-only folder is opened read-only. */
+export function openRuns(dir: string, opts: { readOnly?: boolean } = {}): Store {
+  const store = openStore(resolve(dir), { readOnlyFallback: opts.readOnly });
+  if (store.readonly) process.stderr.write(`note: ${store.root} is read-only for this user; opened it read-only\n`);
+  return store;
+}
 
 export function lang(v: string | undefined): Lang {
   if (v !== 'en' && v !== 'zh') throw new UsageError(`--lang must be en or zh, got '${v}'`);

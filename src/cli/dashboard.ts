@@ -3,7 +3,7 @@
 // thread would answer nothing meanwhile. The store is SQLite in WAL mode: the server's reads
 // never block the trainer's writes. The server exits with its parent (its stdin closes).
 import { spawn } from 'node:child_process';
-import { mainScript } from './self.js';
+import { mainScript } from './cell-process.js';
 
 export interface Dashboard { url: string; close(): Promise<void> }
 

@@ -4,6 +4,7 @@
 // block of docs/RESULTS.md and its plot in docs/img/.
 import { resolve } from 'node:path';
 import { parseArgs, helpText, str, num, bool, list, UsageError, type Flags } from './args.js';
+import { stopAfterStep } from './signals.js';
 import { RUNS_DIR_FLAG, openRuns } from './common.js';
 import { EXPERIMENTS, findExperiment } from '../experiments/index.js';
 import { runExperiment, reloadExperiment, planCells, seedList, type Overrides, type ExperimentRun } from '../experiments/run.js';
@@ -70,9 +71,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   }
   const store = openRuns(str(p, 'runs-dir')!);
   const stop = { stop: false };
-  const onSig = () => { if (stop.stop) process.exit(130); stop.stop = true; process.stderr.write('\nstopping after this step...\n'); };
-  process.on('SIGINT', onSig);
-  process.on('SIGTERM', onSig);
+  const offSignals = stopAfterStep(stop, (s) => process.stderr.write(s));
   try {
     const from = str(p, 'from-store');
     const run: ExperimentRun = from ? reloadExperiment(exp, store, from) : await runExperiment(exp, { store, scale, seeds, overrides, only, stopSignal: stop, verbose: bool(p, 'verbose') });
@@ -91,8 +90,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     if (run.interrupted) return 130;
     return run.outcome.held ? 0 : 1;
   } finally {
-    process.off('SIGINT', onSig);
-    process.off('SIGTERM', onSig);
+    offSignals();
     store.close();
   }
 }

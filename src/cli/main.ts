@@ -6,8 +6,10 @@ const COMMANDS: Record<string, { help: string; load: () => Promise<(argv: string
   train: { help: 'train d2l AlexNet/LeNet on Fashion-MNIST, every layer watched', load: async () => (await import('./train.js')).trainCommand },
   replay: { help: 're-execute the bad step of a run and locate the first NaN/Inf again', load: async () => (await import('./replay.js')).replayCommand },
   resume: { help: 'continue a run from its saved state, optionally with a fix', load: async () => (await import('./resume.js')).resumeCommand },
+  doctor: { help: 'try the ranked fixes of a run that went bad, in parallel, and recommend the cheapest that held', load: async () => (await import('./doctor.js')).doctorCommand },
   experiment: { help: 'run a named experiment (phenomenon-1..3, bn-fix, vanishing, d2l-baseline)', load: async () => (await import('./experiment.js')).experimentCommand },
-  sweep: { help: 'run a grid of training runs in parallel workers', load: async () => (await import('./sweep.js')).sweepCommand },
+  sweep: { help: 'run a grid of training runs in parallel workers (here, or queued on Redis)', load: async () => (await import('./sweep.js')).sweepCommand },
+  worker: { help: 'run cells of queued sweeps from Redis (nanscope sweep --queue)', load: async () => (await import('./worker.js')).workerCommand },
   runs: { help: 'list runs in the store', load: async () => (await import('./runs.js')).runsCommand },
   serve: { help: 'start the dashboard', load: async () => (await import('./serve.js')).serveCommand },
   report: { help: 'write a self-contained HTML report of a run', load: async () => (await import('./report.js')).reportCommand },
@@ -18,7 +20,25 @@ function usage(): string {
   return `nanscope: see loss NaN, exploding and vanishing gradients, explained and fixed\n\nusage: nanscope <command> [flags]   (nanscope <command> --help)\n\n${rows}\n`;
 }
 
+/**
+ * A closed stdout or stderr (`nanscope runs | head -1`, a closed terminal) must not kill a
+ * command, least of all a training run: what it still prints is dropped, the work goes on
+ * and the store is written as usual.
+ */
+let surviving = false;
+function surviveClosedOutput(): void {
+  if (surviving) return;
+  surviving = true;
+  for (const s of [process.stdout, process.stderr]) {
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE' || e.code === 'EIO' || e.code === 'ERR_STREAM_DESTROYED') return;
+      throw e;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
+  surviveClosedOutput();
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') { process.stdout.write(usage()); return cmd ? 0 : 2; }
   const c = COMMANDS[cmd];
@@ -26,8 +46,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await c.load())(rest);
   } catch (e) {
-    // ConfigError is matched by name so that serve/report never load the engine.
-    if (e instanceof UsageError || (e instanceof Error && e.name === 'ConfigError')) { process.stderr.write(`nanscope ${cmd}: ${e.message}\n`); return 2; }
+    // ConfigError and BusyError (a second writer for a live run) are matched by name so that
+    // serve/report never load the engine.
+    if (e instanceof UsageError || (e instanceof Error && (e.name === 'ConfigError' || e.name === 'BusyError'))) { process.stderr.write(`nanscope ${cmd}: ${e.message}\n`); return 2; }
     const msg = e instanceof Error ? e.message : String(e);
     process.stderr.write(`nanscope ${cmd}: error: ${msg}\n`);
     if (process.env.NANSCOPE_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);

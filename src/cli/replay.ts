@@ -12,7 +12,7 @@ import { findRun, stateBefore } from './runref.js';
 import { runLocation, RUN_ARG_HELP } from './run-location.js';
 
 const FLAGS: Flags = {
-  step: { type: 'int', help: 'the step to re-execute (default: the first non-finite step)' },
+  step: { type: 'int', help: 'the step to re-execute (default: the first non-finite step)', min: 1 },
   'runs-dir': RUNS_DIR_FLAG,
   lang: LANG_FLAG,
   json: { type: 'bool', help: 'print the report as JSON' },
@@ -29,6 +29,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
     const ref = findRun(store, at.id, 'replay');
     const target = num(p, 'step') ?? ref.report?.step;
     if (target === undefined) throw new UsageError(`replay: run ${ref.run.id} never went non-finite; pass --step N to re-execute a step`);
+    if (target > ref.run.stepsDone) throw new UsageError(`replay: --step ${target} is beyond the last step ${ref.run.id} ran (${ref.run.stepsDone})`);
     const from = stateBefore(ref, target, 'replay');
     const data = await loadData(ref.config);
     const rep = store.createRun({ name: `replay of ${ref.run.id} step ${target}`, kind: 'replay', parentId: ref.run.id, config: ref.config, seed: ref.config.seed });

@@ -2,12 +2,13 @@
 // report of one run (opens offline), optionally its key plots as PNG files.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ReportError, writePngs, writeReport } from '../report/index.js';
+import { OutRefused, ReportError, writePngs, writeReport } from '../report/index.js';
 import { UsageError, bool, helpText, parseArgs, str, type Flags } from './args.js';
 import { runLocation, RUN_ARG_HELP } from './run-location.js';
 
 const FLAGS: Flags = {
-  out: { type: 'string', help: 'HTML file to write', default: 'report.html' },
+  out: { type: 'string', help: 'HTML file to write (replaces only an earlier report unless --force)', default: 'report.html' },
+  force: { type: 'bool', help: 'replace an existing --out file that is not a report (never the runs folder\'s own files)' },
   png: { type: 'string', help: 'also write the key plots as PNG files into this folder (needs Chromium)' },
   lang: { type: 'string', help: 'en | zh: language of verdicts and explanations in the PNGs', default: 'en' },
   'runs-dir': { type: 'string', help: 'runs folder (database + one folder per run)', default: 'runs' },
@@ -20,6 +21,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
   let png: string | undefined;
   let runsDir: string;
   let lang: 'en' | 'zh';
+  let force: boolean;
   try {
     const p = parseArgs(argv, FLAGS, 'report');
     if (bool(p, 'help')) {
@@ -34,6 +36,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
     const l = str(p, 'lang');
     if (l !== 'en' && l !== 'zh') throw new UsageError(`report: --lang must be en or zh, got '${l}'`);
     lang = l;
+    force = bool(p, 'force');
     if (!out) throw new UsageError('report: --out must not be empty');
   } catch (e) {
     if (e instanceof UsageError) {
@@ -48,7 +51,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
     return 1;
   }
   try {
-    const r = await writeReport({ runsRoot: root, runId, out });
+    const r = await writeReport({ runsRoot: root, runId, out, force });
     process.stdout.write(`report: ${r.out} (${(r.bytes / 1024).toFixed(0)} KiB)\n`);
     if (png) {
       const files = await writePngs({ runsRoot: root, runId, dir: png, lang });
@@ -58,7 +61,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof ReportError) {
       process.stderr.write(`nanscope report: ${e.message}\n`);
-      return 1;
+      return e instanceof OutRefused ? 2 : 1;
     }
     throw e;
   }

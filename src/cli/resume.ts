@@ -8,9 +8,12 @@
 import { parseArgs, helpText, str, num, list, bool, UsageError, type Flags } from './args.js';
 import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, loadData, lang, printVerdict } from './common.js';
 import { findRun, stateBefore } from './runref.js';
+import { stopAfterStep } from './signals.js';
 import { runLocation, RUN_ARG_HELP } from './run-location.js';
 import { Trainer, EXIT_DIVERGED } from '../train/trainer.js';
 import { validate, type TrainConfig } from '../train/config.js';
+import { checkPosition, type CheckpointMeta } from '../train/checkpoint.js';
+import { batchCount } from '../data/index.js';
 
 const FLAGS: Flags = {
   fix: { type: 'list', help: 'lr=X | clip=X | warmup=N | bn=scratch|builtin | init=xavier|default|kaiming|normal:STD | activation=relu|sigmoid | scale-pixels (repeatable)' },
@@ -24,7 +27,7 @@ const FLAGS: Flags = {
 
 const ARCH = new Set(['bn', 'init', 'activation', 'scale-pixels']);
 
-export function applyFixes(c: TrainConfig, fixes: string[]): { config: TrainConfig; restart: boolean } {
+export function applyFixes(c: TrainConfig, fixes: string[], plan: { maxSteps?: number; epochs?: number } = {}): { config: TrainConfig; restart: boolean } {
   const n: TrainConfig = { ...c };
   let restart = false;
   for (const f of fixes) {
@@ -42,11 +45,21 @@ export function applyFixes(c: TrainConfig, fixes: string[]): { config: TrainConf
       default: throw new UsageError(`resume: unknown fix '${f}' (lr=, clip=, warmup=, bn=, init=, activation=, scale-pixels)`);
     }
   }
+  if (plan.maxSteps !== undefined) n.maxSteps = plan.maxSteps;
+  if (plan.epochs !== undefined) n.epochs = plan.epochs;
+  // The whole new config is checked before anything is written: a refused resume changes nothing.
   try {
     return { config: validate(n), restart };
   } catch (e) {
-    throw new UsageError(`resume: --fix ${fixes.join(' ')}: ${(e as Error).message}`);
+    const given = [...fixes.map((f) => `--fix ${f}`), ...(plan.maxSteps !== undefined ? [`--max-steps ${plan.maxSteps}`] : []),
+      ...(plan.epochs !== undefined ? [`--epochs ${plan.epochs}`] : [])];
+    throw new UsageError(`resume: ${given.join(' ') || 'the stored config'}: ${(e as Error).message}`);
   }
+}
+
+/** True when a saved state already reached the end the config asks for. */
+function nothingLeft(meta: CheckpointMeta, c: TrainConfig): boolean {
+  return meta.next.epoch >= c.epochs || (c.maxSteps !== null && meta.step >= c.maxSteps);
 }
 
 export async function resumeCommand(argv: string[]): Promise<number> {
@@ -56,31 +69,37 @@ export async function resumeCommand(argv: string[]): Promise<number> {
   const at = runLocation(p.positional[0], str(p, 'runs-dir')!, 'resume');
   const store = openRuns(at.root);
   try {
+    // Everything that can be refused is checked before the store is written.
     const ref = findRun(store, at.id, 'resume');
     const fixes = list(p, 'fix');
-    const { config: fixed, restart } = applyFixes(ref.config, fixes);
-    const maxSteps = num(p, 'max-steps');
-    const epochs = num(p, 'epochs');
-    const config: TrainConfig = { ...fixed, maxSteps: maxSteps ?? fixed.maxSteps, epochs: epochs ?? fixed.epochs };
+    const { config, restart } = applyFixes(ref.config, fixes, { maxSteps: num(p, 'max-steps'), epochs: num(p, 'epochs') });
+    store.refuseLiveWriter(`run ${ref.run.id}`, ref.run); // one writer per run: a live one is never disturbed
     const badStep = ref.report?.step ?? null;
     // After a divergence continue from the state before the bad step; otherwise the newest.
-    const from = restart ? null : stateBefore(ref, badStep, 'resume').path;
-    const data = await loadData(config);
-    let runId = ref.run.id;
-    if (fixes.length || ref.run.status === 'diverged') {
-      const child = store.createRun({ name: `${ref.run.name} + ${fixes.join(',') || 'resume'}`, kind: 'train', parentId: ref.run.id, config, seed: config.seed });
-      runId = child.id;
-    } else {
-      store.setStatus(runId, 'running');
-      store.updateRun(runId, { config });
+    const state = restart ? null : stateBefore(ref, badStep, 'resume');
+    if (state && nothingLeft(state.meta, config)) {
+      process.stderr.write(`resume: nothing to do: ${ref.run.id} already reached step ${state.meta.step} (epoch ${state.meta.next.epoch} of ${config.epochs}` +
+        `${config.maxSteps !== null ? `, --max-steps ${config.maxSteps}` : ''}); give a larger --epochs or --max-steps to train further. Nothing was changed.\n`);
+      return 0;
     }
-    store.addEvent(runId, null, 'resume', { from: from ?? 'fresh init (architecture/init fix)', parent: ref.run.id, fixes });
-    process.stderr.write(`run ${runId}: ${from ? `continuing from ${from}` : `restarting from seed ${config.seed} with ${fixes.join(', ')}`}\n`);
+    const from = state?.path ?? null;
+    const data = await loadData(config);
+    if (state) checkPosition(state.meta, batchCount(data.train.n, config.batchSize), state.path); // a damaged step count is refused here, before any write
+    const child = fixes.length > 0 || ref.run.status === 'diverged';
+    // A new child run, or the run itself claimed as its one writer (refused if another process writes it).
+    const runId = child
+      ? store.createRun({ name: `${ref.run.name} + ${fixes.join(',') || 'resume'}`, kind: 'train', parentId: ref.run.id, config, seed: config.seed }).id
+      : ref.run.id;
+    const before = child ? null : store.claimRun(runId, { config, error: null });
     const stop = { stop: false };
-    const onSig = () => { stop.stop = true; };
-    process.on('SIGINT', onSig);
-    const trainer = new Trainer(config, { store, runId, data, resumeFrom: from, stopSignal: stop, quiet: bool(p, 'quiet') });
+    const offSignals = stopAfterStep(stop, (s) => process.stderr.write(s));
+    let trainer: Trainer | null = null;
     try {
+      store.addEvent(runId, null, 'resume', { from: from ?? 'fresh init (architecture/init fix)', parent: ref.run.id, fixes });
+      process.stderr.write(`run ${runId}: ${from ? `continuing from ${from}` : `restarting from seed ${config.seed} with ${fixes.join(', ')}`}\n`);
+      trainer = new Trainer(config, { store, runId, data, resumeFrom: from, stopSignal: stop, quiet: bool(p, 'quiet') });
+      // The saved state carries the lr it was running at; an lr fix replaces it.
+      if (from && fixes.some((f) => f.startsWith('lr='))) trainer.opt.lr = config.lr;
       const r = await trainer.run();
       printVerdict(r.verdict, l);
       if (badStep !== null) {
@@ -92,9 +111,15 @@ export async function resumeCommand(argv: string[]): Promise<number> {
         store.addEvent(runId, r.steps, 'note', { fixHeld: held, originalBadStep: badStep, fixes });
       }
       return r.status === 'diverged' ? EXIT_DIVERGED : r.exitCode;
+    } catch (e) {
+      // The run says it failed and why; a resumed run keeps the config it had before this attempt.
+      const error = `resume failed: ${e instanceof Error ? e.message : String(e)}`;
+      store.setStatus(runId, 'failed', before ? { error, config: before.config } : { error });
+      store.addEvent(runId, null, 'note', { resumeFailed: error, statusBefore: before?.status ?? null });
+      throw e;
     } finally {
-      process.off('SIGINT', onSig);
-      trainer.dispose();
+      offSignals();
+      trainer?.dispose();
     }
   } finally {
     store.close();

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { startServer } from '../server/index.js';
 import { UsageError, bool, helpText, num, parseArgs, str, type Flags } from './args.js';
+import { onStopSignals } from './signals.js';
 
 const FLAGS: Flags = {
   port: { type: 'int', help: 'port to listen on (0 picks a free one)', default: 8787 },
@@ -62,13 +63,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
   process.stdout.write(`nanscope dashboard: ${server.url}  (runs: ${resolve(runsDir)}; Ctrl-C to stop)\n`);
   await new Promise<void>((done) => {
     const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      off();
       if (withParent) process.stdin.destroy(); // an open stdin would keep this process alive
       done();
     };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    const off = onStopSignals(stop);
     if (withParent) {
       process.stdin.on('end', stop);
       process.stdin.on('close', stop);

@@ -4,8 +4,6 @@
 // continues an interrupted sweep: finished and diverged cells are kept, unfinished ones
 // (stopped, interrupted, failed, or whose worker died) are discarded and run again from scratch.
 // Every grid value is parsed and every cell's config validated before anything starts.
-import { mainScript } from './self.js';
-import { d2lNum } from '../diagnose/format.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +11,12 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs, helpText, str, num, list, bool, UsageError, type Flags, type FlagSpec } from './args.js';
 import { TRAIN_FLAGS, configFromFlags } from './train-flags.js';
 import { RUNS_DIR_FLAG, openRuns } from './common.js';
+import { onStopSignals } from './signals.js';
+import { cellTrainArgv, cellEnv } from './cell-process.js';
+import { checkQueueUrl, redact } from '../queue/url.js';
+import { DONE, outcomeTable } from './sweep-table.js';
+
+export { outcomeTable };
 import type { Store, RunRow } from '../store/index.js';
 import type { TrainConfig } from '../train/config.js';
 
@@ -21,7 +25,9 @@ const FIXED: Flags = Object.fromEntries(Object.entries(TRAIN_FLAGS).map(([k, s])
 
 const FLAGS: Flags = {
   grid: { type: 'list', help: 'KEY=V1,V2,... or KEY=A..B (integers, inclusive); KEY is a train flag without -- (repeatable)' },
-  workers: { type: 'int', help: 'parallel worker processes (default: floor(cores / threads per run), at least 1)' },
+  workers: { type: 'int', help: 'parallel worker processes (default: floor(cores / threads per run), at least 1)', min: 1 },
+  queue: { type: 'string', help: 'redis://[:PASSWORD@]HOST:PORT[/DB]: enqueue the cells for `nanscope worker` processes on any machine instead of running them here' },
+  detach: { type: 'bool', help: 'with --queue: enqueue and return; --resume SWEEP_ID --queue URL later imports what the workers finished' },
   resume: { type: 'string', help: 'continue sweep SWEEP_ID: keep finished cells, redo the rest' },
   name: { type: 'string', help: 'sweep name' },
   'runs-dir': RUNS_DIR_FLAG,
@@ -120,33 +126,7 @@ export function cellConfig(args: string[], key: string): TrainConfig {
   }
 }
 
-interface SweepPlan { axes: GridAxis[]; fixed: string[]; threads: number }
-
-const DONE = new Set(['finished', 'diverged']);
-
-function isAlive(pid: number | null): boolean {
-  if (!pid) return false;
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
-}
-
-
-const f3 = d2lNum;
-
-export function outcomeTable(cells: readonly GridCell[], runs: Map<string, RunRow | undefined>): string {
-  const head = ['cell', 'status', 'diverged', 'nan step', 'nan epoch', 'loss', 'train acc', 'test acc', 'first layer', 'run'];
-  const rows = cells.map((c) => {
-    const r = runs.get(c.key);
-    if (!r) return [c.key, 'not run', '-', '-', '-', '-', '-', '-', '-', '-'];
-    const rep = r.report as { alias?: string; pass?: string } | null;
-    const div = r.firstNanStep !== null;
-    return [c.key, r.status, div ? 'yes' : DONE.has(r.status) ? 'no' : '-', div ? String(r.firstNanStep) : '-',
-      div && r.firstNanEpoch !== null ? String(r.firstNanEpoch + 1) : '-', div ? 'nan' : f3(r.finalLoss), f3(r.finalTrainAcc), f3(r.finalTestAcc),
-      rep?.alias ? `${rep.alias} (${rep.pass})` : '-', r.id];
-  });
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (x: string[]) => x.map((c, i) => (i === 0 || i === 1 || i >= 8 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
-  return [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
-}
+export interface SweepPlan { axes: GridAxis[]; fixed: string[]; threads: number }
 
 export async function sweepCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, FLAGS, 'sweep');
@@ -160,8 +140,12 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   }
   if (p.positional.length) throw new UsageError(`unexpected argument '${p.positional[0]}'`);
   const workersFlag = num(p, 'workers');
-  if (workersFlag !== undefined && !(Number.isInteger(workersFlag) && workersFlag >= 1)) throw new UsageError(`--workers must be a positive integer, got ${workersFlag}`);
   const resumeId = str(p, 'resume');
+  const queueUrl = str(p, 'queue');
+  if (queueUrl !== undefined) {
+    checkQueueUrl(queueUrl);
+    if (workersFlag !== undefined) throw new UsageError('--workers is for the local runner; with --queue, start `nanscope worker` processes instead');
+  } else if (bool(p, 'detach')) throw new UsageError('--detach needs --queue');
   // A new sweep's grid and every cell's config are validated before the store is even opened.
   let plan: SweepPlan | null = null;
   if (!resumeId) {
@@ -174,6 +158,8 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   } else if (list(p, 'grid').length || fixedArgs(p.flags).length) {
     throw new UsageError('--resume takes the grid and settings from the stored sweep; give no --grid or train flags');
   }
+  // Redis is reached (or refused with its URL) before the store is touched or a job is added.
+  const redis = queueUrl !== undefined ? await (await import('../queue/redis.js')).connectRedis(queueUrl) : null;
   const store = openRuns(str(p, 'runs-dir')!);
   try {
     let sweepId: string;
@@ -185,13 +171,17 @@ export async function sweepCommand(argv: string[]): Promise<number> {
       plan = g;
       sweepId = s.id;
       for (const c of expandGrid(plan.axes)) cellConfig([...plan.fixed, ...c.args], c.key);
-      store.setSweepStatus(sweepId, 'running');
+      store.claimSweep(sweepId); // refused while another live sweep process drives it
     } else {
-      sweepId = store.createSweep({ name: str(p, 'name') ?? null, grid: plan }).id;
+      // The planned cell keys and the (masked) queue let the dashboard show cells not yet recorded.
+      const stored = { ...plan!, cellKeys: expandGrid(plan!.axes).map((c) => c.key), ...(queueUrl ? { queue: redact(queueUrl) } : {}) };
+      sweepId = store.createSweep({ name: str(p, 'name') ?? null, grid: stored }).id;
     }
+    if (redis) return await (await import('./sweep-queue.js')).runQueuedSweep(store, sweepId, plan!, expandGrid(plan!.axes), redis, queueUrl!, bool(p, 'detach'));
     const workers = workersFlag ?? Math.max(1, Math.floor(availableParallelism() / plan!.threads));
     return await runSweep(store, sweepId, plan!, expandGrid(plan!.axes), workers);
   } finally {
+    redis?.disconnect();
     store.close();
   }
 }
@@ -204,28 +194,24 @@ async function runSweep(store: Store, sweepId: string, plan: SweepPlan, cells: G
   for (const c of cells) {
     const r = store.findCell(sweepId, c.key);
     if (r && DONE.has(r.status)) { kept++; continue; }
-    if (r && r.status === 'running' && isAlive(r.pid)) { elsewhere++; continue; }
+    if (r && store.writerState(r) !== 'dead') { elsewhere++; continue; }
     if (r) store.deleteRun(r.id, { removeFiles: true }); // unfinished: start it again cleanly
     todo.push(c);
   }
   err(`sweep ${sweepId}: ${cells.length} cells, ${kept} already done${elsewhere ? `, ${elsewhere} running in another process` : ''}, ${todo.length} to run, ${Math.min(workers, Math.max(1, todo.length))} workers x ${plan.threads} threads`);
-  const { script, execArgv } = mainScript();
   const running = new Set<ChildProcess>();
   let stopping = false;
   let failed = 0;
   let done = 0;
-  const onSig = () => {
+  const offSignals = onStopSignals(() => {
     if (stopping) return;
     stopping = true;
     err(`\nsweep: stopping: no new cells; asking ${running.size} running cell(s) to stop (resume with: nanscope sweep --resume ${sweepId} --runs-dir ${store.root})`);
     for (const ch of running) ch.kill('SIGTERM');
-  };
-  process.on('SIGINT', onSig);
-  process.on('SIGTERM', onSig);
+  });
   const runCell = (c: GridCell) => new Promise<void>((resolveCell) => {
-    const args = [...execArgv, script, 'train', ...plan.fixed, ...c.args, '--quiet', '--runs-dir', store.root,
-      '--sweep-id', sweepId, '--cell-key', c.key, '--name', `sweep ${c.key}`];
-    const ch = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'passive' } });
+    const args = cellTrainArgv([...plan.fixed, ...c.args], store.root, sweepId, c.key);
+    const ch = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: cellEnv() });
     running.add(ch);
     let output = '';
     const take = (d: Buffer) => { output += d.toString(); if (output.length > 200_000) output = output.slice(-100_000); };
@@ -249,8 +235,7 @@ async function runSweep(store: Store, sweepId: string, plan: SweepPlan, cells: G
   let next = 0;
   const worker = async () => { while (!stopping && next < todo.length) await runCell(todo[next++]); };
   await Promise.all(Array.from({ length: Math.min(workers, todo.length) }, worker));
-  process.off('SIGINT', onSig);
-  process.off('SIGTERM', onSig);
+  offSignals();
   const runs = new Map(cells.map((c) => [c.key, store.findCell(sweepId, c.key)] as const));
   process.stdout.write(`\nsweep ${sweepId}\n${outcomeTable(cells, runs)}\n`);
   const complete = cells.every((c) => DONE.has(runs.get(c.key)?.status ?? ''));

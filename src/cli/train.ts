@@ -6,6 +6,8 @@ import { parseArgs, helpText, str, bool, num, UsageError, type Flags } from './a
 import { TRAIN_FLAGS, configFromFlags } from './train-flags.js';
 import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, splitOut, loadData, printVerdict, lang } from './common.js';
 import { startDashboard } from './dashboard.js';
+import { stopAfterStep } from './signals.js';
+import { stopWhenParentDies } from './parent-watch.js';
 
 const FLAGS: Flags = {
   ...TRAIN_FLAGS,
@@ -47,9 +49,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const dash = bool(p, 'serve') ? await startDashboard(store.root, num(p, 'port')!) : null;
   if (dash) process.stderr.write(`dashboard: ${dash.url}#/run/${run.id}\n`);
   const stop = { stop: false };
-  const onSig = () => { if (stop.stop) process.exit(130); stop.stop = true; process.stderr.write('\nstopping after this step (checkpoint will be saved)...\n'); };
-  process.on('SIGINT', onSig);
-  process.on('SIGTERM', onSig);
+  const offSignals = stopAfterStep(stop, (s) => process.stderr.write(s));
+  const unwatch = stopWhenParentDies(stop);
   let trainer: Trainer | null = null;
   try {
     trainer = new Trainer(config, { store, runId: run.id, data, stopSignal: stop, quiet: bool(p, 'quiet') });
@@ -65,8 +66,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     if (!claim) store.discardUnstarted(run.id); // failed before its first step: nothing to keep, the name is free (a sweep keeps its failed cells)
     throw e;
   } finally {
-    process.off('SIGINT', onSig);
-    process.off('SIGTERM', onSig);
+    offSignals();
+    unwatch();
     trainer?.dispose();
     await dash?.close();
     store.close();

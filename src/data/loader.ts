@@ -35,6 +35,11 @@ export interface Batch {
   indices: Uint32Array;
 }
 
+/** Batches in an epoch of n examples (the last one partial unless dropLast). */
+export function batchCount(n: number, batchSize: number, dropLast = false): number {
+  return dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
+}
+
 export class DataLoader {
   readonly split: Split;
   readonly batchSize: number;
@@ -58,7 +63,7 @@ export class DataLoader {
     this.seed = seed;
     this.size = resize;
     this.dropLast = dropLast;
-    this.numBatches = dropLast ? Math.floor(split.n / batchSize) : Math.ceil(split.n / batchSize);
+    this.numBatches = batchCount(split.n, batchSize, dropLast);
     this.cache = resize === IMAGE_SIZE ? null : resizeCacheFor(split, resize);
   }
 

@@ -2,6 +2,7 @@
 // numbers of the run: where it broke, how it got there, and why (the mechanism).
 import type { NonFiniteReport } from './report.js';
 import { fmt, growth } from './format.js';
+import { explodeMechanism } from './verdict-text.js';
 
 export type Lang = 'en' | 'zh';
 type Body = Omit<NonFiniteReport, 'explanation'>;
@@ -22,12 +23,10 @@ function trend(r: Body): { en: string; zh: string } {
   return { en, zh };
 }
 
-const MECHANISM = {
-  en: 'With ReLU the derivative is 0 or 1, so nothing in the chain rule damps a large gradient: the per-layer factors (mostly the weights) multiply, big weights give big gradients, SGD makes the weights bigger still, until a sum overflows float32 (3.4e38) to Inf and Inf - Inf or 0 * Inf gives NaN.',
-  zh: 'ReLU 的导数只有 0 或 1，链式法则中没有任何环节会减小一个大的梯度：各层的因子（主要是权重）相乘，权重越大梯度越大，SGD 又让权重变得更大，直到某个求和超出 float32 的范围（3.4e38）变成 Inf，而 Inf - Inf 或 0 * Inf 就得到 NaN。',
-};
+/** The network that ran, as far as the mechanism depends on it. */
+export interface NetInfo { activation: string | null; bn: string }
 
-export function explain(r: Body): { en: string; zh: string } {
+export function explain(r: Body, net: NetInfo = { activation: 'relu', bn: 'none' }): { en: string; zh: string } {
   const where = r.layer === null ? r.alias : `${r.alias} (layer ${r.layer}, ${r.layerKind})`;
   const whereZh = r.layer === null ? r.alias : `${r.alias}（第 ${r.layer} 层，${r.layerKind}）`;
   const c = `${r.counts.nan} NaN, ${r.counts.posInf} +Inf, ${r.counts.negInf} -Inf`;
@@ -55,7 +54,7 @@ export function explain(r: Body): { en: string; zh: string } {
     whyZh = `梯度是有限的，但 SGD 更新（学习率 ${fmt(Number(d.lr))}，最大 |grad| ${fmt(Number(d.gradMaxAbs))}）把 ${r.tensor} 推出了 float32 的范围。`;
   }
   const t = trend(r);
-  const mech = r.pass === 'input' ? { en: '', zh: '' } : MECHANISM;
+  const mech = r.pass === 'input' ? { en: '', zh: '' } : explodeMechanism(net.activation, net.bn);
   return { en: [head, why, t.en, mech.en].filter(Boolean).join(' '), zh: [headZh, whyZh, t.zh, mech.zh].filter(Boolean).join('') };
 }
 

@@ -2,15 +2,16 @@
 // Compact on purpose: a few floats per layer per probed step.
 import { FIELD, NF } from './fields.js';
 
-export interface HistoryRow { step: number; loss: number; gradNorm: number; values: Float32Array }
+/** acc: the batch's training accuracy and n its size (NaN/0 when not known). */
+export interface HistoryRow { step: number; loss: number; gradNorm: number; values: Float32Array; acc: number; n: number }
 
 export class History {
   readonly rows: HistoryRow[] = [];
   inputMax = -Infinity;
   constructor(readonly numLayers: number) {}
 
-  push(step: number, loss: number, gradNorm: number, values: Float32Array, inputMax: number): void {
-    this.rows.push({ step, loss, gradNorm, values });
+  push(step: number, loss: number, gradNorm: number, values: Float32Array, inputMax: number, batch: { correct: number; size: number } | null = null): void {
+    this.rows.push({ step, loss, gradNorm, values, acc: batch ? batch.correct / batch.size : NaN, n: batch?.size ?? 0 });
     this.inputMax = Math.max(this.inputMax, inputMax);
   }
   /** Drops rows after a step (rollback). */

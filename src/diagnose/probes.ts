@@ -6,9 +6,13 @@ import { stats, type Tensor } from '../torch/index.js';
 import { native } from '../torch/native.js';
 import { fromRaw, l2, mean, std, nonFinite, histogram, HIST_BINS, type TensorStats } from '../torch/stats.js';
 import type { Module, Sequential, HookHandle } from '../nn/index.js';
-import { PROBE_FIELDS, NF, FIELD, layerAliases } from './fields.js';
+import { PROBE_FIELDS, NF, FIELD } from './fields.js';
+import { layerMeta, saturationBand, type LayerMeta } from './layers.js';
+import { STAT_FIELDS, type Band } from '../torch/stats.js';
 
-export interface LayerInfo { index: number; name: string; kind: string; alias: string; module: Module }
+export interface LayerInfo extends LayerMeta { index: number; module: Module; /** Saturation band of its outputs (sigmoid, tanh). */ band?: Band }
+/** Per slot: the stats, then the order the hook fired in (-1: never). */
+const GRAD_SLOT = STAT_FIELDS.length + 1;
 
 export interface ForwardRecord { layer: number; out: TensorStats; op: string | null }
 
@@ -46,15 +50,14 @@ export class Probes {
 
   constructor(readonly net: Sequential) {
     const kids = net.children();
-    const aliases = layerAliases(kids.map(([, m]) => m.kind));
-    this.layers = kids.map(([name, m], index) => ({ index, name, kind: m.kind, alias: aliases[index], module: m }));
+    this.layers = layerMeta(kids).map((meta, index) => ({ ...meta, index, module: kids[index][1], band: saturationBand(meta) }));
     this.hooks = this.layers.map((l) => l.module.registerForwardHook((_m, _x, y) => this.onForward(l.index, y)));
   }
   get fields(): readonly string[] { return PROBE_FIELDS; }
 
   private onForward(i: number, y: Tensor): void {
     if (!this.active) return;
-    const s = stats(y);
+    const s = stats(y, this.layers[i].band);
     this.fwd[i] = s;
     if (this.withHist) this.actHist.set(histogram(y), i * HIST_BINS);
     this.gradFns[i] = y.gradFn;
@@ -86,7 +89,7 @@ export class Probes {
   /** Gradient stats per layer output from the last backward (null where no gradient arrived). */
   readGradOuts(): (TensorStats | null)[] {
     const raw = native.readGradProbes(this.layers.length);
-    return this.layers.map((_, i) => (raw[i * 11 + 10] < 0 ? null : fromRaw(raw, i * 11)));
+    return this.layers.map((_, i) => (raw[i * GRAD_SLOT + GRAD_SLOT - 1] < 0 ? null : fromRaw(raw, i * GRAD_SLOT)));
   }
 
   private disarmHist(): void {
@@ -119,6 +122,7 @@ export class Probes {
         v[o + FIELD.act_std] = std(a);
         v[o + FIELD.act_max] = a.maxAbs;
         v[o + FIELD.act_zero_frac] = a.zeros / Math.max(1, a.numel);
+        if (l.band) v[o + FIELD.act_sat_frac] = a.sat / Math.max(1, a.numel);
         v[o + FIELD.act_nonfinite] = nonFinite(a);
       }
       const g = gout[l.index];

@@ -1,30 +1,50 @@
-// Verdict: healthy / exploding / vanishing / dead-relu, per layer and for the run, from the
-// probe history. The thresholds are written here, named, and tested (test/verdict.test.ts):
-//   exploding  the global gradient norm's median over the last WINDOW probed steps is
-//              > EXPLODE_GROWTH x its median over the first WINDOW, or the run went non-finite
-//              after such growth; a layer explodes when its own weight-gradient norm does.
-//   vanishing  the first weighted layer's weight-gradient norm, relative to its weight norm, is
-//              < VANISH_DEPTH_RATIO x the last weighted layer's (median over the run):
-//              early layers barely move while the last ones learn.
-//   dead-relu  a ReLU layer outputs exact zeros for > DEAD_FRACTION of its units (median over the
-//              last WINDOW steps): those units pass no gradient at all.
+// Verdict: which failure mode a run is in, measured from its probes, loss and accuracy, and the
+// chain of events that led there, each with the step where it began. The thresholds are named
+// here and each has a reason that does not depend on any particular run:
+//   chance       the loss of guessing is ln(C) for C classes; accuracy is at chance when it is
+//                within CHANCE_SIGMAS binomial standard errors of 1/C over the last window.
+//   LOSS_BLOWUP  a loss this many times ln(C) is an order of magnitude worse than guessing.
+//   EXPLODE_GROWTH  gradient or weight norms grown by two orders of magnitude.
+//   VANISH_DEPTH_RATIO  the first weighted layer's relative gradient two orders of magnitude
+//                below the last one's: early layers barely move while the last ones learn.
+//   DEAD_FRACTION  a ReLU layer outputs exact zeros for >99% of its values.
+//   SATURATED_FRACTION  most (>half) of a sigmoid/tanh layer's outputs sit in the saturation
+//                band (layers.ts: slope <= 1% of its peak).
+//   UPDATE_RATIO_HIGH  lr*|grad|/|w| of a layer on one step; ~1e-3 is the usual healthy scale
+//                (CS231n); at 1 a single step moved the weights by as much as their own norm:
+//                what the layer had learnt is overwritten, so the lr is too high by any measure.
+//   UNSCALED_INPUT_MAX  d2l's ToTensor gives pixels in [0, 1]; larger inputs are raw bytes.
+// Modes, checked in this order (the first that holds is the primary mode; the chain can name
+// the others): non-finite, blew-up-died, saturated, exploding, dead-relu, vanishing, stuck,
+// oscillating, healthy.
 import { FIELD, NF } from './fields.js';
-import { History, median } from './history.js';
+import { History, median, type HistoryRow } from './history.js';
 import type { NonFiniteReport } from './report.js';
+import type { LayerMeta } from './layers.js';
+import { saturates, netActivation } from './layers.js';
+import { describe, type Sentence } from './verdict-text.js';
 import { fmt } from './format.js';
+import { rankFixes, type Fix, type DoctorRow } from './fixes.js';
 
-export const WINDOW = 10;
-export const EXPLODE_GROWTH = 100;
-export const VANISH_DEPTH_RATIO = 1e-2;
-export const DEAD_FRACTION = 0.99;
-export const UNSCALED_INPUT_MAX = 1.5;
+export type { Fix, DoctorRow } from './fixes.js';
 
-export type Health = 'healthy' | 'exploding' | 'vanishing' | 'dead-relu';
+import { WINDOW, EXPLODE_GROWTH, LOSS_BLOWUP, VANISH_DEPTH_RATIO, DEAD_FRACTION, SATURATED_FRACTION, UPDATE_RATIO_HIGH, CHANCE_SIGMAS, UNSCALED_INPUT_MAX, SPIKE_FACTOR } from './thresholds.js';
+
+export * from './thresholds.js';
+
+export const MODES = ['healthy', 'non-finite', 'exploding', 'blew-up-died', 'stuck', 'vanishing', 'saturated', 'dead-relu', 'oscillating'] as const;
+export type Health = (typeof MODES)[number];
+/** Likely causes a verdict can name (stuck, exploding, ...): each is measured, never assumed. */
+export type Cause = 'unscaled-input' | 'lr-too-high' | 'init-vanishing' | 'vanishing-depth' | 'saturated' | 'dead-units' | 'init-large';
+
 export interface LayerVerdict { name: string; alias: string; kind: string; verdict: Health; note: string }
-export interface Fix { fix: string; en: string; zh: string }
+/** One link of the chain: what happened and the step it began at (null: over the whole run). */
+export interface ChainLink { part: string; step: number | null; en: string; zh: string }
 export interface Verdict {
   run: Health;
   diverged: boolean;
+  causes: Cause[];
+  chain: ChainLink[];
   layers: LayerVerdict[];
   numbers: Record<string, number>;
   text: { en: string; zh: string };
@@ -32,113 +52,214 @@ export interface Verdict {
 }
 
 export interface VerdictContext {
-  layers: { name: string; alias: string; kind: string }[];
+  layers: readonly Pick<LayerMeta, 'name' | 'alias' | 'kind' | 'hasWeight' | 'activation'>[];
   report: NonFiniteReport | null;
   lr: number;
   bn: string;
   init: string;
-  activation: string;
+  /** The configured activation; the layers' own metadata wins when they have one. */
+  activation?: string;
+  classes?: number;
+  /** Early-warning events (first one first), if any. */
+  warnings?: readonly { step: number; en: string; zh: string }[];
+  /** The doctor's trials of this run: fixes are then ranked by what held. */
+  doctor?: readonly DoctorRow[];
 }
 
-const relGrad = (h: History, i: number): number[] =>
-  h.rows.map((r) => r.values[i * NF + FIELD.grad_w_norm] / r.values[i * NF + FIELD.w_norm]);
+/** Everything the modes are decided from: plain numbers, also stored with the verdict. */
+export interface Measures {
+  lnC: number; chanceAcc: number; accBand: number;
+  lossStart: number; lossEnd: number; lossMax: number; lossMaxStep: number; accEnd: number;
+  gradNormStart: number; gradNormEnd: number; gradNormMax: number; gradNormMaxStep: number;
+  weightGrowth: number; depthRatio: number; updateRatio: number; updateRatioPeak: number; updateRatioPeakStep: number; inputMax: number;
+  blowupStep: number; blowupBy: 'loss' | 'grad' | null; spikes: number; firstSpikeStep: number;
+  atChance: boolean; steps: number; lastStep: number;
+  dead: { i: number; frac: number; since: number }[];
+  saturated: { i: number; frac: number; since: number }[];
+  logitStd: number; firstActStd: number;
+}
 
-export function verdict(h: History, c: VerdictContext): Verdict {
+const finite = (xs: number[]): number[] => xs.filter(Number.isFinite);
+const at = (r: HistoryRow, i: number, f: keyof typeof FIELD): number => r.values[i * NF + FIELD[f]];
+
+/** First step from which `ok` holds on every later row (NaN if it does not hold at the end). */
+function since(rows: readonly HistoryRow[], ok: (r: HistoryRow) => boolean): number {
+  let s = NaN;
+  for (let k = rows.length - 1; k >= 0 && ok(rows[k]); k--) s = rows[k].step;
+  return s;
+}
+
+export function measure(h: History, c: VerdictContext): Measures {
   const rows = h.rows;
-  const numbers: Record<string, number> = {};
-  // Short runs: thirds instead of overlapping windows.
+  const C = c.classes ?? 10;
+  const lnC = Math.log(C);
   const w = Math.min(WINDOW, Math.max(1, Math.floor(rows.length / 3)));
   const first = rows.slice(0, w);
-  const last = rows.slice(-w);
-  const g0 = median(first.map((r) => r.gradNorm).filter(Number.isFinite));
-  const g1 = median(last.map((r) => r.gradNorm).filter(Number.isFinite));
-  const growth = g1 / g0;
-  numbers.gradNormStart = g0;
-  numbers.gradNormEnd = g1;
-  numbers.gradNormGrowth = growth;
-  const diverged = c.report !== null;
-
-  const weighted = c.layers.map((l, i) => ({ ...l, i })).filter((l) => l.kind === 'Conv2d' || l.kind === 'Linear');
-  let depthRatio = NaN;
-  if (weighted.length >= 2 && rows.length) {
-    const a = median(relGrad(h, weighted[0].i));
-    const b = median(relGrad(h, weighted[weighted.length - 1].i));
-    depthRatio = a / b;
+  const fin = rows.filter((r) => Number.isFinite(r.loss) && Number.isFinite(r.gradNorm));
+  const last = fin.slice(-w);
+  const losses = rows.map((r) => r.loss);
+  const lossStart = median(finite(first.map((r) => r.loss)));
+  const lossEnd = median(finite(last.map((r) => r.loss)));
+  let lossMax = -Infinity, lossMaxStep = NaN, gradNormMax = -Infinity, gradNormMaxStep = NaN;
+  for (const r of fin) {
+    if (r.loss > lossMax) { lossMax = r.loss; lossMaxStep = r.step; }
+    if (r.gradNorm > gradNormMax) { gradNormMax = r.gradNorm; gradNormMaxStep = r.step; }
   }
-  numbers.depthRatio = depthRatio;
+  const gradNormStart = median(finite(first.map((r) => r.gradNorm)));
+  const gradNormEnd = median(finite(last.map((r) => r.gradNorm)));
+  // Accuracy over the last window, pooled over its examples.
+  const accRows = last.filter((r) => r.n > 0 && Number.isFinite(r.acc));
+  const n = accRows.reduce((s, r) => s + r.n, 0);
+  const accEnd = n ? accRows.reduce((s, r) => s + r.acc * r.n, 0) / n : NaN;
+  const chanceAcc = 1 / C;
+  const accBand = n ? CHANCE_SIGMAS * Math.sqrt((chanceAcc * (1 - chanceAcc)) / n) : NaN;
+  // Without accuracies, "at chance" falls back to the loss sitting at ln(C) (within 5%).
+  const atChance = last.length > 0 && (n ? accEnd <= chanceAcc + accBand : Math.abs(lossEnd / lnC - 1) < 0.05);
 
-  const layers: LayerVerdict[] = c.layers.map((l, i) => {
+  const weighted = c.layers.map((l, i) => ({ l, i })).filter((x) => x.l.hasWeight);
+  let weightGrowth = NaN, depthRatio = NaN, updateRatio = NaN, updateRatioPeak = NaN, updateRatioPeakStep = NaN;
+  // The largest relative update of any weighted layer on a step.
+  const stepRatio = (r: HistoryRow): number => Math.max(...weighted.map(({ i }) => at(r, i, 'update_ratio')).filter(Number.isFinite));
+  if (weighted.length && fin.length) {
+    weightGrowth = Math.max(...weighted.map(({ i }) => median(last.map((r) => at(r, i, 'w_norm'))) / median(first.map((r) => at(r, i, 'w_norm')))).filter((x) => !Number.isNaN(x)));
+    updateRatio = median(last.map(stepRatio));
+    for (const r of fin) { const u = stepRatio(r); if (!(u <= updateRatioPeak)) { updateRatioPeak = u; updateRatioPeakStep = r.step; } }
+  }
+  if (weighted.length >= 2 && fin.length) {
+    const rel = (i: number) => median(fin.map((r) => at(r, i, 'grad_w_norm') / at(r, i, 'w_norm')));
+    depthRatio = rel(weighted[0].i) / rel(weighted[weighted.length - 1].i);
+  }
+  const lastLayer = c.layers.length - 1;
+  const logitStd = lastLayer >= 0 ? median(last.map((r) => at(r, lastLayer, 'act_std'))) : NaN;
+  const firstActStd = weighted.length ? median(last.map((r) => at(r, weighted[0].i, 'act_std'))) : NaN;
+
+  const blown = (r: HistoryRow) => r.loss >= LOSS_BLOWUP * lnC || r.gradNorm >= EXPLODE_GROWTH * gradNormStart;
+  const blowRow = rows.find((r) => Number.isFinite(r.loss) && blown(r));
+  const blowupStep = blowRow?.step ?? NaN;
+  const blowupBy = blowRow ? (blowRow.loss >= LOSS_BLOWUP * lnC ? 'loss' : 'grad') : null;
+  // A spike is an excursion above twice the recent median (and above ln C) that comes back
+  // below that level: a loss that jumps and stays up is a level shift, not an oscillation.
+  let spikes = 0, firstSpikeStep = NaN, level = NaN, start = NaN;
+  for (let k = 1; k < rows.length; k++) {
+    const l = rows[k].loss;
+    if (Number.isNaN(level)) {
+      const t = Math.max(SPIKE_FACTOR * median(finite(losses.slice(Math.max(0, k - WINDOW), k))), lnC);
+      if (l > t) { level = t; start = rows[k].step; }
+    } else if (l < level) {
+      spikes++;
+      if (Number.isNaN(firstSpikeStep)) firstSpikeStep = start;
+      level = NaN;
+    }
+  }
+  const dead: Measures['dead'] = [];
+  const saturated: Measures['saturated'] = [];
+  c.layers.forEach((l, i) => {
+    if (l.activation === 'relu') {
+      const frac = median(last.map((r) => at(r, i, 'act_zero_frac')));
+      if (frac > DEAD_FRACTION) dead.push({ i, frac, since: since(rows, (r) => at(r, i, 'act_zero_frac') > DEAD_FRACTION) });
+    }
+    if (saturates(l)) {
+      const frac = median(last.map((r) => at(r, i, 'act_sat_frac')));
+      if (frac > SATURATED_FRACTION) saturated.push({ i, frac, since: since(rows, (r) => at(r, i, 'act_sat_frac') > SATURATED_FRACTION) });
+    }
+  });
+  // The worst layer first; among equals the one that went first.
+  const order = (a: { frac: number; since: number }, b: { frac: number; since: number }) => (a.since || Infinity) - (b.since || Infinity) || b.frac - a.frac;
+  dead.sort(order);
+  saturated.sort(order);
+  return {
+    lnC, chanceAcc, accBand, lossStart, lossEnd, lossMax, lossMaxStep, accEnd, gradNormStart, gradNormEnd, gradNormMax, gradNormMaxStep,
+    weightGrowth, depthRatio, updateRatio, updateRatioPeak, updateRatioPeakStep, inputMax: h.inputMax, blowupStep, blowupBy, spikes, firstSpikeStep, atChance,
+    steps: rows.length, lastStep: rows[rows.length - 1]?.step ?? 0, dead, saturated, logitStd, firstActStd,
+  };
+}
+
+/** The primary mode and the measured causes behind it. */
+export function classify(m: Measures, c: VerdictContext): { run: Health; causes: Cause[] } {
+  const unscaled = m.inputMax > UNSCALED_INPUT_MAX;
+  const blewUp = !Number.isNaN(m.blowupStep) || m.weightGrowth >= EXPLODE_GROWTH;
+  const explodingNow = m.lossEnd >= LOSS_BLOWUP * m.lnC || m.gradNormEnd >= EXPLODE_GROWTH * m.gradNormStart || m.weightGrowth >= EXPLODE_GROWTH;
+  const lrHigh = m.updateRatioPeak >= UPDATE_RATIO_HIGH || m.spikes >= 2;
+  // Units die on a big step: what counts is the largest update up to the death, not after it.
+  const deathStep = Math.min(...m.dead.map((d) => d.since).filter(Number.isFinite));
+  const lrKilled = m.updateRatioPeak >= UPDATE_RATIO_HIGH && !(m.updateRatioPeakStep > deathStep);
+  const act = netActivation(c.layers) ?? c.activation ?? null;
+  const saturating = act === 'sigmoid' || act === 'tanh';
+  const causes: Cause[] = [];
+  const add = (k: Cause, when: boolean): void => { if (when && !causes.includes(k)) causes.push(k); };
+  add('unscaled-input', unscaled);
+  let run: Health;
+  if (c.report) {
+    run = 'non-finite';
+    add('init-large', /^normal:/.test(c.init) && m.lossStart >= LOSS_BLOWUP * m.lnC);
+    add('lr-too-high', lrHigh);
+  } else if (blewUp && m.dead.length) {
+    run = 'blew-up-died';
+    add('lr-too-high', lrHigh || lrKilled);
+    add('dead-units', true);
+  } else if (m.saturated.length && (m.atChance || m.lossEnd > m.lnC)) {
+    run = 'saturated';
+    add('lr-too-high', lrHigh || m.lossEnd >= LOSS_BLOWUP * m.lnC);
+    add('vanishing-depth', m.depthRatio < VANISH_DEPTH_RATIO);
+  } else if (explodingNow) {
+    run = 'exploding';
+    add('init-large', /^normal:/.test(c.init) && m.lossStart >= LOSS_BLOWUP * m.lnC);
+    add('lr-too-high', lrHigh);
+  } else if (m.dead.length) {
+    run = 'dead-relu';
+    add('lr-too-high', lrHigh || lrKilled);
+  } else if (m.depthRatio < VANISH_DEPTH_RATIO && (saturating || !m.atChance)) {
+    run = 'vanishing';
+  } else if (m.atChance) {
+    run = 'stuck';
+    add('lr-too-high', lrHigh);
+    add('vanishing-depth', m.depthRatio < VANISH_DEPTH_RATIO);
+    add('init-vanishing', m.logitStd < VANISH_DEPTH_RATIO * m.firstActStd);
+  } else if (m.spikes >= 2) {
+    run = 'oscillating';
+    add('lr-too-high', true);
+  } else run = 'healthy';
+  return { run, causes };
+}
+
+function layerVerdicts(h: History, m: Measures, c: VerdictContext, run: Health): LayerVerdict[] {
+  const w = Math.min(WINDOW, Math.max(1, Math.floor(h.rows.length / 3)));
+  const weighted = c.layers.map((l, i) => ({ l, i })).filter((x) => x.l.hasWeight);
+  const lastW = weighted[weighted.length - 1];
+  return c.layers.map((l, i) => {
     let v: Health = 'healthy';
     let note = '';
-    if (l.kind === 'ReLU') {
-      const dead = median(h.field(i, 'act_zero_frac', w));
-      if (dead > DEAD_FRACTION) { v = 'dead-relu'; note = `${fmt(dead * 100)}% of outputs are exactly 0`; }
-    }
-    if (l.kind === 'Conv2d' || l.kind === 'Linear') {
-      const s = h.field(i, 'grad_w_norm');
-      const a = median(s.slice(0, w).filter(Number.isFinite));
-      const b = median(s.slice(-w).filter(Number.isFinite));
-      if (b / a > EXPLODE_GROWTH || (diverged && c.report?.layer === l.name)) { v = 'exploding'; note = `weight-gradient norm ${fmt(a)} -> ${fmt(b)}`; }
-      else if (!diverged && weighted.length >= 2 && l.name !== weighted[weighted.length - 1].name) {
-        const ratio = median(relGrad(h, i)) / median(relGrad(h, weighted[weighted.length - 1].i));
-        if (ratio < VANISH_DEPTH_RATIO) { v = 'vanishing'; note = `relative gradient ${fmt(ratio)}x the last layer's`; }
+    const d = m.dead.find((x) => x.i === i);
+    const s = m.saturated.find((x) => x.i === i);
+    if (d) { v = 'dead-relu'; note = `${+(d.frac * 100).toPrecision(3)}% of outputs are exactly 0`; }
+    if (s) { v = 'saturated'; note = `${+(s.frac * 100).toPrecision(3)}% of outputs pinned at the ends of their range`; }
+    if (l.hasWeight) {
+      const g = h.field(i, 'grad_w_norm');
+      const a = median(finite(g.slice(0, w)));
+      const b = median(finite(g.slice(-w)));
+      if (b / a > EXPLODE_GROWTH || (c.report?.layer === l.name)) { v = c.report?.layer === l.name ? 'non-finite' : 'exploding'; note = `weight-gradient norm ${fmt(a)} -> ${fmt(b)}`; }
+      else if ((run === 'vanishing' || run === 'stuck') && lastW && l.name !== lastW.l.name) {
+        const rel = (k: number) => median(h.rows.map((r) => at(r, k, 'grad_w_norm') / at(r, k, 'w_norm')));
+        const ratio = rel(i) / rel(lastW.i);
+        if (ratio < VANISH_DEPTH_RATIO) { v = 'vanishing'; note = `relative gradient ${ratio.toExponential(1)}x the last layer's`; }
       }
     }
     return { name: l.name, alias: l.alias, kind: l.kind, verdict: v, note };
   });
-
-  let run: Health = 'healthy';
-  if (diverged || growth > EXPLODE_GROWTH) run = 'exploding';
-  else if (depthRatio < VANISH_DEPTH_RATIO) run = 'vanishing';
-  else if (layers.some((l) => l.verdict === 'dead-relu')) run = 'dead-relu';
-
-  const unscaled = h.inputMax > UNSCALED_INPUT_MAX;
-  numbers.inputMax = h.inputMax;
-  return { run, diverged, layers, numbers, text: describe(run, diverged, numbers, c, unscaled), fixes: rankFixes(run, c, unscaled) };
 }
 
-function describe(run: Health, diverged: boolean, n: Record<string, number>, c: VerdictContext, unscaled: boolean): { en: string; zh: string } {
-  const en: string[] = [];
-  const zh: string[] = [];
-  if (run === 'exploding') {
-    en.push(diverged ? 'Exploding gradients: the run went non-finite.' : 'Exploding gradients.');
-    zh.push(diverged ? '梯度爆炸：训练出现了非有限值。' : '梯度爆炸。');
-    en.push(`The global gradient norm went from ${fmt(n.gradNormStart)} (first ${WINDOW} steps) to ${fmt(n.gradNormEnd)} (last ${WINDOW} finite steps).`);
-    zh.push(`全局梯度范数从 ${fmt(n.gradNormStart)}（前 ${WINDOW} 步）变为 ${fmt(n.gradNormEnd)}（最后 ${WINDOW} 个有限步）。`);
-    if (c.report) { en.push(c.report.explanation.en); zh.push(c.report.explanation.zh); }
-  } else if (run === 'vanishing') {
-    en.push(`Vanishing gradients: the first layer's relative gradient is ${fmt(n.depthRatio)}x the last layer's. ${c.activation === 'sigmoid' ? "Sigmoid's derivative is at most 0.25, so every layer the gradient passes back through shrinks it at least 4x; after many layers the early weights barely change." : 'The early layers barely change while the last ones learn.'}`);
-    zh.push(`梯度消失：第一层的相对梯度只有最后一层的 ${fmt(n.depthRatio)} 倍。${c.activation === 'sigmoid' ? 'sigmoid 的导数最大只有 0.25，梯度每向前经过一层至少缩小 4 倍；经过多层之后，前面层的权重几乎不再变化。' : '前面的层几乎不变，只有最后几层在学习。'}`);
-  } else if (run === 'dead-relu') {
-    en.push('Dead ReLUs: some ReLU layers output zeros almost everywhere, so no gradient flows through them.');
-    zh.push('ReLU 死亡：部分 ReLU 层几乎全部输出 0，梯度无法通过它们。');
-  } else {
-    en.push(`Healthy: gradient norm ${fmt(n.gradNormStart)} -> ${fmt(n.gradNormEnd)}, first/last layer relative gradient ratio ${fmt(n.depthRatio)}, no non-finite values.`);
-    zh.push(`健康：梯度范数 ${fmt(n.gradNormStart)} -> ${fmt(n.gradNormEnd)}，第一层与最后一层相对梯度之比 ${fmt(n.depthRatio)}，没有非有限值。`);
-  }
-  if (unscaled) {
-    en.push(`Note: input pixels reach ${fmt(n.inputMax)}; d2l scales them to [0, 1]. Unscaled 0-255 inputs make the first layer's outputs and gradients ~255x larger.`);
-    zh.push(`注意：输入像素最大达到 ${fmt(n.inputMax)}；d2l 会把像素缩放到 [0, 1]。未缩放的 0-255 输入会让第一层的输出和梯度大约放大 255 倍。`);
-  }
-  return { en: en.join(' '), zh: zh.join('') };
+export function verdict(h: History, c: VerdictContext): Verdict {
+  const m = measure(h, c);
+  const { run, causes } = classify(m, c);
+  const { chain, text } = describe(run, causes, m, c);
+  const numbers: Record<string, number> = {
+    lnClasses: m.lnC, lossStart: m.lossStart, lossEnd: m.lossEnd, lossMax: m.lossMax, accEnd: m.accEnd,
+    gradNormStart: m.gradNormStart, gradNormEnd: m.gradNormEnd, gradNormMax: m.gradNormMax, gradNormGrowth: m.gradNormEnd / m.gradNormStart,
+    weightGrowth: m.weightGrowth, depthRatio: m.depthRatio, updateRatio: m.updateRatio, updateRatioPeak: m.updateRatioPeak, updateRatioPeakStep: m.updateRatioPeakStep, inputMax: m.inputMax, spikes: m.spikes,
+    logitStd: m.logitStd,
+  };
+  return { run, diverged: c.report !== null, causes, chain, layers: layerVerdicts(h, m, c, run), numbers, text,
+    fixes: rankFixes(run, causes, c, c.doctor) };
 }
 
-function rankFixes(run: Health, c: VerdictContext, unscaled: boolean): Fix[] {
-  const f: Fix[] = [];
-  if (unscaled) f.push({ fix: 'scale-pixels', en: 'Scale input pixels to [0, 1] (divide by 255) as d2l does.', zh: '像 d2l 一样把输入像素缩放到 [0, 1]（除以 255）。' });
-  if (run === 'exploding') {
-    if (c.bn === 'none') f.push({ fix: 'bn=builtin', en: 'Add batch normalization after each conv/linear layer (--fix bn=builtin or bn=scratch): it re-centres and re-scales every layer\'s output, so large weights no longer compound.', zh: '在每个卷积/全连接层之后加入批量归一化（--fix bn=builtin 或 bn=scratch）：它把每层输出重新中心化和缩放，大权重不再层层累积。' });
-    f.push({ fix: `lr=${+(c.lr / 10).toPrecision(3)}`, en: `Lower the learning rate 10x (--fix lr=${+(c.lr / 10).toPrecision(3)}); this often only delays the blow-up.`, zh: `把学习率降低 10 倍（--fix lr=${+(c.lr / 10).toPrecision(3)}）；这往往只是推迟爆炸。` });
-    f.push({ fix: 'clip=1.0', en: 'Clip the gradient norm (--fix clip=1.0): bounds each step, though it does not fix the cause.', zh: '裁剪梯度范数（--fix clip=1.0）：限制每一步的大小，但不解决根本原因。' });
-    f.push({ fix: 'warmup=500', en: 'Warm the learning rate up over the first steps (--fix warmup=500).', zh: '在最初的若干步中逐步增大学习率（--fix warmup=500）。' });
-    if (c.init !== 'xavier') f.push({ fix: 'init=xavier', en: 'Use d2l\'s Xavier initialization (--fix init=xavier).', zh: '使用 d2l 的 Xavier 初始化（--fix init=xavier）。' });
-  } else if (run === 'vanishing') {
-    if (c.bn === 'none') f.push({ fix: 'bn=builtin', en: 'Add batch normalization (--fix bn=builtin): it keeps each layer\'s pre-activations near zero, where sigmoid\'s slope is largest.', zh: '加入批量归一化（--fix bn=builtin）：它让每层的输入保持在 0 附近，那里 sigmoid 的斜率最大。' });
-    if (c.activation === 'sigmoid') f.push({ fix: 'activation=relu', en: 'Use ReLU (derivative 1 for positive inputs) instead of sigmoid.', zh: '用 ReLU（正输入的导数为 1）代替 sigmoid。' });
-    if (c.init !== 'xavier') f.push({ fix: 'init=xavier', en: 'Use Xavier initialization.', zh: '使用 Xavier 初始化。' });
-  } else if (run === 'dead-relu') {
-    f.push({ fix: `lr=${+(c.lr / 10).toPrecision(3)}`, en: 'Lower the learning rate: a large step can push units permanently negative.', zh: '降低学习率：过大的更新会让神经元永久落入负区间。' });
-    if (c.bn === 'none') f.push({ fix: 'bn=builtin', en: 'Add batch normalization.', zh: '加入批量归一化。' });
-  }
-  return f;
-}
+export type { Sentence };

@@ -9,6 +9,8 @@ import { reportBundle } from '../server/data.js';
 import { defaultWebRoot } from '../server/server.js';
 import { pathSegments, resolveFile } from '../server/paths.js';
 import type { ReportBundle } from '../server/wire.js';
+import { ReportError } from './errors.js';
+import { REPORT_GENERATOR, checkReportOut } from './out.js';
 
 export interface ReportOptions {
   runsRoot: string;
@@ -17,9 +19,11 @@ export interface ReportOptions {
   out: string;
   /** Built front end; default web/dist of this checkout. */
   webRoot?: string;
+  /** Replace an existing file that is not a report (never one of the store's files; see out.ts). */
+  force?: boolean;
 }
 
-export class ReportError extends Error {}
+export { ReportError };
 
 const REPORT_CSP =
   "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; " +
@@ -63,7 +67,7 @@ export function renderReportHtml(bundle: ReportBundle, webRoot = defaultWebRoot(
   html = html.replace(/<title>[^<]*<\/title>/, () => `<title>${escapeHtml(title)}</title>`);
   const head =
     `<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}" />\n` +
-    `    <meta name="generator" content="nanscope report" />\n`;
+    `    ${REPORT_GENERATOR}\n`;
   html = html.replace(/<head>\s*/, (m) => `${m}${head}    `);
   const data = `<script type="application/json" id="nanscope-data">${inlineJson(toJson(bundle))}</script>\n`;
   // Data first so it is in the DOM before the (deferred) module runs.
@@ -80,14 +84,15 @@ export function buildBundle(store: Store, runId: string): ReportBundle {
 export async function writeReport(opts: ReportOptions): Promise<{ out: string; bytes: number }> {
   const dbPath = join(resolve(opts.runsRoot), 'nanscope.db');
   if (!existsSync(dbPath)) throw new ReportError(`no run store at ${resolve(opts.runsRoot)} (missing nanscope.db)`);
-  const store = openStore(opts.runsRoot);
+  const out = checkReportOut(opts.out, opts.runsRoot, opts.force); // before any work
+  const store = openStore(opts.runsRoot, { readOnlyFallback: true });
   let html: string;
   try {
     html = renderReportHtml(buildBundle(store, opts.runId), opts.webRoot);
   } finally {
     store.close();
   }
-  const out = resolve(opts.out);
+  checkReportOut(out, opts.runsRoot, opts.force); // again: the file may have appeared meanwhile
   await writeFileAtomic(out, html);
   return { out, bytes: Buffer.byteLength(html) };
 }

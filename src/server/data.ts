@@ -3,6 +3,7 @@
 
 import type { HistogramSet, ProbeSet, RunRow, Store, StepRow } from '../store/index.js';
 import { badRequest, notFound } from './errors.js';
+import { spread } from '../store/thin.js';
 import { histBinLower } from '../torch/hist-bins.js';
 import type {
   LayersResponse,
@@ -15,6 +16,8 @@ import type {
   StepColumns,
   StepsResponse,
   SweepResponse,
+  SweepCellState,
+  CellState,
 } from './wire.js';
 
 export const DEFAULT_MAX_STEPS = 4000;
@@ -125,14 +128,6 @@ function mergeProbeSets(a: ProbeSet, extra: ProbeSet[]): ProbeSet {
   for (const e of extra) e.steps.forEach((s, i) => byStep.set(s, e.values[i]));
   const steps = [...byStep.keys()].sort((x, y) => x - y);
   return { ...a, steps, values: steps.map((s) => byStep.get(s) as Float32Array) };
-}
-
-/** Indices of about `max` evenly spread entries of n (always the first and last). */
-function spread(n: number, max: number): number[] {
-  if (n <= max) return Array.from({ length: n }, (_, i) => i);
-  const idx: number[] = [];
-  for (let k = 0; k < max; k++) idx.push(Math.round((k * (n - 1)) / (max - 1)));
-  return [...new Set(idx)];
 }
 
 /** Keep about `max` evenly spread entries (always the first and last). */
@@ -257,11 +252,31 @@ export function varyingKeys(runs: readonly RunRow[] | readonly RunSummary[]): st
   return [...keys].filter((k) => new Set(flat.map((m) => m.get(k) ?? '<unset>')).size > 1).sort();
 }
 
+/** The cell keys a sweep planned: nanscope sweep stores cellKeys, experiments cells[].key. */
+function plannedKeys(grid: unknown): string[] | null {
+  const g = grid as { cellKeys?: unknown; cells?: unknown } | null;
+  if (Array.isArray(g?.cellKeys)) return g.cellKeys.filter((k): k is string => typeof k === 'string');
+  if (Array.isArray(g?.cells)) return g.cells.map((c: { key?: unknown }) => c?.key).filter((k): k is string => typeof k === 'string');
+  return null;
+}
+
+const CELL_STATE: Record<RunRow['status'], CellState> = {
+  running: 'running', finished: 'done', diverged: 'done', failed: 'failed', stopped: 'stopped', interrupted: 'stopped',
+};
+
 export function sweepOf(store: Store, id: string): SweepResponse {
   const sweep = store.getSweep(id);
   if (!sweep) throw notFound(`unknown sweep ${JSON.stringify(id)}`);
   const cells = store.listSweepCells(id).map(summarize);
-  return { sweep, cells, varying: varyingKeys(cells) };
+  const byKey = new Map(cells.filter((c) => c.cellKey !== null).map((c) => [c.cellKey as string, c]));
+  const keys = plannedKeys(sweep.grid) ?? [...byKey.keys()];
+  const board: SweepCellState[] = keys.map((key) => {
+    const r = byKey.get(key);
+    if (!r) return { key, state: sweep.status === 'running' ? 'queued' : 'not run', runId: null, host: null, step: null };
+    return { key, state: CELL_STATE[r.status], runId: r.id, host: r.host, step: r.stepsDone };
+  });
+  const queue = (sweep.grid as { queue?: unknown } | null)?.queue;
+  return { sweep, cells, varying: varyingKeys(cells), board, queue: typeof queue === 'string' ? queue : null };
 }
 
 export function reportBundle(store: Store, id: string): ReportBundle {

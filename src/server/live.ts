@@ -32,6 +32,8 @@ export class LiveHub {
     private readonly store: Store,
     private readonly pollMs: number,
     private readonly log: (msg: string) => void,
+    /** Runs before each poll: the server's liveness check, so a killed run stops showing 'running'. */
+    private readonly beforeTick: () => void = () => {},
   ) {}
 
   get size(): number {
@@ -77,6 +79,7 @@ export class LiveHub {
 
     const tick = (): void => {
       if (ended || blocked) return;
+      this.beforeTick();
       const run = store.getRun(runId);
       if (!run) {
         res.write('event: gone\ndata: {}\n\n');

@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EVENT_KINDS, RUN_KINDS, RUN_STATUSES, isSafeId, openStore, toJson, type Store } from '../store/index.js';
+import { EVENT_KINDS, RUN_KINDS, RUN_STATUSES, UnsafePathError, isSafeId, openStore, toJson, type Store } from '../store/index.js';
 import {
   layersOf,
   probeAt,
@@ -126,8 +126,22 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port ${port}`);
   const webRoot = resolve(opts.webRoot ?? defaultWebRoot());
   const log = opts.log ?? ((m: string) => process.stderr.write(`nanscope serve: ${m}\n`));
-  const store: Store = openStore(opts.runsRoot);
-  const hub = new LiveHub(store, opts.pollMs ?? 500, log);
+  const store: Store = openStore(opts.runsRoot, { readOnlyFallback: true });
+  // The same liveness check as the CLI: a run or sweep whose process died (kill -9, OOM) is
+  // marked interrupted instead of showing 'running' forever. At most once a second: it reads
+  // /proc for each running row.
+  let lastReap = 0;
+  const reap = (): void => {
+    if (store.readonly || Date.now() - lastReap < 1000) return;
+    lastReap = Date.now();
+    try {
+      store.interruptStaleRuns();
+      store.interruptStaleSweeps();
+    } catch (err) {
+      log(`could not mark dead runs interrupted: ${(err as Error).message}`);
+    }
+  };
+  const hub = new LiveHub(store, opts.pollMs ?? 500, log, reap);
   let boundPort = port;
   const loopback = isLoopback(host);
 
@@ -193,8 +207,14 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
       }
       if (sub === 'files' && rest.length > 0) {
         parseParams(query, {});
-        const run = requireRun(store, runId);
-        const runDir = resolve(store.root, run.dir);
+        // The folder name comes from the database: runDir checks it lies inside the runs folder.
+        let runDir: string;
+        try {
+          runDir = store.runDir(runId, { create: false });
+        } catch (err) {
+          if (err instanceof UnsafePathError) throw new HttpError(403, 'forbidden');
+          throw err;
+        }
         const file = resolveFile(runDir, rest);
         return serveFile(req, res, file, 'no-store');
       }
@@ -262,7 +282,10 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
     const rawPath = q < 0 ? raw : raw.slice(0, q);
     const query = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
     const seg = pathSegments(rawPath);
-    if (seg[0] === 'api') return handleApi(req, res, seg, query);
+    if (seg[0] === 'api') {
+      reap();
+      return handleApi(req, res, seg, query);
+    }
     if (seg.length === 0 || (seg.length === 1 && seg[0] === 'index.html')) {
       const index = join(webRoot, 'index.html');
       if (!existsSync(index)) {

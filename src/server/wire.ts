@@ -95,6 +95,23 @@ export interface SweepResponse {
   cells: RunSummary[];
   /** Flattened config keys (a.b.c) whose values differ between cells: the grid axes. */
   varying: string[];
+  /** Every planned cell (grid order) with where it stands; recorded cells only for sweeps without a stored plan. */
+  board: SweepCellState[];
+  /** The Redis URL (password masked) of a sweep queued on workers, else null. */
+  queue: string | null;
+}
+
+/** queued: no run yet (while the sweep runs); not run: none and the sweep stopped; stopped: interrupted or stopped. */
+export type CellState = 'queued' | 'not run' | 'running' | 'done' | 'failed' | 'stopped';
+
+export interface SweepCellState {
+  key: string;
+  state: CellState;
+  runId: string | null;
+  /** Machine running or having run the cell (a queue worker's host). */
+  host: string | null;
+  /** Steps done (for a running cell: the worker's last report). */
+  step: number | null;
 }
 
 /** Messages on the live stream (Server-Sent Events), by event name. */

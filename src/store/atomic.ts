@@ -61,7 +61,7 @@ export function writeFileAtomicSync(path: string, data: FileData): void {
   const tmp = tempPathFor(path);
   let fd: number | undefined;
   try {
-    fd = fs.openSync(tmp, 'wx');
+    fd = fs.openSync(tmp, 'wx+'); // readable too: a streamed writer may read back what it wrote (checksums)
     if (typeof data === 'function') data(fd);
     else fs.writeFileSync(fd, bytes(data));
     fs.fsyncSync(fd);

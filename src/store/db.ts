@@ -4,11 +4,49 @@ import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import { MIGRATIONS, type Migration } from './migrations.js';
 
+// URI filenames, read once when better-sqlite3 loads its addon (on the first open): only a name
+// starting with "file:" is read as one, and the store's paths are absolute, so this changes
+// nothing else. openDatabaseReadOnly needs them for ?immutable=1.
+process.env.SQLITE_USE_URI ??= '1';
+
 export interface OpenOptions {
   /** How long a writer waits for another process's lock before SQLITE_BUSY. */
   busyTimeoutMs?: number;
   /** Override the schema history (tests). */
   migrations?: readonly Migration[];
+  /**
+   * Commands that only read (runs, serve, report): if the store cannot be opened for writing
+   * (a read-only folder or file), open it read-only instead of failing.
+   */
+  readOnlyFallback?: boolean;
+}
+
+/** Errors that mean "not writable here" rather than "broken". */
+export function isReadOnlyError(err: unknown): boolean {
+  const code = String((err as { code?: unknown } | null)?.code ?? '');
+  return code.startsWith('SQLITE_READONLY') || code === 'SQLITE_CANTOPEN' || code === 'EACCES' || code === 'EROFS' || code === 'EPERM';
+}
+
+/**
+ * Opens an existing store without writing anything: no WAL switch, no migration (a store that
+ * needs one says so). A WAL database normally needs its -shm file, which a read-only folder
+ * cannot hold; then it is opened as immutable, which is right for a folder nobody can write.
+ */
+export function openDatabaseReadOnly(file: string, migrations: readonly Migration[] = MIGRATIONS): Db {
+  let db: Db;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    db.pragma('schema_version'); // the first read: where a missing -shm shows up
+  } catch (err) {
+    if (!isReadOnlyError(err)) throw err;
+    db = new Database(`file:${encodeURI(file).replace(/[?#]/g, encodeURIComponent)}?immutable=1`, { readonly: true, fileMustExist: true });
+  }
+  const v = schemaVersion(db);
+  if (v !== migrations.length) {
+    db.close();
+    throw new Error(`${file} has schema v${v}, this nanscope needs v${migrations.length}: it upgrades the store when it can write to it, but the store is read-only here`);
+  }
+  return db;
 }
 
 // Sweep workers commit small transactions often; 30 s is far longer than any

@@ -1,5 +1,6 @@
 // Public surface of the run store.
-export { openStore, Store, DB_FILE } from './store.js';
+export { openStore, Store, DB_FILE, BusyError, UnsafePathError } from './store.js';
+export { writerState, thisWriter, type Writer } from './liveness.js';
 export type { OpenOptions } from './db.js';
 export { DEFAULT_BUSY_TIMEOUT_MS } from './db.js';
 export { toJson, fromJson } from './json.js';
@@ -14,3 +15,5 @@ export {
 } from './atomic.js';
 export { makeRunId, isSafeId } from './ids.js';
 export * from './types.js';
+export { spread } from './thin.js';
+export { exportRun, importBundle, BUNDLE_LIMITS, type RunBundle, type BundleLimits } from './bundle.js';

@@ -152,6 +152,19 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
+    name: 'writer start times; sweeps record their writer',
+    up: `
+      -- A writer is pid + host + the process's start time, so a reused pid is not mistaken
+      -- for the writer that died (see liveness.ts). Sweeps get the same, so a killed sweep
+      -- process is noticed instead of showing 'running' forever.
+      ALTER TABLE runs ADD COLUMN pid_start TEXT;
+      ALTER TABLE sweeps ADD COLUMN pid INTEGER;
+      ALTER TABLE sweeps ADD COLUMN host TEXT;
+      ALTER TABLE sweeps ADD COLUMN pid_start TEXT;
+    `,
+  },
+  {
+    version: 4,
     name: 'histogram counts as exact Float64',
     // Float32 counts lose everything above 2^24 in a bin. Counts already stored were rounded
     // when written; they are widened as they are, and new ones are exact.

@@ -18,6 +18,7 @@ const COLUMNS: { [K in keyof Required<RunPatch>]: [column: string, encode: Encod
   seed: ['seed', plain],
   pid: ['pid', plain],
   host: ['host', plain],
+  pidStart: ['pid_start', plain],
   finishedAt: ['finished_at', plain],
   epochsDone: ['epochs_done', plain],
   stepsDone: ['steps_done', plain],

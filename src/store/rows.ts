@@ -42,6 +42,7 @@ export interface RunDbRow {
   finished_at: number | null;
   pid: number | null;
   host: string | null;
+  pid_start: string | null;
   dir: string;
   epochs_done: number;
   steps_done: number;
@@ -73,6 +74,7 @@ export function runFromDb(r: RunDbRow): RunRow {
     finishedAt: r.finished_at,
     pid: r.pid,
     host: r.host,
+    pidStart: r.pid_start ?? null,
     dir: r.dir,
     epochsDone: r.epochs_done,
     stepsDone: r.steps_done,
@@ -226,6 +228,9 @@ export interface SweepDbRow {
   status: string;
   created_at: number;
   updated_at: number;
+  pid: number | null;
+  host: string | null;
+  pid_start: string | null;
 }
 
 export function sweepFromDb(r: SweepDbRow): SweepRow {
@@ -236,5 +241,8 @@ export function sweepFromDb(r: SweepDbRow): SweepRow {
     status: r.status as SweepStatus,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    pid: r.pid ?? null,
+    host: r.host ?? null,
+    pidStart: r.pid_start ?? null,
   };
 }

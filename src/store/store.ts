@@ -8,11 +8,11 @@
 // on busy_timeout instead of failing with SQLITE_BUSY on a lock upgrade.
 
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { openDatabase, type OpenOptions } from './db.js';
-import { assertSafeId, makeRunId, makeSweepId } from './ids.js';
+import { isReadOnlyError, openDatabase, openDatabaseReadOnly, type OpenOptions } from './db.js';
+import { assertSafeId, isSafeId, makeRunId, makeSweepId } from './ids.js';
+import { isThisWriter, thisWriter, writerState, type Writer } from './liveness.js';
 import { toJson } from './json.js';
 import { runPatchSql } from './patch.js';
 import { decodeCounts, decodeProbe, encodeCounts, encodeProbe, extractSeries } from './probes.js';
@@ -72,15 +72,17 @@ function sqliteCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** A second writer for a run or sweep that has a live one: the CLI answers it with exit code 2. */
+export class BusyError extends Error {
+  override name = 'BusyError';
 }
+
+/** A run folder recorded in the database that does not resolve to a plain folder inside the root. */
+export class UnsafePathError extends Error {
+  override name = 'UnsafePathError';
+}
+
+const describeWriter = (w: Writer): string => `process ${w.pid ?? '?'}${w.host ? ` on ${w.host}` : ''}`;
 
 function sameStrings(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
@@ -91,14 +93,31 @@ export class Store {
   readonly root: string;
   readonly dbPath: string;
   private readonly db: Db;
-  private readonly host = hostname();
+  private readonly host = thisWriter().host!;
   private readonly statements = new Map<string, Statement>();
+
+  /** True when opened read-only (readOnlyFallback on a folder this process cannot write). */
+  readonly readonly: boolean;
 
   constructor(rootDir: string, opts: OpenOptions = {}) {
     this.root = resolve(rootDir);
-    mkdirSync(this.root, { recursive: true });
     this.dbPath = join(this.root, DB_FILE);
-    this.db = openDatabase(this.dbPath, opts);
+    let db: Db;
+    let readonly = false;
+    try {
+      mkdirSync(this.root, { recursive: true });
+      db = openDatabase(this.dbPath, opts);
+    } catch (err) {
+      const ro = isReadOnlyError(err);
+      if (!(ro && opts.readOnlyFallback && existsSync(this.dbPath))) {
+        const why = (err as Error).message;
+        throw new Error(`cannot open the run store ${this.dbPath}: ${why}${ro ? ' (this user cannot write to the runs folder or its database; training, resume and replay need write access: use another --runs-dir or fix the permissions)' : ''}`);
+      }
+      db = openDatabaseReadOnly(this.dbPath, opts.migrations);
+      readonly = true;
+    }
+    this.db = db;
+    this.readonly = readonly;
   }
 
   // Prepared statements are cached by SQL text; preparing is the costly part.
@@ -115,6 +134,11 @@ export class Store {
     return this.db.transaction(fn).immediate();
   }
 
+  /** Runs fn in one IMMEDIATE transaction: every store call inside it lands, or none does. */
+  atomically<T>(fn: () => T): T {
+    return this.write(fn);
+  }
+
   // ---------------------------------------------------------------- runs
 
   createRun(r: NewRun): RunRow {
@@ -122,15 +146,17 @@ export class Store {
     const status = checkRunStatus(r.status ?? 'running');
     if (r.id !== undefined) assertSafeId(r.id, 'run id');
     const now = Date.now();
+    const createdAt = r.createdAt ?? now;
     const insert = this.stmt(
       `INSERT INTO runs (id, name, kind, parent_id, sweep_id, cell_key, status, config, seed,
-                         created_at, updated_at, finished_at, pid, host, dir)
+                         created_at, updated_at, finished_at, pid, host, pid_start, dir)
        VALUES (@id, @name, @kind, @parent_id, @sweep_id, @cell_key, @status, @config, @seed,
-               @now, @now, @finished_at, @pid, @host, @id)`,
+               @created_at, @now, @finished_at, @pid, @host, @pid_start, @id)`,
     );
+    const pid = r.pid === undefined ? process.pid : r.pid;
     // A generated id can collide with one made in the same second; try a new suffix.
     for (let attempt = 0; ; attempt++) {
-      const id = r.id ?? makeRunId(r.name, new Date(now));
+      const id = r.id ?? makeRunId(r.name, new Date(createdAt));
       try {
         insert.run({
           id,
@@ -143,9 +169,11 @@ export class Store {
           config: r.config === undefined || r.config === null ? null : toJson(r.config),
           seed: r.seed ?? null,
           now,
+          created_at: createdAt,
           finished_at: status === 'running' ? null : now,
-          pid: r.pid === undefined ? process.pid : r.pid,
-          host: this.host,
+          pid,
+          host: r.host === undefined ? this.host : r.host,
+          pid_start: pid === process.pid ? thisWriter().pidStart : null,
         });
         return this.requireRun(id);
       } catch (err) {
@@ -211,17 +239,67 @@ export class Store {
    */
   setStatus(id: string, status: RunStatus, extra: RunPatch = {}): RunRow {
     checkRunStatus(status);
+    const me = thisWriter();
     const patch: RunPatch =
       status === 'running'
-        ? { finishedAt: null, pid: process.pid, host: this.host, ...extra, status }
+        ? { finishedAt: null, pid: me.pid, host: me.host, pidStart: me.pidStart, ...extra, status }
         : { finishedAt: Date.now(), ...extra, status };
     return this.updateRun(id, patch);
   }
 
-  /** Absolute path of the run's folder, created if missing. */
-  runDir(id: string): string {
-    const dir = join(this.root, this.requireRun(id).dir);
-    mkdirSync(dir, { recursive: true });
+  /**
+   * Take over a run as its one writer (resume): refused with a BusyError while another live
+   * process writes it. Check and claim are one IMMEDIATE transaction, so of two processes
+   * resuming the same run at once exactly one wins. Returns the row as it was before.
+   */
+  claimRun(id: string, extra: RunPatch = {}): RunRow {
+    return this.write(() => {
+      const run = this.requireRun(id);
+      this.refuseLiveWriter(`run ${id}`, run);
+      this.setStatus(id, 'running', extra);
+      return run;
+    });
+  }
+
+  /** 'alive' while the run is 'running' and its writer process still exists (see liveness.ts). */
+  writerState(run: Pick<RunRow, 'status' | 'pid' | 'host' | 'pidStart'>): 'alive' | 'dead' | 'unknown' {
+    return run.status === 'running' ? writerState(run) : 'dead';
+  }
+
+  /** Throws a BusyError when `row` (a run or sweep) is 'running' with a live writer other than this process. */
+  refuseLiveWriter(what: string, row: { status: string } & Writer): void {
+    if (row.status !== 'running' || isThisWriter(row)) return;
+    const state = writerState(row);
+    if (state === 'dead') return;
+    throw new BusyError(
+      state === 'alive'
+        ? `${what} is still being written by ${describeWriter(row)}; stop it first (Ctrl-C or kill ${row.pid}) or wait for it to end`
+        : `${what} is marked running by ${describeWriter(row)}, another machine; it cannot be checked from here, so it is left alone`,
+    );
+  }
+
+  /**
+   * Absolute path of the run's folder, created if missing (unless create is false). The folder
+   * name is read back from the database, so it is checked before anything is created, read,
+   * served or deleted there: one plain name inside the root (no '..', no '/'), not the
+   * database's own files, and not a symlink or a file.
+   */
+  runDir(id: string, opts: { create?: boolean } = {}): string {
+    const run = this.requireRun(id);
+    const bad = (why: string): never => {
+      throw new UnsafePathError(`run ${id}: its recorded folder ${JSON.stringify(run.dir)} ${why}; refusing to use it`);
+    };
+    if (!isSafeId(run.dir) || run.dir.startsWith(DB_FILE)) bad(`is not a plain folder name inside ${this.root}`);
+    const dir = join(this.root, run.dir);
+    let st;
+    try {
+      st = lstatSync(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (st?.isSymbolicLink()) bad(`(${dir}) is a symlink`);
+    if (st && !st.isDirectory()) bad(`(${dir}) is not a folder`);
+    if (!st && opts.create !== false) mkdirSync(dir, { recursive: true });
     return dir;
   }
 
@@ -238,10 +316,11 @@ export class Store {
 
   /** Delete a run and all its rows (cascade); optionally its folder too. */
   deleteRun(id: string, opts: { removeFiles?: boolean } = {}): boolean {
-    const run = this.getRun(id);
-    if (!run) return false;
+    if (!this.getRun(id)) return false;
+    // Checked first: a folder that fails the checks keeps its row and its files.
+    const dir = opts.removeFiles ? this.runDir(id, { create: false }) : null;
     this.stmt('DELETE FROM runs WHERE id = ?').run(id);
-    if (opts.removeFiles) rmSync(join(this.root, run.dir), { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
     return true;
   }
 
@@ -254,7 +333,13 @@ export class Store {
     const run = this.getRun(id);
     if (!run || (run.status !== 'failed' && run.status !== 'interrupted') || run.stepsDone > 0) return false;
     if (this.getArtifacts(id).length > 0) return false;
-    const dir = join(this.root, run.dir);
+    let dir: string;
+    try {
+      dir = this.runDir(id, { create: false });
+    } catch (err) {
+      if (err instanceof UnsafePathError) return false; // not ours to touch
+      throw err;
+    }
     if (existsSync(dir) && readdirSync(dir).length > 0) return false;
     this.stmt('DELETE FROM runs WHERE id = ?').run(id);
     if (existsSync(dir)) rmdirSync(dir); // empty: checked above
@@ -267,11 +352,17 @@ export class Store {
    */
   interruptStaleRuns(): RunRow[] {
     const candidates = this.stmt(
-      "SELECT id, pid FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL",
-    ).all(this.host) as { id: string; pid: number }[];
-    const stale = candidates.filter((c) => c.pid !== process.pid && !isPidAlive(c.pid));
+      "SELECT id, pid, host, pid_start AS pidStart FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL",
+    ).all(this.host) as ({ id: string } & Writer)[];
+    const stale = candidates.filter((c) => writerState(c) === 'dead');
+    // Re-checked inside the lock: a resume may have claimed the run in between.
     return this.write(() =>
-      stale.map((c) => this.setStatus(c.id, 'interrupted', { error: `writer process ${c.pid} is gone` })),
+      stale
+        .filter((c) => {
+          const now = this.getRun(c.id);
+          return now?.status === 'running' && now.pid === c.pid && now.pidStart === c.pidStart;
+        })
+        .map((c) => this.setStatus(c.id, 'interrupted', { error: `writer process ${c.pid} is gone` })),
     );
   }
 
@@ -538,10 +629,11 @@ export class Store {
     const id = s.id ?? makeSweepId(s.name);
     assertSafeId(id, 'sweep id');
     const now = Date.now();
+    const me = thisWriter();
     const row = this.stmt(
-      `INSERT INTO sweeps (id, name, grid, status, created_at, updated_at)
-       VALUES (?, ?, ?, 'running', ?, ?) RETURNING *`,
-    ).get(id, s.name ?? null, toJson(s.grid), now, now) as SweepDbRow;
+      `INSERT INTO sweeps (id, name, grid, status, created_at, updated_at, pid, host, pid_start)
+       VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?) RETURNING *`,
+    ).get(id, s.name ?? null, toJson(s.grid), now, now, me.pid, me.host, me.pidStart) as SweepDbRow;
     return sweepFromDb(row);
   }
 
@@ -558,6 +650,24 @@ export class Store {
         : this.stmt('SELECT * FROM sweeps ORDER BY created_at DESC, id DESC LIMIT ?').all(Math.max(0, Math.floor(limit)))
     ) as SweepDbRow[];
     return rows.map(sweepFromDb);
+  }
+
+  /** Take over a sweep as its one driver (sweep --resume); a BusyError while a live process drives it. */
+  claimSweep(id: string): SweepRow {
+    return this.write(() => {
+      const s = this.getSweep(id);
+      if (!s) throw new Error(`unknown sweep ${id}`);
+      this.refuseLiveWriter(`sweep ${id}`, s);
+      const me = thisWriter();
+      this.stmt('UPDATE sweeps SET pid = ?, host = ?, pid_start = ? WHERE id = ?').run(me.pid, me.host, me.pidStart, id);
+      return this.setSweepStatus(id, 'running');
+    });
+  }
+
+  /** Sweeps left 'running' by a process of this host that is gone become 'interrupted'. */
+  interruptStaleSweeps(): SweepRow[] {
+    const stale = this.listSweeps().filter((s) => s.status === 'running' && s.host === this.host && writerState(s) === 'dead');
+    return this.write(() => stale.map((s) => this.setSweepStatus(s.id, 'interrupted')));
   }
 
   setSweepStatus(id: string, status: SweepStatus): SweepRow {

@@ -8,7 +8,7 @@ export type RunKind = (typeof RUN_KINDS)[number];
 export const RUN_STATUSES = ['running', 'finished', 'diverged', 'stopped', 'failed', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-export const EVENT_KINDS = ['nan', 'skip', 'rollback', 'checkpoint', 'resume', 'note'] as const;
+export const EVENT_KINDS = ['nan', 'skip', 'rollback', 'checkpoint', 'resume', 'note', 'warning', 'doctor'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 export const SWEEP_STATUSES = ['running', 'finished', 'stopped', 'failed', 'interrupted'] as const;
@@ -32,6 +32,10 @@ export interface NewRun {
   seed?: number | null;
   /** Writer process; defaults to this process. */
   pid?: number | null;
+  /** Machine that ran it; defaults to this one (an imported run keeps its worker's). */
+  host?: string | null;
+  /** Defaults to now (an imported run keeps the time it started on its worker). */
+  createdAt?: number;
 }
 
 export interface RunRow {
@@ -49,6 +53,8 @@ export interface RunRow {
   finishedAt: number | null;
   pid: number | null;
   host: string | null;
+  /** The writer's process start time (see liveness.ts): pid + host + this say whether it still runs. */
+  pidStart: string | null;
   /** Run folder relative to the store root (use Store.runDir for the absolute path). */
   dir: string;
   epochsDone: number;
@@ -73,6 +79,7 @@ export interface RunPatch {
   seed?: number | null;
   pid?: number | null;
   host?: string | null;
+  pidStart?: string | null;
   finishedAt?: number | null;
   epochsDone?: number;
   stepsDone?: number;
@@ -235,6 +242,10 @@ export interface SweepRow {
   status: SweepStatus;
   createdAt: number;
   updatedAt: number;
+  /** The sweep process that drives it (null: none recorded); see liveness.ts. */
+  pid: number | null;
+  host: string | null;
+  pidStart: string | null;
 }
 
 export interface NewSweep {

@@ -6,4 +6,4 @@ export * from './runtime.js';
 export { tidy, keep, dispose } from './scope.js';
 export * as F from './functional.js';
 export { stats, histogram, HIST_BINS, HIST_ZERO, HIST_NONFINITE, histBinLower, histBinOf, STAT_FIELDS, type TensorStats } from './stats.js';
-export { encodeTensors, decodeTensors, writeTensors, readTensors, readTensorsMetadata, type Decoded } from './serialize.js';
+export { encodeTensors, decodeTensors, writeTensors, readTensors, readTensorsMetadata, verifyTensorFile, type Decoded } from './serialize.js';

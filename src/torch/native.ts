@@ -94,7 +94,7 @@ export interface NativeModule {
   liveTensors(): number;
   version(): string;
   configShow(): string;
-  stats(t: H): Float64Array;
+  stats(t: H, lo?: number, hi?: number): Float64Array;
   histogram(t: H): Float64Array;
   setGradHist(on: boolean): void;
   readGradHists(n: number): Float64Array;

@@ -3,7 +3,7 @@
 import { native } from './native.js';
 import type { Tensor } from './tensor.js';
 
-export const STAT_FIELDS = ['numel', 'sum', 'sumsq', 'maxAbs', 'min', 'max', 'nan', 'posInf', 'negInf', 'zeros'] as const;
+export const STAT_FIELDS = ['numel', 'sum', 'sumsq', 'maxAbs', 'min', 'max', 'nan', 'posInf', 'negInf', 'zeros', 'sat'] as const;
 
 export interface TensorStats {
   numel: number;
@@ -12,14 +12,22 @@ export interface TensorStats {
   nan: number; posInf: number; negInf: number;
   /** Finite elements equal to 0 (dead ReLU outputs). */
   zeros: number;
+  /** Finite elements outside the band asked for (saturated units); 0 when no band was given. */
+  sat: number;
 }
+
+/** An open interval (lo, hi): stats() counts the finite elements outside it in `sat`. */
+export interface Band { lo: number; hi: number }
 
 export function fromRaw(r: ArrayLike<number>, o = 0): TensorStats {
   return { numel: r[o], sum: r[o + 1], sumsq: r[o + 2], maxAbs: r[o + 3], min: r[o + 4], max: r[o + 5],
-    nan: r[o + 6], posInf: r[o + 7], negInf: r[o + 8], zeros: r[o + 9] };
+    nan: r[o + 6], posInf: r[o + 7], negInf: r[o + 8], zeros: r[o + 9], sat: r[o + 10] };
 }
 
-export function stats(t: Tensor): TensorStats { return fromRaw(native.stats(t.handle)); }
+/** One native pass; with a band, also the count outside it (same pass, one compare per element). */
+export function stats(t: Tensor, band?: Band): TensorStats {
+  return fromRaw(band ? native.stats(t.handle, band.lo, band.hi) : native.stats(t.handle));
+}
 
 export const nonFinite = (s: TensorStats): number => s.nan + s.posInf + s.negInf;
 /** L2 norm; Infinity when any element is non-finite (that is what torch.norm would say, or NaN). */

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { writeTensors, readTensors, readTensorsMetadata, captureRng, restoreRng, getDefaultDevice, type RngStates, type Tensor } from '../torch/index.js';
 import type { Module, SGD } from '../nn/index.js';
 import { writeFileAtomicSync, toJson, fromJson } from '../store/index.js';
+import { FLOAT32_MAX } from './config.js';
 
 export interface Position { epoch: number; batch: number }
 
@@ -62,7 +63,56 @@ export function readCheckpoint(path: string): Loaded {
     else t.dispose();
   }
   if (!rng) throw new Error(`${path}: checkpoint has no RNG state`);
-  return { meta: fromJson<CheckpointMeta>(metadata.nanscope), model, optim, rng, deviceRng };
+  try {
+    return { meta: checkMeta(metadata.nanscope, path), model, optim, rng, deviceRng };
+  } catch (e) {
+    for (const t of [...model.values(), ...optim.values(), rng, ...deviceRng.values()]) t.dispose();
+    throw e;
+  }
+}
+
+/**
+ * The metadata, checked field by field: a step of -5 or 1e15, a NaN learning rate or a missing
+ * position is damage, and must not become the state a run continues from.
+ */
+function checkMeta(text: string, path: string): CheckpointMeta {
+  const bad = (m: string): never => { throw new Error(`${path}: damaged checkpoint metadata: ${m}`); };
+  let m: CheckpointMeta;
+  try { m = fromJson<CheckpointMeta>(text); } catch { return bad('not valid JSON'); }
+  if (typeof m !== 'object' || m === null) bad('not an object');
+  const count = (v: unknown, name: string): void => { if (!Number.isSafeInteger(v) || (v as number) < 0 || (v as number) > MAX_COUNT) bad(`${name} must be an integer in [0, ${MAX_COUNT}], got ${JSON.stringify(v)}`); };
+  const amount = (v: unknown, name: string): void => { if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) bad(`${name} must be a finite number >= 0, got ${JSON.stringify(v)}`); };
+  count(m.step, 'step');
+  if (typeof m.next !== 'object' || m.next === null) bad('no data position (next)');
+  count(m.next.epoch, 'next.epoch');
+  count(m.next.batch, 'next.batch');
+  if (typeof m.lr !== 'number' || !(m.lr > 0) || m.lr > FLOAT32_MAX) bad(`lr must be in (0, float32 max], got ${JSON.stringify(m.lr)}`);
+  if (typeof m.epochSums !== 'object' || m.epochSums === null) bad('no epoch sums');
+  amount(m.epochSums.loss, 'epochSums.loss');
+  count(m.epochSums.correct, 'epochSums.correct');
+  count(m.epochSums.n, 'epochSums.n');
+  amount(m.epochSums.trainMs, 'epochSums.trainMs');
+  if (m.epochSums.correct > m.epochSums.n) bad('epochSums.correct exceeds epochSums.n');
+  count(m.totalExamples, 'totalExamples');
+  amount(m.totalTrainMs, 'totalTrainMs');
+  count(m.skips, 'skips');
+  count(m.rollbacks, 'rollbacks');
+  if (typeof m.reason !== 'string') bad('reason must be a string');
+  return m;
+}
+
+/** Far more steps, epochs or images than any run makes (2^40), far fewer than float64 counts exactly. */
+const MAX_COUNT = 2 ** 40;
+
+/**
+ * A checkpoint's position must be where its step count says, for this run's data: step =
+ * epoch * batches per epoch + batch. Anything else was damaged, or belongs to other data.
+ */
+export function checkPosition(meta: CheckpointMeta, batchesPerEpoch: number, path: string): void {
+  const { epoch, batch } = meta.next;
+  if (batch >= batchesPerEpoch || meta.step !== epoch * batchesPerEpoch + batch) {
+    throw new Error(`${path}: checkpoint says step ${meta.step} at epoch ${epoch + 1}, batch ${batch}, which does not fit ${batchesPerEpoch} batches per epoch: damaged, or from a run on other data`);
+  }
 }
 
 /** A checkpoint's metadata from its header alone (no tensor is read). */
@@ -70,13 +120,18 @@ export function readCheckpointMeta(path: string): CheckpointMeta {
   if (!existsSync(path)) throw new Error(`checkpoint not found: ${path}`);
   const metadata = readTensorsMetadata(path);
   if (!metadata.nanscope) throw new Error(`${path}: not a nanscope checkpoint (no metadata)`);
-  return fromJson<CheckpointMeta>(metadata.nanscope);
+  return checkMeta(metadata.nanscope, path);
 }
 
 /** Loads a checkpoint into a model and optimizer and restores the RNG; returns its metadata. */
 export function restoreCheckpoint(path: string, net: Module, opt: SGD | null, withRng = true): CheckpointMeta {
   const c = readCheckpoint(path);
   try {
+    // copy_ would convert silently: a tensor stored with another dtype is damage, not a cast.
+    for (const [k, t] of net.stateDict()) {
+      const src = c.model.get(k);
+      if (src && src.dtype !== t.dtype) throw new Error(`${path}: '${k}' is stored as ${src.dtype} but the model holds ${t.dtype}`);
+    }
     net.loadStateDict(c.model);
     opt?.loadStateTensors(c.optim);
     if (withRng) restoreRng(new Map([['cpu', c.rng], ...c.deviceRng]));

@@ -1,5 +1,6 @@
 // A training run's configuration: d2l's train_ch6 recipe as the defaults, plus the knobs the
 // experiments turn. validate() rejects bad values before anything starts (exit code 2).
+import { availableParallelism } from 'node:os';
 import { ALEXNET_MIN_RESIZE, MODELS, type ModelName, type Activation, type BNMode } from '../models/index.js';
 
 export type OnNan = 'stop' | 'skip' | 'rollback';
@@ -55,11 +56,24 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** The engine computes in float32: a setting beyond its range overflows to Inf on the first use. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+/** More intra-op threads than this many per core only thrash (and 100000 of them exhaust the machine). */
+export const MAX_THREADS_PER_CORE = 4;
+
+/** A config field's flag: lr -> --lr, weightDecay -> --weight-decay. */
+const flagOf = (field: string): string => `--${field.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`;
+
 export function validate(c: TrainConfig): TrainConfig {
   const bad = (m: string): never => { throw new ConfigError(m); };
   if (!MODELS.includes(c.model)) bad(`unknown model '${c.model}' (choose: ${MODELS.join(', ')})`);
-  const posInt = (v: number, name: string) => { if (!Number.isInteger(v) || v < 1) bad(`${name} must be a positive integer, got ${v}`); };
-  const nonNegInt = (v: number, name: string) => { if (!Number.isInteger(v) || v < 0) bad(`${name} must be a non-negative integer, got ${v}`); };
+  // Every number in the config, whatever its own bounds below: finite and inside float32's range.
+  for (const [k, v] of Object.entries(c)) {
+    if (typeof v === 'number' && !(Math.abs(v) <= FLOAT32_MAX)) bad(`${flagOf(k)} must be a finite number within float32's range (±${FLOAT32_MAX.toExponential(4)}), got ${v}`);
+  }
+  // Safe integers: 1e300 passes Number.isInteger, but is no count and no seed libtorch takes.
+  const posInt = (v: number, name: string) => { if (!Number.isSafeInteger(v) || v < 1) bad(`${name} must be a positive integer, got ${v}`); };
+  const nonNegInt = (v: number, name: string) => { if (!Number.isSafeInteger(v) || v < 0) bad(`${name} must be a non-negative integer, got ${v}`); };
   if (!(c.lr > 0) || !Number.isFinite(c.lr)) bad(`--lr must be > 0, got ${c.lr}`);
   posInt(c.batchSize, '--batch-size');
   nonNegInt(c.epochs, '--epochs');
@@ -81,7 +95,11 @@ export function validate(c: TrainConfig): TrainConfig {
   if (!(c.weightDecay >= 0)) bad(`--weight-decay must be >= 0, got ${c.weightDecay}`);
   if (c.limitTrain !== null) posInt(c.limitTrain, '--limit-train');
   if (c.limitTest !== null) posInt(c.limitTest, '--limit-test');
-  if (c.threads !== null) posInt(c.threads, '--threads');
+  if (c.threads !== null) {
+    posInt(c.threads, '--threads');
+    const cap = MAX_THREADS_PER_CORE * availableParallelism();
+    if (c.threads > cap) bad(`--threads ${c.threads} is more than ${MAX_THREADS_PER_CORE} per core: at most ${cap} on this machine (${availableParallelism()} cores)`);
+  }
   if (c.maxSteps !== null) posInt(c.maxSteps, '--max-steps');
   if (!['stop', 'skip', 'rollback'].includes(c.onNan)) bad(`unknown --on-nan '${c.onNan}' (stop, skip, rollback)`);
   if (!(c.rollbackFactor > 0 && c.rollbackFactor < 1)) bad(`--rollback-factor must be in (0, 1), got ${c.rollbackFactor}`);

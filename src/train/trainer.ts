@@ -12,19 +12,18 @@ import { F, tidy, keep, type Tensor, type TensorStats } from '../torch/index.js'
 import { SGD, type Sequential } from '../nn/index.js';
 import { buildModel } from '../models/index.js';
 import { DataLoader, type Batch, type FashionMnist } from '../data/index.js';
-import { Probes, gradientSummary, locate, locateUpdate, explain, History, verdict, PROBE_FIELDS, type NonFiniteReport, type Origin, type Verdict, type StepHistograms } from '../diagnose/index.js';
+import { Probes, gradientSummary, locate, locateUpdate, explain, History, verdict, netActivation, EarlyWarning, PROBE_FIELDS, FIELD, NF, type NonFiniteReport, type Origin, type Verdict, type StepHistograms, type LayerMeta } from '../diagnose/index.js';
 import { writeFileAtomicSync, type Store, type StepInput, type ProbeInput } from '../store/index.js';
-import type { TrainConfig } from './config.js';
+import { FLOAT32_MAX, type TrainConfig } from './config.js';
 import { applyInit } from './init.js';
 import { batchTensors } from './batch.js';
 import { evaluateAccuracy } from './evaluate.js';
-import { saveCheckpoint, restoreCheckpoint, type CheckpointMeta, type Position } from './checkpoint.js';
+import { saveCheckpoint, restoreCheckpoint, readCheckpointMeta, checkPosition, type CheckpointMeta, type Position } from './checkpoint.js';
 import { Progress } from './progress.js';
 
 export const EXIT_DIVERGED = 3;
 export const EXIT_INTERRUPTED = 130;
 export const TRAIL_STEPS = 50;
-const FLOAT32_MAX = 3.4028234663852886e38;
 
 export interface EpochResult { epoch: number; loss: number; trainAcc: number; testAcc: number | null; imgPerS: number }
 export interface TrainResult {
@@ -72,6 +71,7 @@ export class Trainer {
   readonly opt: SGD;
   readonly probes: Probes;
   readonly history: History;
+  readonly warning: EarlyWarning;
   readonly train: DataLoader;
   readonly test: DataLoader;
   private readonly dir: string;
@@ -106,6 +106,7 @@ export class Trainer {
     this.baseLr = c.lr;
     this.probes = new Probes(this.net);
     this.history = new History(this.probes.layers.length);
+    this.warning = new EarlyWarning(this.probes.layers.map((l) => l.alias));
     this.train = new DataLoader(o.data.train, { batchSize: c.batchSize, shuffle: true, seed: c.seed, resize: c.resize });
     this.test = new DataLoader(o.data.test, { batchSize: c.batchSize, shuffle: false, resize: c.resize });
     this.dir = o.store.runDir(o.runId);
@@ -115,11 +116,13 @@ export class Trainer {
     if (o.resumeFrom) this.restore(o.resumeFrom);
   }
 
-  get layers(): { name: string; alias: string; kind: string }[] {
-    return this.probes.layers.map(({ name, alias, kind }) => ({ name, alias, kind }));
+  /** Per-layer metadata (layers.ts): what the verdict and the explanations read. */
+  get layers(): LayerMeta[] {
+    return this.probes.layers.map(({ name, alias, kind, hasWeight, activation }) => ({ name, alias, kind, hasWeight, activation }));
   }
 
   private restore(path: string): void {
+    checkPosition(readCheckpointMeta(path), this.train.numBatches, path); // before any weight is touched
     const m = restoreCheckpoint(path, this.net, this.opt);
     this.step = m.step;
     this.pos = m.next;
@@ -205,7 +208,7 @@ export class Trainer {
         probe = this.probes.end(X);
         gradNorm = probe.gradNorm; finite = probe.gradsFinite; maxGrad = probe.maxGrad; maxParam = probe.maxParam;
         this.lastMaxParam = maxParam;
-        this.history.push(this.step, lossVal, gradNorm, probe.values, probe.input.max);
+        this.history.push(this.step, lossVal, gradNorm, probe.values, probe.input.max, { correct, size: b.size });
         // update_ratio is filled in below, once the update is applied (flushed after the step).
         this.pendingProbes.push({ step: this.step, values: probe.values, hist: probe.hist });
       } else {
@@ -214,6 +217,7 @@ export class Trainer {
       }
       if (!finite) return { ...bad(), loss: lossVal, correct };
       this.lastGradNorm = gradNorm;
+      this.watch(lossVal, gradNorm, probe);
       if (c.clip !== null && gradNorm > c.clip) {
         const scale = c.clip / (gradNorm + 1e-6);
         torch.noGrad(() => { for (const p of this.opt.params) p.grad?.mul_(scale); });
@@ -244,9 +248,18 @@ export class Trainer {
       return { origin: null, loss: lossVal, correct, input: probe?.input ?? null };
     });
   }
+  /** Feeds the early warning a finite step; its first warning is printed and stored, once. */
+  private watch(loss: number, gradNorm: number, probe: { values: Float32Array } | null): void {
+    const act = probe ? this.probes.layers.map((l) => probe.values[l.index * NF + FIELD.act_max]) : null;
+    const w = this.warning.observe(this.step, loss, gradNorm, act);
+    if (!w) return;
+    this.log(`\nearly warning at step ${w.step}: ${w.en}`);
+    this.o.store.addEvent(this.o.runId, w.step, 'warning', w);
+  }
+
   private buildReport(origin: Origin, b: Batch): NonFiniteReport {
     const body = { ...origin, step: this.step, epoch: b.epoch, batch: b.index, trail: this.history.trail(origin.layerIndex, TRAIL_STEPS) };
-    return { ...body, explanation: explain(body) };
+    return { ...body, explanation: explain(body, { activation: netActivation(this.layers), bn: this.config.bn }) };
   }
 
   /** Saves the state before the bad step and the bad batch; records the report. */
@@ -361,7 +374,8 @@ export class Trainer {
     this.flush(true);
     if (status === 'interrupted') this.checkpoint('sigint');
     else if (status === 'finished' && this.sums.n > 0 && this.pos.batch !== 0) this.checkpoint('max-steps');
-    const v = verdict(this.history, { layers: this.layers, report, lr: this.baseLr, bn: c.bn, init: c.init, activation: c.activation });
+    const warned = this.warning.first;
+    const v = verdict(this.history, { layers: this.layers, report, lr: this.baseLr, bn: c.bn, init: c.init, activation: c.activation, warnings: warned ? [warned] : [] });
     const examplesPerSec = (this.totalExamples * 1000) / Math.max(1e-9, this.totalTrainMs);
     const last = epochs[epochs.length - 1];
     if (status === 'diverged' && report) {

@@ -183,6 +183,8 @@ export function eventSummary(kind: string, payload: unknown): string {
   }
   const o = obj(payload);
   if (!o) return payload === null || payload === undefined ? '' : String(payload);
+  if (kind === 'warning' && typeof o.en === 'string') return tr({ en: o.en, zh: o.zh });
+  if (kind === 'doctor' && typeof o.recommendation === 'string') return o.recommendation;
   return Object.entries(o)
     .slice(0, 6)
     .map(([k, v]) => `${k}=${typeof v === 'number' ? fmt(v) : typeof v === 'string' ? v : JSON.stringify(v)}`)

@@ -7,6 +7,7 @@ import { clear, h, panel } from '../dom.js';
 import { d2lNum, pct, short } from '../format.js';
 import type { EpochRow, RunSummary, Source, StepsResponse, SweepListItem, SweepResponse } from '../source.js';
 import { asVerdict, statusBadge, verdictBadge } from '../verdict.js';
+import { followBoard, renderBoard } from './sweep-board.js';
 
 const MAX_RUNS = 20;
 
@@ -66,9 +67,10 @@ export async function comparePage(root: HTMLElement, src: Source, params: URLSea
   const logToggle = h('input', { type: 'checkbox', id: 'compare-log', checked: true });
   root.append(h('div', { class: 'controls' }, h('label', {}, 'sweep ', sweepSel), h('label', {}, logToggle, ' log-scale loss')));
 
-  // Sweep outcome table.
+  // The cells' states (live while any is queued or running), then the outcome table.
+  const [boardSec, boardBody] = panel('Cells', 'sweep-cells');
   const [sweepSec, sweepBody] = panel('Sweep outcome', 'sweep-outcome');
-  if (sweep) root.append(sweepSec);
+  if (sweep) root.append(boardSec, sweepSec);
   const renderSweep = (): void => {
     if (!sweep) return;
     const keys = sweep.varying;
@@ -110,6 +112,14 @@ export async function comparePage(root: HTMLElement, src: Source, params: URLSea
     );
   };
   renderSweep();
+  if (sweep) {
+    renderBoard(boardBody, sweep);
+    cleanups.push(followBoard(src, sweepId, sweep, (s) => {
+      sweep = s;
+      renderBoard(boardBody, s);
+      renderSweep();
+    }));
+  }
 
   // Run picker.
   const [pickSec, pickBody] = panel('Runs', 'compare-pick');

@@ -278,6 +278,13 @@ export async function runPage(root: HTMLElement, src: Source, id: string): Promi
     }
     return out.slice(0, 12);
   };
+  // The early warning (src/diagnose/warning.ts) fires once, before the NaN: its own marker.
+  const warningMarkers = (): ChartMarker[] =>
+    events.filter((e) => e.kind === 'warning' && e.step !== null).slice(0, 1).map((e) => {
+      const w = e.payload as { en?: string } | null;
+      return { x: e.step!, label: '!', cls: 'warn-marker', title: `early warning at step ${e.step}: ${w?.en ?? ''}` };
+    });
+  const curveMarkers = (): ChartMarker[] => [...warningMarkers(), ...nanMarkers()];
 
   let drawQueued = false;
   const drawSteps = (): void => {
@@ -294,9 +301,9 @@ export async function runPage(root: HTMLElement, src: Source, id: string): Promi
         lossChart.setLog(wantLog);
       }
       lossChart.setData(steps.step, [{ label: 'loss', values: steps.loss, color: '#1f77b4' }]);
-      lossChart.setMarkers(nanMarkers());
+      lossChart.setMarkers(curveMarkers());
       const gn = steps.gradNorm;
-      if (gn.some((v) => v !== null)) gradChart.setData(steps.step, [{ label: 'grad norm', values: gn, color: '#ff7f0e' }]);
+      if (gn.some((v) => v !== null)) { gradChart.setData(steps.step, [{ label: 'grad norm', values: gn, color: '#ff7f0e' }]); gradChart.setMarkers(curveMarkers()); }
       else gradChart.setData([], []);
     });
   };

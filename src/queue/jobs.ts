@@ -1,0 +1,41 @@
+// What a queued sweep puts in Redis: one BullMQ flow per enqueue, a parent job for the sweep in
+// SWEEP_QUEUE (never processed: it is the sweep's handle in Redis) and one child per cell in
+// CELL_QUEUE. A cell's job id is derived from (sweep id, cell key), so BullMQ's job-id dedupe
+// makes enqueueing the same cell twice a no-op.
+import type { JobsOptions } from 'bullmq';
+
+export const CELL_QUEUE = 'nanscope-cells';
+export const SWEEP_QUEUE = 'nanscope-sweeps';
+
+/** Everything a worker needs to run one cell: the `nanscope train` flags and where the result belongs. */
+export interface CellJobData {
+  sweepId: string;
+  cellKey: string;
+  /** Train flags of the cell (the sweep's fixed flags, then the cell's own). */
+  args: string[];
+}
+
+/** A worker's live report on a cell it holds (job progress). */
+export interface CellProgress { worker: string; host: string; step: number | null }
+
+/** BullMQ ids may not contain ':'; cell keys may (init=normal:1), so the key is URI-encoded. */
+export function cellJobId(sweepId: string, cellKey: string): string {
+  return `${sweepId}/${encodeURIComponent(cellKey)}`;
+}
+
+export function parentJobId(sweepId: string, round: number): string {
+  return `${sweepId}/enqueue-${round}`;
+}
+
+/**
+ * Retries are for machines, not configs: a cell whose `nanscope train` exits 1 (data missing on
+ * that worker, a crash) is tried 3 times with a growing delay; a bad config (exit 2) fails at once
+ * (UnrecoverableError). Finished jobs stay in Redis until the coordinator has imported them, then
+ * it removes the sweep's flows.
+ */
+export const CELL_JOB_OPTS: JobsOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 5000 },
+  removeOnComplete: false,
+  removeOnFail: false,
+};

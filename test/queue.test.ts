@@ -1,0 +1,206 @@
+// Sweeps through Redis (BullMQ): a private redis-server, real `nanscope worker` processes, real
+// LeNet cells on Fashion-MNIST. One worker is killed with -9 while it holds a cell; every cell
+// must still be recorded exactly once, with the same outcome table as the local runner, and
+// nothing left in Redis. A cell delivered twice (a simulated stall, then a redelivered finished
+// job) must be recorded once.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { openStore, fromJson, type RunBundle } from '../src/store/index.js';
+import { CELL_QUEUE, SWEEP_QUEUE, cellJobId } from '../src/queue/jobs.js';
+import { SweepQueue, followSweep } from '../src/queue/coordinator.js';
+import { CLI, tmp } from './helpers.js';
+import { startRedis, freePort } from './redis-support.js';
+
+const ENV = { ...process.env, OMP_WAIT_POLICY: 'passive' };
+// LeNet with ReLU at lr 0.5 on 1000 images, one epoch of 20 steps: xavier trains, N(0, 1) weights
+// go NaN within 5 steps (measured); both kinds must come back through the queue the same.
+const FIXED = ['--model', 'lenet', '--activation', 'relu', '--batch-size', '50', '--limit-train', '1000', '--limit-test', '200', '--epochs', '1', '--lr', '0.5', '--threads', '1'];
+const GRID = ['--grid', 'init=xavier,normal:1', '--grid', 'seed=0,1,2'];
+const N = 6;
+
+let redis: Awaited<ReturnType<typeof startRedis>>;
+const procs = new Set<ChildProcess>();
+before(async () => { redis = await startRedis(); });
+after(async () => {
+  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  await redis.stop();
+});
+
+/** A CLI process whose output is kept; waitFor resolves once its output matches (or it exits). */
+function start(args: string[]) {
+  const proc = spawn(process.execPath, [...CLI, ...args], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  procs.add(proc);
+  let out = '', err = '';
+  proc.stdout!.on('data', (d) => { out += d; });
+  proc.stderr!.on('data', (d) => { err += d; });
+  const exited = new Promise<number | null>((res) => proc.on('close', (code) => res(code)));
+  const waitFor = async (re: RegExp, what: string): Promise<RegExpExecArray> => {
+    // The limit only turns a hang into a failure; nothing here depends on how fast cells run.
+    for (const t0 = Date.now(); Date.now() - t0 < 240_000;) {
+      const m = re.exec(err);
+      if (m) return m;
+      if (proc.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${what}: not seen in ${args[0]}'s output:\n${err}`);
+  };
+  return { proc, exited, waitFor, out: () => out, err: () => err };
+}
+
+const stripRunColumn = (table: string) => table.split('\n').filter((l) => /^init=/.test(l)).map((l) => l.replace(/\s+\S+$/, ''));
+
+async function jobCounts(url: string): Promise<Record<string, number>> {
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  const out: Record<string, number> = {};
+  for (const name of [CELL_QUEUE, SWEEP_QUEUE]) {
+    const q = new Queue(name, { connection });
+    const c = await q.getJobCounts('active', 'waiting', 'delayed', 'completed', 'failed', 'waiting-children', 'prioritized');
+    for (const [k, v] of Object.entries(c)) out[`${name}:${k}`] = v;
+    await q.close();
+  }
+  connection.disconnect();
+  return out;
+}
+
+test('a LeNet grid through two workers, one killed with -9 holding a cell: every cell recorded once, same table as the local runner, Redis left empty', async () => {
+  const root = join(tmp(), 'runs');
+  const lock = ['--lock-seconds', '5'];
+  const a = start(['worker', '--queue', redis.url, ...lock]);
+  const b = start(['worker', '--queue', redis.url, ...lock]);
+  await a.waitFor(/cell\(s\) at a time/, 'worker a ready');
+  await b.waitFor(/cell\(s\) at a time/, 'worker b ready');
+  const sweep = start(['sweep', ...FIXED, ...GRID, '--queue', redis.url, '--runs-dir', root, '--name', 'queued']);
+  // The moment worker a reports a cell started, it holds that cell's job lock: kill it there.
+  const held = (await a.waitFor(/^(init=\S+) \(sweep .*\): started$/m, 'worker a took a cell'))[1];
+  a.proc.kill('SIGKILL');
+  assert.equal(await a.exited, null, 'worker a died of SIGKILL');
+  const code = await sweep.exited;
+  assert.equal(code, 0, `sweep exits 0:\n${sweep.err()}\n${sweep.out()}`);
+  // Worker b's stalled-job check handed it the dead worker's cell, which ran again from its start.
+  assert.match(b.err(), new RegExp(`^${held.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(sweep .*\\): started$`, 'm'), `worker b ran ${held}:\n${b.err()}`);
+
+  const s = openStore(root);
+  try {
+    const sw = s.listSweeps()[0];
+    assert.equal(sw.status, 'finished');
+    const cells = s.listSweepCells(sw.id);
+    assert.equal(cells.length, N, 'one run per cell');
+    assert.equal(new Set(cells.map((c) => c.cellKey)).size, N, 'no cell twice');
+    for (const c of cells) {
+      assert.ok(c.status === 'finished' || c.status === 'diverged', `${c.cellKey}: ${c.status}`);
+      assert.equal(c.host, hostname(), `${c.cellKey}: recorded with the worker's host`);
+      assert.equal(c.pid, null, 'an imported run has no local writer process');
+      // The bundle carried the rows: every step up to the last one, an epoch row unless it diverged first.
+      assert.equal(s.getSteps(c.id).length, c.stepsDone, `${c.cellKey}: step rows`);
+      assert.ok(s.getProbes(c.id).steps.length > 0, `${c.cellKey}: probes imported`);
+      if (c.status === 'diverged') assert.ok((c.report as { alias?: string } | null)?.alias, `${c.cellKey}: locator report imported`);
+      else assert.equal(s.getEpochs(c.id).length, 1, `${c.cellKey}: epoch row imported`);
+      assert.ok(c.verdict, `${c.cellKey}: verdict imported`);
+    }
+    assert.ok(cells.some((c) => c.status === 'diverged') && cells.some((c) => c.status === 'finished'), 'the grid has both outcomes');
+  } finally { s.close(); }
+
+  // The local runner on the same grid and seeds prints the same table (run ids aside).
+  const local = spawnSync(process.execPath, [...CLI, 'sweep', ...FIXED, ...GRID, '--workers', '2', '--runs-dir', join(tmp(), 'runs')], { env: ENV, encoding: 'utf8' });
+  assert.equal(local.status, 0, local.stderr);
+  const queued = stripRunColumn(sweep.out());
+  assert.equal(queued.length, N, sweep.out());
+  assert.deepEqual(queued, stripRunColumn(local.stdout));
+
+  // Nothing active, waiting or left over in Redis: the coordinator removed the sweep's jobs.
+  const counts = await jobCounts(redis.url);
+  assert.ok(Object.values(counts).every((v) => v === 0), JSON.stringify(counts));
+  b.proc.kill('SIGINT');
+  assert.equal(await b.exited, 130);
+});
+
+test('a cell delivered twice (a stall, then a finished job redelivered) is recorded once; a bad config fails once, with its message', async () => {
+  const root = join(tmp(), 'runs');
+  const w = start(['worker', '--queue', redis.url, '--concurrency', '2', '--lock-seconds', '5']);
+  await w.waitFor(/cell\(s\) at a time/, 'worker ready');
+  const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+  const q = new SweepQueue(connection);
+  const store = openStore(root);
+  try {
+    const sweepId = store.createSweep({ name: 'dup', grid: null }).id;
+    const cell = { key: 'init=xavier,seed=0', args: [...FIXED, '--init', 'xavier', '--seed', '0'] };
+    await q.enqueue(sweepId, [cell]);
+    await q.enqueue(sweepId, [cell]); // the same cell again: BullMQ's job-id dedupe keeps one job
+    assert.equal((await jobCounts(redis.url))[`${CELL_QUEUE}:waiting`] + (await jobCounts(redis.url))[`${CELL_QUEUE}:active`], 1, 'one job per cell');
+    // Simulate a stall: while the worker holds the cell, its lock vanishes (as if the worker froze
+    // past --lock-seconds); the stalled-job check puts the cell back and the worker runs it again.
+    await w.waitFor(/init=xavier,seed=0 \(sweep .*\): started/, 'first delivery');
+    const id = cellJobId(sweepId, cell.key);
+    await connection.del(`bull:${CELL_QUEUE}:${id}:lock`);
+    await w.waitFor(/(init=xavier,seed=0 \(sweep .*\): started[^]*){2}/, 'second delivery after the stall');
+    // A config error is the same on every machine: no retry, recorded as failed with the message.
+    const bad = { key: 'bn=foo', args: [...FIXED, '--bn', 'foo'] };
+    await q.enqueue(sweepId, [bad]);
+    const first = await followSweep(q, store, sweepId, [cell, bad], { log: () => {}, stop: { stop: false } });
+    assert.deepEqual([first.recorded, first.failed], [2, 1]);
+    const failed = store.findCell(sweepId, bad.key)!;
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.error ?? '', /unknown --bn 'foo'.*\(after 1 attempt/s);
+    const run1 = store.findCell(sweepId, cell.key)!;
+    assert.equal(run1.status, 'finished');
+    // Redeliver the finished job: it runs a third time and completes with a new bundle.
+    const job = (await q.cells.getJob(id))!;
+    const bundle1 = fromJson<RunBundle>(job.returnvalue);
+    await job.retry('completed');
+    for (;;) {
+      const j = (await q.cells.getJob(id))!;
+      if ((await j.getState()) === 'completed' && j.returnvalue && fromJson<RunBundle>(j.returnvalue).run.id !== bundle1.run.id) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const logs: string[] = [];
+    const second = await followSweep(q, store, sweepId, [cell], { log: (s) => logs.push(s), stop: { stop: false } });
+    assert.equal(second.recorded, 0, 'a cell already recorded is not followed again');
+    // Even when asked to import the second bundle directly, the store keeps the first run only.
+    const { importBundle } = await import('../src/store/index.js');
+    const again = importBundle(store, sweepId, cell.key, fromJson<RunBundle>((await q.cells.getJob(id))!.returnvalue));
+    assert.deepEqual(again, { runId: run1.id, imported: false });
+    const cells = store.listSweepCells(sweepId).filter((c) => c.cellKey === cell.key);
+    assert.equal(cells.length, 1, 'one run for the cell');
+    assert.equal(cells[0].id, run1.id);
+    assert.equal(store.getSteps(run1.id).length, run1.stepsDone, 'no step recorded twice');
+    assert.equal(store.getEpochs(run1.id).length, 1);
+    await q.removeSweep(sweepId);
+  } finally {
+    store.close();
+    await q.close();
+    connection.disconnect();
+  }
+  // --detach enqueues and returns; --resume SWEEP_ID --queue later follows and imports the results.
+  const d = spawnSync(process.execPath, [...CLI, 'sweep', ...FIXED, '--grid', 'seed=5', '--queue', redis.url, '--detach', '--runs-dir', root], { env: ENV, encoding: 'utf8' });
+  assert.equal(d.status, 0, d.stderr);
+  const detached = /sweep (\S+): 1 cells, 0 already done, 1 enqueued/.exec(d.stderr)?.[1];
+  assert.ok(detached, d.stderr);
+  const r = spawnSync(process.execPath, [...CLI, 'sweep', '--resume', detached, '--queue', redis.url, '--runs-dir', root], { env: ENV, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^seed=5\s+finished/m);
+  const s2 = openStore(root);
+  try { assert.equal(s2.findCell(detached, 'seed=5')?.status, 'finished'); } finally { s2.close(); }
+  w.proc.kill('SIGINT');
+  assert.equal(await w.exited, 130);
+});
+
+test('Redis unreachable: one clear error naming the URL (password masked), exit 1, no sweep created', async () => {
+  const root = join(tmp(), 'runs');
+  const url = `redis://:s3cret@127.0.0.1:${await freePort()}/0`;
+  const r = spawnSync(process.execPath, [...CLI, 'sweep', ...FIXED, ...GRID, '--queue', url, '--runs-dir', root], { env: ENV, encoding: 'utf8' });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/0/);
+  assert.doesNotMatch(r.stderr, /s3cret/);
+  const w = spawnSync(process.execPath, [...CLI, 'worker', '--queue', url], { env: ENV, encoding: 'utf8' });
+  assert.equal(w.status, 1, w.stderr);
+  assert.match(w.stderr, /cannot reach Redis at redis:\/\/:\*\*\*@/);
+  const bad = spawnSync(process.execPath, [...CLI, 'sweep', ...FIXED, ...GRID, '--queue', 'http://x', '--runs-dir', root], { env: ENV, encoding: 'utf8' });
+  assert.equal(bad.status, 2, bad.stderr);
+  const s = openStore(root);
+  try { assert.equal(s.listSweeps().length, 0, 'no sweep was created'); } finally { s.close(); }
+});
