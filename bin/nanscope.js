@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 
 process.env.OMP_WAIT_POLICY ??= 'passive';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const built = join(root, 'dist/src/cli/main.js');
+const built = join(root, 'dist/cli/main.js');
 let mod;
 if (existsSync(built)) {
   mod = await import(pathToFileURL(built).href);

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmp, CLI } from './helpers.js';
+import { ZOO } from '../src/models/index.js';
 
 const run = (args: string[]) => spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
 
@@ -38,6 +39,10 @@ const CASES: [string, string[], RegExp][] = [
   ['replay without run', ['replay'], /which run\?/],
   ['resume unknown run', ['resume', 'nope'], /no run 'nope'/],
   ['resume unknown fix', ['resume', 'nope', '--fix', 'magic=1'], /no run 'nope'|unknown fix/],
+  ['--bn on a net with BN built in', ['train', '--model', 'resnet18', '--bn', 'scratch'], /--bn does not apply to resnet18 \(it takes --init\)/],
+  ['--ratio on a net without it', ['train', '--model', 'nin', '--ratio', '2'], /--ratio does not apply to nin \(it takes --bn, --activation, --init\)/],
+  ['NiN too small', ['train', '--model', 'nin', '--resize', '32'], /too small for NiN: it needs at least 67x67/],
+  ['VGG ratio that empties a layer', ['train', '--model', 'vgg11', '--ratio', '128'], /--ratio/],
   // Bounds (issue 18): the engine's limits are usage errors before any run exists.
   ['threads far above the cores', ['train', '--threads', '100000'], /--threads 100000 is more than 4 per core/],
   ['seed 1e300', ['train', '--seed', '1e300'], /--seed must be an integer of at most 9007199254740991/],
@@ -66,6 +71,12 @@ test('--help prints usage and exits 0 for every command', () => {
     const r = run([c, '--help']);
     assert.equal(r.status, 0, c);
     assert.match(r.stdout, new RegExp(`usage: nanscope ${c}`));
+  }
+  // The zoo in train --help comes from the registry: every net, its d2l recipe and its knobs.
+  const h = run(['train', '--help']).stdout;
+  for (const [name, spec] of Object.entries(ZOO)) {
+    const r = spec.recipe;
+    assert.match(h, new RegExp(`\\n  ${name} +.*lr ${r.lr}, batch ${r.batchSize}, ${r.resize}x${r.resize}, ${r.epochs} epochs`), name);
   }
   const top = run(['--help']);
   assert.equal(top.status, 0);

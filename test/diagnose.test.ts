@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import * as torch from '../src/torch/index.js';
-import type { Linear, Conv2d } from '../src/nn/index.js';
+import type { Linear, Conv2d, Sequential } from '../src/nn/index.js';
 import { openStore } from '../src/store/index.js';
 import { tmp, runTrainer } from './helpers.js';
 const { HIST_BINS } = torch;
@@ -45,7 +45,7 @@ test('(a) an absurd lr makes a real run go non-finite; stop keeps the state; rep
 test('(b) a NaN planted in one weight is located in that layer, forward pass', async () => {
   const { r } = await runTrainer({ model: 'lenet', lr: 0.9, maxSteps: 5 }, {
     beforeStep: (step, net) => {
-      if (step === 3) torch.noGrad(() => (net.at(7) as Linear).weight.narrow(0, 5, 1).narrow(1, 2, 1).fill_(NaN));
+      if (step === 3) torch.noGrad(() => ((net as Sequential).at(7) as Linear).weight.narrow(0, 5, 1).narrow(1, 2, 1).fill_(NaN));
     },
   });
   assert.equal(r.status, 'diverged');
@@ -61,7 +61,7 @@ test('(c) an Inf planted into one gradient is located in the backward pass of th
   let planted = false;
   const { r } = await runTrainer({ model: 'lenet', lr: 0.9, maxSteps: 6 }, {
     beforeStep: (step, net) => {
-      if (step === 4 && !planted) { planted = true; torch.registerGradFault((net.at(3) as Conv2d).weight, 10, Infinity); }
+      if (step === 4 && !planted) { planted = true; torch.registerGradFault(((net as Sequential).at(3) as Conv2d).weight, 10, Infinity); }
     },
   });
   assert.equal(r.status, 'diverged');

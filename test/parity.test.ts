@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as torch from '../src/torch/index.js';
 import { F } from '../src/torch/index.js';
 import { SGD, init, BatchNorm2d, BatchNorm1d, BatchNorm, Conv2d, Linear, type Module } from '../src/nn/index.js';
-import { alexnet, lenet } from '../src/models/index.js';
+import { alexnet, lenet, buildModel, ZOO, type ModelName } from '../src/models/index.js';
 import { tmp, saveSt, loadSt, oracle, relErr } from './helpers.js';
 import { SMALL_NETS, type SmallNet } from './nets.js';
 
@@ -15,12 +15,18 @@ function d2lInit(net: Module): void {
   net.apply((m) => { if (m instanceof Conv2d || m instanceof Linear) init.xavierUniform_(m.weight); });
 }
 
-function stepParity(model: 'alexnet' | 'lenet' | SmallNet, side: number, batch: number): void {
+/** A zoo net as `nanscope train --model NAME --resize SIDE` builds it (its d2l recipe's options). */
+function zooNet(model: ModelName, side: number): Module {
+  const r = ZOO[model].recipe;
+  return buildModel({ model, resize: side, activation: r.activation, bn: 'none', ratio: r.ratio });
+}
+
+function stepParity(model: 'alexnet' | 'lenet' | SmallNet | Exclude<ModelName, 'alexnet' | 'lenet'>, side: number, batch: number): void {
   const work = tmp();
   const seed = 3;
   torch.tidy(() => {
     torch.manualSeed(seed);
-    const net = model === 'alexnet' ? alexnet({ resize: side }) : model === 'lenet' ? lenet() : SMALL_NETS[model]();
+    const net = model === 'alexnet' ? alexnet({ resize: side }) : model === 'lenet' ? lenet() : model in SMALL_NETS ? SMALL_NETS[model as SmallNet]() : zooNet(model as ModelName, side);
     d2lInit(net);
     saveSt(join(work, 'weights.st'), net.stateDict());
     torch.manualSeed(100);
@@ -59,6 +65,14 @@ test('LeNet (28x28, batch 16): init, loss, every gradient and the SGD step equal
 test('small residual net (nested Sequential, Residual with and without 1x1 conv, batch 4): one step equals PyTorch', () => stepParity('resnet', 12, 4));
 test('small Inception net (two Inception blocks, batch 4): one step equals PyTorch', () => stepParity('inception', 12, 4));
 test('small DenseNet (DenseBlock, transition_block, batch 4): one step equals PyTorch', () => stepParity('densenet', 12, 4));
+
+// d2l's modern CNNs as `--model` builds them, at small inputs so the test stays fast (the maths
+// of every layer is the same at 224 or 96; the sizes only have to leave each pooling an output).
+test('VGG-11, d2l\'s ratio 4 (32x32, batch 4): init, loss, every gradient and the SGD step equal PyTorch', () => stepParity('vgg11', 32, 4));
+test('NiN (68x68, batch 4): init, loss, every gradient and the SGD step equal PyTorch', () => stepParity('nin', 68, 4));
+test('GoogLeNet (32x32, batch 4): init, loss, every gradient and the SGD step equal PyTorch', () => stepParity('googlenet', 32, 4));
+test('ResNet-18 (32x32, batch 4): init, loss, every gradient, BN statistics and the SGD step equal PyTorch', () => stepParity('resnet18', 32, 4));
+test('DenseNet (32x32, batch 4): init, loss, every gradient, BN statistics and the SGD step equal PyTorch', () => stepParity('densenet', 32, 4));
 
 test('batch norm: built-in and d2l from-scratch vs PyTorch BatchNorm2d/1d, train and eval', () => {
   const work = tmp();

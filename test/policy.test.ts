@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as torch from '../src/torch/index.js';
 import { openStore } from '../src/store/index.js';
-import type { Conv2d } from '../src/nn/index.js';
+import type { Conv2d, Sequential } from '../src/nn/index.js';
 import { tmp, runTrainer, CLI } from './helpers.js';
 
 test('skip: no update is ever applied with non-finite gradients; too many skips stop the run', async () => {
   const { r, store, runId } = await runTrainer({ model: 'lenet', lr: 0.9, maxSteps: 20, onNan: 'skip', maxSkips: 4, batchSize: 64 }, {
     beforeStep: (step, net) => {
-      if (step === 3) torch.registerGradFault((net.at(0) as Conv2d).bias!, 2, NaN); // every later gradient is poisoned
+      if (step === 3) torch.registerGradFault(((net as Sequential).at(0) as Conv2d).bias!, 2, NaN); // every later gradient is poisoned
     },
   });
   assert.equal(r.status, 'diverged');
@@ -24,7 +24,7 @@ test('skip leaves the weights untouched (checked on the live model)', async () =
   let after: Float32Array[] = [];
   await runTrainer({ model: 'lenet', lr: 0.9, maxSteps: 10, onNan: 'skip', maxSkips: 3, batchSize: 64 }, {
     beforeStep: (step, net) => {
-      if (step === 2) { before = net.parameters().map((p) => p.toFloat32Array()); torch.registerGradFault((net.at(3) as Conv2d).weight, 0, Infinity); }
+      if (step === 2) { before = net.parameters().map((p) => p.toFloat32Array()); torch.registerGradFault(((net as Sequential).at(3) as Conv2d).weight, 0, Infinity); }
       if (step === 5) after = net.parameters().map((p) => p.toFloat32Array());
     },
   });

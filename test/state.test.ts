@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as torch from '../src/torch/index.js';
-import type { Conv2d } from '../src/nn/index.js';
+import type { Conv2d, Sequential } from '../src/nn/index.js';
 import type { TrainConfig } from '../src/train/config.js';
 import { outcomeTable, type GridCell } from '../src/cli/sweep.js';
 import { runTrainer, loadSt } from './helpers.js';
@@ -26,7 +26,7 @@ for (const [bn, momentum] of [['builtin', 0], ['scratch', 0.9]] as const) {
     const c: Partial<TrainConfig> = { model: 'lenet', activation: 'relu', bn, momentum, lr: 0.1, batchSize: 64, threads: 1, maxSteps: 8, histEvery: 2 };
     // Run A: gradients poisoned from step BAD_STEP on (the forward, and the BN statistics it updates, are real).
     const a = await runTrainer(c, {
-      beforeStep: (step, net) => { if (step === BAD_STEP) torch.registerGradFault((net.at(0) as Conv2d).bias!, 0, NaN); },
+      beforeStep: (step, net) => { if (step === BAD_STEP) torch.registerGradFault(((net as Sequential).at(0) as Conv2d).bias!, 0, NaN); },
     });
     assert.equal(a.r.status, 'diverged');
     assert.equal(a.r.report?.step, BAD_STEP);
@@ -50,7 +50,7 @@ for (const [bn, momentum] of [['builtin', 0], ['scratch', 0.9]] as const) {
 test('update/weight ratio is the update actually applied (after clipping, with momentum), not lr * |grad|', async () => {
   const w: Float32Array[] = [];
   const { store, runId } = await runTrainer({ model: 'lenet', activation: 'relu', lr: 0.5, momentum: 0.9, clip: 0.05, batchSize: 64, threads: 1, maxSteps: 4 }, {
-    beforeStep: (_step, net) => { w.push((net.at(0) as Conv2d).weight.toFloat32Array()); },
+    beforeStep: (_step, net) => { w.push(((net as Sequential).at(0) as Conv2d).weight.toFloat32Array()); },
   });
   try {
     const p = store.getProbes(runId);
@@ -90,7 +90,7 @@ test('a rollback that recovered is an event, not a divergence: first_nan_step is
     afterBackward: (step, net) => {
       if (step !== 5 || planted) return;
       planted = true; // one bad gradient, once: the rolled-back rerun of step 5 is clean
-      const g = (net.at(0) as Conv2d).bias!.grad!;
+      const g = ((net as Sequential).at(0) as Conv2d).bias!.grad!;
       g.fill_(NaN);
       g.dispose();
     },

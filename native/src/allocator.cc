@@ -107,16 +107,21 @@ void CachingCPUAllocator::freeAny(void* p) { g_alloc->dealloc(p); }
 
 }  // namespace
 
-void InstallAllocator() {
+bool InstallAllocator() {
   // Never freed: tensors may outlive the addon's module object until process exit.
   g_alloc = new CachingCPUAllocator();
   c10::SetCPUAllocator(g_alloc, /*priority=*/100);
+  return c10::GetCPUAllocator() == g_alloc;
 }
 
 FN(cpuCacheStats) {
   GUARD({
-    std::lock_guard<std::mutex> g(g_alloc->m_);
     Napi::Object o = Napi::Object::New(info.Env());
+    if (!g_alloc) {  // NANSCOPE_CPU_ALLOCATOR=0: libtorch's own allocator, nothing cached
+      for (const char* k : {"cachedBytes", "limitBytes", "hits", "misses"}) o.Set(k, 0.0);
+      return o;
+    }
+    std::lock_guard<std::mutex> g(g_alloc->m_);
     o.Set("cachedBytes", static_cast<double>(g_alloc->cached_));
     o.Set("limitBytes", static_cast<double>(g_alloc->limit_));
     o.Set("hits", g_alloc->hits_);
@@ -125,7 +130,7 @@ FN(cpuCacheStats) {
   })
 }
 
-FN(emptyCpuCache) { GUARD({ g_alloc->release(); return info.Env().Undefined(); }) }
+FN(emptyCpuCache) { GUARD({ if (g_alloc) g_alloc->release(); return info.Env().Undefined(); }) }
 
 void InitAllocator(Napi::Env env, Napi::Object exports) {
   REG(cpuCacheStats);

@@ -49,7 +49,7 @@ Napi::Value wrap(Napi::Env env, const torch::Tensor& t);
 void InitOps(Napi::Env env, Napi::Object exports);
 void InitProbe(Napi::Env env, Napi::Object exports);
 void InitAllocator(Napi::Env env, Napi::Object exports);
-void InstallAllocator();
+bool InstallAllocator();
 
 }  // namespace ns
 

@@ -4,6 +4,7 @@ import { resolve, dirname, basename } from 'node:path';
 import { openStore, type Store } from '../store/index.js';
 import { loadFashionMnist, type FashionMnist } from '../data/index.js';
 import type { TrainConfig } from '../train/config.js';
+import { loadModelFile, type ModelFactory } from '../models/index.js';
 import type { Verdict, NonFiniteReport, Lang } from '../diagnose/index.js';
 import { UsageError } from './args.js';
 
@@ -32,6 +33,18 @@ export async function loadData(c: TrainConfig): Promise<FashionMnist> {
     dataDir: c.dataDir ?? undefined, limitTrain: c.limitTrain ?? undefined, limitTest: c.limitTest ?? undefined,
     log: (s) => process.stderr.write(`${s}\n`),
   });
+}
+
+/**
+ * The network a run's config names, for the Trainer: undefined for a zoo model (the Trainer
+ * builds it), the file's model function for a model file (imported again from its path).
+ */
+export async function modelFor(c: TrainConfig): Promise<ModelFactory | undefined> {
+  if (c.model === 'file') return loadModelFile(c.modelFile!);
+  if (c.model === 'code') {
+    throw new UsageError(`this run trained a Module passed to the Trainer in code; only that code can rebuild it (new Trainer(config, { model, ... }))`);
+  }
+  return undefined;
 }
 
 export function printVerdict(v: Verdict, l: Lang, out: NodeJS.WriteStream = process.stdout): void {

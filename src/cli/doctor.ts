@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, helpText, str, num, list, bool, UsageError, type Flags } from './args.js';
-import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, loadData, lang } from './common.js';
+import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, loadData, lang, modelFor } from './common.js';
 import { findRun, stateBefore } from './runref.js';
 import { runLocation, RUN_ARG_HELP } from './run-location.js';
 import { applyFixes } from './resume.js';
@@ -60,7 +60,11 @@ async function doctor(store: Store, id: string | undefined, p: ReturnType<typeof
   }
   const horizon = num(p, 'horizon')!;
   if (horizon < 1) throw new UsageError(`doctor: --horizon must be >= 1, got ${horizon}`);
-  const sets = list(p, 'fix').length ? list(p, 'fix').map((f) => f.split('+')) : candidates(v?.fixes ?? []);
+  const given = list(p, 'fix').length > 0;
+  // The verdict ranks fixes by mechanism; a net without a knob (BN built into ResNet, a model
+  // file's own layers) cannot take it, so those candidates are dropped (a given --fix is not).
+  const fits = (fixes: string[]): boolean => { try { applyFixes(ref.config, fixes); return true; } catch { return false; } };
+  const sets = given ? list(p, 'fix').map((f) => f.split('+')) : candidates(v?.fixes ?? []).filter(fits);
   if (!sets.length) throw new UsageError(`doctor: the verdict of ${ref.run.id} (${v?.run}) ranks no fix; name some with --fix`);
   // Where trials start and where they stop: the state before the bad step (or the start).
   const start = badStep === null ? null : stateBefore(ref, badStep, 'doctor');
@@ -142,8 +146,9 @@ async function runTrial(store: Store, runId: string): Promise<number> {
   const from = ev?.from && ev.from.endsWith('.st') ? ev.from : null;
   const config = run.config as TrainConfig;
   store.claimRun(runId);
+  const model = await modelFor(config); // a model file's network, from the path the run recorded
   const data = await loadData(config);
-  const trainer = new Trainer(config, { store, runId, data, resumeFrom: from, silent: true });
+  const trainer = new Trainer(config, { store, runId, data, model, resumeFrom: from, silent: true });
   try {
     // The saved state carries the lr it was running at; an lr fix replaces it.
     if (from && ev?.fixes?.some((f) => f.startsWith('lr='))) trainer.opt.lr = config.lr;

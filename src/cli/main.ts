@@ -3,7 +3,7 @@
 import { UsageError } from './args.js';
 
 const COMMANDS: Record<string, { help: string; load: () => Promise<(argv: string[]) => Promise<number>> }> = {
-  train: { help: 'train d2l AlexNet/LeNet on Fashion-MNIST, every layer watched', load: async () => (await import('./train.js')).trainCommand },
+  train: { help: 'train a d2l network (or your own: --model FILE) on Fashion-MNIST, every layer watched', load: async () => (await import('./train.js')).trainCommand },
   replay: { help: 're-execute the bad step of a run and locate the first NaN/Inf again', load: async () => (await import('./replay.js')).replayCommand },
   resume: { help: 'continue a run from its saved state, optionally with a fix', load: async () => (await import('./resume.js')).resumeCommand },
   doctor: { help: 'try the ranked fixes of a run that went bad, in parallel, and recommend the cheapest that held', load: async () => (await import('./doctor.js')).doctorCommand },
@@ -46,9 +46,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await c.load())(rest);
   } catch (e) {
-    // ConfigError and BusyError (a second writer for a live run) are matched by name so that
-    // serve/report never load the engine.
-    if (e instanceof UsageError || (e instanceof Error && (e.name === 'ConfigError' || e.name === 'BusyError'))) { process.stderr.write(`nanscope ${cmd}: ${e.message}\n`); return 2; }
+    // ConfigError, BusyError (a second writer for a live run) and ModelError are matched by name
+    // so that serve/report never load the engine.
+    if (e instanceof UsageError || (e instanceof Error && ['ConfigError', 'BusyError', 'ModelError'].includes(e.name))) { process.stderr.write(`nanscope ${cmd}: ${e.message}\n`); return 2; }
     const msg = e instanceof Error ? e.message : String(e);
     process.stderr.write(`nanscope ${cmd}: error: ${msg}\n`);
     if (process.env.NANSCOPE_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);

@@ -7,7 +7,7 @@ import { Trainer } from '../train/trainer.js';
 import { writeFileAtomicSync } from '../store/index.js';
 import { sameOrigin } from '../diagnose/index.js';
 import { parseArgs, helpText, str, num, bool, UsageError, type Flags } from './args.js';
-import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, loadData, lang } from './common.js';
+import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, loadData, lang, modelFor } from './common.js';
 import { findRun, stateBefore } from './runref.js';
 import { runLocation, RUN_ARG_HELP } from './run-location.js';
 
@@ -31,10 +31,11 @@ export async function replayCommand(argv: string[]): Promise<number> {
     if (target === undefined) throw new UsageError(`replay: run ${ref.run.id} never went non-finite; pass --step N to re-execute a step`);
     if (target > ref.run.stepsDone) throw new UsageError(`replay: --step ${target} is beyond the last step ${ref.run.id} ran (${ref.run.stepsDone})`);
     const from = stateBefore(ref, target, 'replay');
+    const model = await modelFor(ref.config);
     const data = await loadData(ref.config);
     const rep = store.createRun({ name: `replay of ${ref.run.id} step ${target}`, kind: 'replay', parentId: ref.run.id, config: ref.config, seed: ref.config.seed });
     const trainer = new Trainer({ ...ref.config, maxSteps: target - 1, evaluate: false, checkpointEvery: 0 },
-      { store, runId: rep.id, data, resumeFrom: from.path, silent: true, files: false });
+      { store, runId: rep.id, data, model, resumeFrom: from.path, silent: true, files: false });
     try {
       await trainer.run(); // re-runs the steps between the saved state and the target, if any
       const { report, batch } = trainer.locateNext();

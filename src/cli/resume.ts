@@ -6,7 +6,7 @@
 //    saved weights fit: a child run starts again from the original seed (same data order,
 //    same steps) with the fix, and says whether it got past the step where the original broke.
 import { parseArgs, helpText, str, num, list, bool, UsageError, type Flags } from './args.js';
-import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, loadData, lang, printVerdict } from './common.js';
+import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, loadData, lang, printVerdict, modelFor } from './common.js';
 import { findRun, stateBefore } from './runref.js';
 import { stopAfterStep } from './signals.js';
 import { runLocation, RUN_ARG_HELP } from './run-location.js';
@@ -83,6 +83,7 @@ export async function resumeCommand(argv: string[]): Promise<number> {
       return 0;
     }
     const from = state?.path ?? null;
+    const model = await modelFor(config);
     const data = await loadData(config);
     if (state) checkPosition(state.meta, batchCount(data.train.n, config.batchSize), state.path); // a damaged step count is refused here, before any write
     const child = fixes.length > 0 || ref.run.status === 'diverged';
@@ -97,7 +98,7 @@ export async function resumeCommand(argv: string[]): Promise<number> {
     try {
       store.addEvent(runId, null, 'resume', { from: from ?? 'fresh init (architecture/init fix)', parent: ref.run.id, fixes });
       process.stderr.write(`run ${runId}: ${from ? `continuing from ${from}` : `restarting from seed ${config.seed} with ${fixes.join(', ')}`}\n`);
-      trainer = new Trainer(config, { store, runId, data, resumeFrom: from, stopSignal: stop, quiet: bool(p, 'quiet') });
+      trainer = new Trainer(config, { store, runId, data, model, resumeFrom: from, stopSignal: stop, quiet: bool(p, 'quiet') });
       // The saved state carries the lr it was running at; an lr fix replaces it.
       if (from && fixes.some((f) => f.startsWith('lr='))) trainer.opt.lr = config.lr;
       const r = await trainer.run();

@@ -1,19 +1,21 @@
 // The flags that describe a training run, shared by train, resume, experiment and sweep.
+import { resolve } from 'node:path';
 import { defaultConfig, validate, type TrainConfig, type OnNan } from '../train/config.js';
-import type { ModelName, Activation, BNMode } from '../models/index.js';
+import { ZOO, MODELS, ACTIVATIONS, BN_MODES, isModelPath, type ModelSpec, type ModelSource, type Activation, type BNMode } from '../models/index.js';
 import { cuda } from '../torch/index.js';
 import { num, str, bool, UsageError, type Flags, type Parsed } from './args.js';
 
 export const TRAIN_FLAGS: Flags = {
-  model: { type: 'string', help: 'alexnet | lenet', default: 'alexnet' },
-  lr: { type: 'number', help: 'learning rate (d2l AlexNet: 0.01, LeNet: 0.9)' },
-  'batch-size': { type: 'int', help: 'batch size (d2l AlexNet: 128, LeNet: 256)' },
-  epochs: { type: 'int', help: 'epochs', default: 10 },
-  resize: { type: 'int', help: 'image side (AlexNet: 224, or >= 63 e.g. 96; LeNet: 28)' },
+  model: { type: 'string', help: `${MODELS.join(' | ')} | ./my-net.ts (a file exporting a function that returns a Module)`, default: 'alexnet' },
+  lr: { type: 'number', help: 'learning rate (default: the model\'s d2l recipe, below)' },
+  'batch-size': { type: 'int', help: 'batch size (default: the model\'s d2l recipe)' },
+  epochs: { type: 'int', help: 'epochs (default: the model\'s d2l recipe)' },
+  resize: { type: 'int', help: 'image side (default: the model\'s d2l recipe)' },
   seed: { type: 'int', help: 'seed for init, dropout and data order', default: 42 },
   init: { type: 'string', help: 'xavier (d2l) | default (PyTorch) | kaiming | normal:STD', default: 'xavier' },
-  activation: { type: 'string', help: 'relu | sigmoid (AlexNet: relu, LeNet: sigmoid)' },
-  bn: { type: 'string', help: 'none | scratch (d2l batch_norm) | builtin (BatchNorm2d)', default: 'none' },
+  activation: { type: 'string', help: `${ACTIVATIONS.join(' | ')} (default: the model's d2l recipe)` },
+  bn: { type: 'string', help: `${BN_MODES.join(' | ')}: none, d2l's from-scratch batch_norm, or BatchNorm1d/2d`, default: 'none' },
+  ratio: { type: 'int', help: 'VGG: divide conv channels by this (d2l on Fashion-MNIST: 4)' },
   momentum: { type: 'number', help: 'SGD momentum', default: 0 },
   'weight-decay': { type: 'number', help: 'SGD weight decay', default: 0 },
   device: { type: 'string', help: 'cpu | cuda | cuda:N', default: 'cpu' },
@@ -34,14 +36,32 @@ export const TRAIN_FLAGS: Flags = {
   'data-dir': { type: 'string', help: 'folder with the Fashion-MNIST IDX files (.gz or raw)' },
 };
 
+
+/** The zoo as `nanscope train --help` lists it: each net's d2l recipe and the knobs it takes. */
+export function modelsHelp(): string {
+  const rows = MODELS.map((m) => {
+    const s: ModelSpec = ZOO[m];
+    const r = s.recipe;
+    const knobs = s.takes.map((k) => `--${k}`).join(' ');
+    return `  ${m.padEnd(10)} ${s.title.padEnd(40)} lr ${r.lr}, batch ${r.batchSize}, ${r.resize}x${r.resize}, ${r.epochs} epochs${r.ratio !== 1 ? `, ratio ${r.ratio}` : ''}; ${knobs ? `${knobs} --init` : '--init'}`;
+  });
+  return `\nmodels (--model), with d2l's Fashion-MNIST recipe as their defaults:\n${rows.join('\n')}\n` +
+    `  ./FILE.ts  your own network: a module file whose default export (or \`model\`) returns an nn.Module; --init applies\n`;
+}
+
+/** --model's value: a zoo name, or a path to a module file (recorded absolute for replay). */
+function modelOf(v: string): { model: ModelSource; modelFile: string | null } {
+  return isModelPath(v) ? { model: 'file', modelFile: resolve(v) } : { model: v as ModelSource, modelFile: null };
+}
+
 export function configFromFlags(p: Parsed, base?: TrainConfig): TrainConfig {
-  const model = (str(p, 'model') ?? base?.model ?? 'alexnet') as ModelName;
-  const d = base ?? defaultConfig(model === 'lenet' ? 'lenet' : 'alexnet');
+  const { model, modelFile } = base ? { model: base.model, modelFile: base.modelFile } : modelOf(str(p, 'model') ?? 'alexnet');
+  const d = base ?? defaultConfig(model);
   const pick = <T>(v: T | undefined, dflt: T): T => (v === undefined ? dflt : v);
   const c: TrainConfig = {
     ...d,
     model,
-    lr: pick(num(p, 'lr'), d.lr),
+    modelFile,    lr: pick(num(p, 'lr'), d.lr),
     batchSize: pick(num(p, 'batch-size'), d.batchSize),
     epochs: pick(num(p, 'epochs'), d.epochs),
     resize: pick(num(p, 'resize'), d.resize),
@@ -49,6 +69,7 @@ export function configFromFlags(p: Parsed, base?: TrainConfig): TrainConfig {
     init: pick(str(p, 'init'), d.init),
     activation: pick(str(p, 'activation') as Activation | undefined, d.activation),
     bn: pick(str(p, 'bn') as BNMode | undefined, d.bn),
+    ratio: pick(num(p, 'ratio'), d.ratio),
     momentum: pick(num(p, 'momentum'), d.momentum),
     weightDecay: pick(num(p, 'weight-decay'), d.weightDecay),
     device: pick(str(p, 'device'), d.device),
@@ -68,10 +89,6 @@ export function configFromFlags(p: Parsed, base?: TrainConfig): TrainConfig {
     evaluate: bool(p, 'no-eval') ? false : d.evaluate,
     dataDir: pick(str(p, 'data-dir'), d.dataDir),
   };
-  // d2l's defaults differ by model; the model flag picks them unless given explicitly.
-  if (!base && model === 'lenet') {
-    c.resize = pick(num(p, 'resize'), 28);
-  }
   validate(c);
   if (c.device.startsWith('cuda') && !cuda.isAvailable()) {
     throw new UsageError(`--device ${c.device}: CUDA is not available in this libtorch build (Debian's libtorch-dev is CPU-only; rebuild against a CUDA libtorch: LIBTORCH=/path or LIBTORCH_USE_PYTORCH=1 npm run build:native -- --force)`);

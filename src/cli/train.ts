@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Trainer } from '../train/trainer.js';
 import { parseArgs, helpText, str, bool, num, UsageError, type Flags } from './args.js';
-import { TRAIN_FLAGS, configFromFlags } from './train-flags.js';
-import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, splitOut, loadData, printVerdict, lang } from './common.js';
+import { basename } from 'node:path';
+import { TRAIN_FLAGS, configFromFlags, modelsHelp } from './train-flags.js';
+import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, splitOut, loadData, printVerdict, lang, modelFor } from './common.js';
 import { startDashboard } from './dashboard.js';
 import { stopAfterStep } from './signals.js';
 import { stopWhenParentDies } from './parent-watch.js';
@@ -25,7 +26,7 @@ const FLAGS: Flags = {
 
 export async function trainCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, FLAGS, 'train');
-  if (bool(p, 'help')) { process.stdout.write(helpText('train', '[flags]', FLAGS)); return 0; }
+  if (bool(p, 'help')) { process.stdout.write(helpText('train', '[flags]', FLAGS, modelsHelp())); return 0; }
   if (p.positional.length) throw new UsageError(`train: unexpected argument '${p.positional[0]}'`);
   const config = configFromFlags(p);
   const l = lang(str(p, 'lang'));
@@ -37,9 +38,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
     try { s.discardUnstarted(id); } finally { s.close(); }
   }
   if (id && existsSync(join(root, id))) throw new UsageError(`train: ${out} already exists (pick another --out, or nanscope resume ${id})`);
+  const model = await modelFor(config); // a model file's errors come before any data or run
   const data = await loadData(config);
   const store = openRuns(root);
-  const name = str(p, 'name') ?? `${config.model}-lr${config.lr}-bn${config.bn}-s${config.seed}`;
+  const label = config.modelFile ? basename(config.modelFile).replace(/\.[^.]+$/, '') : config.model;
+  const name = str(p, 'name') ?? `${label}-lr${config.lr}-bn${config.bn}-s${config.seed}`;
   const sweepId = str(p, 'sweep-id'), cellKey = str(p, 'cell-key');
   if (!sweepId !== !cellKey) throw new UsageError('train: --sweep-id and --cell-key go together');
   const claim = sweepId ? store.claimCell(sweepId, cellKey!, { id, name, kind: 'sweep-cell', config, seed: config.seed }) : null;
@@ -53,7 +56,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const unwatch = stopWhenParentDies(stop);
   let trainer: Trainer | null = null;
   try {
-    trainer = new Trainer(config, { store, runId: run.id, data, stopSignal: stop, quiet: bool(p, 'quiet') });
+    trainer = new Trainer(config, { store, runId: run.id, data, model, stopSignal: stop, quiet: bool(p, 'quiet') });
     const r = await trainer.run();
     printVerdict(r.verdict, l);
     if (r.report) {

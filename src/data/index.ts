@@ -15,6 +15,6 @@ export { loadFashionMnist, type LoadOptions, type FashionMnist } from './fashion
 export { stratifiedLimit } from './limit.js';
 export { Resizer, resizerFor, resizeImage } from './resize.js';
 export { ResizeCache, resizeCacheFor } from './resize-cache.js';
-export { DataLoader, batchCount, type DataLoaderOptions, type Batch } from './loader.js';
+export { DataLoader, batchCount, type DataLoaderOptions, type Batch, type BatchSource } from './loader.js';
 export { permutation, epochState, mulberry32 } from './prng.js';
 export { CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES, PIXELS, type Split } from './split.js';

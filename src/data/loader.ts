@@ -40,7 +40,17 @@ export function batchCount(n: number, batchSize: number, dropLast = false): numb
   return dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
 }
 
-export class DataLoader {
+/**
+ * Where a trainer's batches come from. The batch at (epoch, index) must be a pure function of
+ * the two, so resume and replay regenerate exactly the batches a run saw. Images are uint8,
+ * NCHW with C=1, side x side (the run's --resize); labels are class indices.
+ */
+export interface BatchSource {
+  readonly numBatches: number;
+  batch(epoch: number, index: number): Batch;
+}
+
+export class DataLoader implements BatchSource {
   readonly split: Split;
   readonly batchSize: number;
   readonly shuffle: boolean;

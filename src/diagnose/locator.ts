@@ -3,9 +3,9 @@
 // parameters and their gradients) and names the earliest place in execution order where a
 // NaN or Inf appeared. Forward runs layer 0 -> N, backward N -> 0, so "earliest" differs per
 // pass; that ordering is the whole point (anomaly mode can only see the backward one).
-import { Tensor, stats, tidy, F } from '../torch/index.js';
+import { Tensor, stats, tidy } from '../torch/index.js';
 import { nonFinite, type TensorStats } from '../torch/stats.js';
-import type { Sequential } from '../nn/index.js';
+import { crossEntropyLoss, type Module, type LossFn } from '../nn/index.js';
 import { Probes, type LayerInfo, type StepHistograms } from './probes.js';
 import type { NonFiniteReport, Pass, Counts } from './report.js';
 
@@ -37,7 +37,7 @@ function paramStats(l: LayerInfo): { name: string; s: TensorStats; g: TensorStat
  * given, receives the re-executed step's histograms (gradients only if backward ran): the
  * picture of the bad step itself, where the non-finite values sit in their own bin.
  */
-export function locate(net: Sequential, X: Tensor, y: Tensor, onHist?: (h: StepHistograms) => void): Origin | null {
+export function locate(net: Module, X: Tensor, y: Tensor, onHist?: (h: StepHistograms) => void, lossFn: LossFn = crossEntropyLoss): Origin | null {
   const probes = new Probes(net);
   try {
     return tidy(() => {
@@ -68,7 +68,7 @@ export function locate(net: Sequential, X: Tensor, y: Tensor, onHist?: (h: StepH
         detail.cause = 'overflow from finite inputs and weights';
         return at(l, 'forward', FORWARD_OP[l.kind] ?? l.kind, 'output', counts(fwd[bad]!), detail);
       }
-      const loss = F.crossEntropy(out, y);
+      const loss = lossFn(out, y);
       const lv = loss.item();
       if (!Number.isFinite(lv)) {
         giveHist();
@@ -110,7 +110,7 @@ export function locate(net: Sequential, X: Tensor, y: Tensor, onHist?: (h: StepH
 }
 
 /** After an SGD update: the first parameter (in model order) that became non-finite. */
-export function locateUpdate(net: Sequential, lr: number): Origin | null {
+export function locateUpdate(net: Module, lr: number): Origin | null {
   const probes = new Probes(net);
   try {
     for (const l of probes.layers) {

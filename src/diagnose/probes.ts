@@ -5,7 +5,7 @@
 import { stats, type Tensor } from '../torch/index.js';
 import { native } from '../torch/native.js';
 import { fromRaw, l2, mean, std, nonFinite, histogram, HIST_BINS, type TensorStats } from '../torch/stats.js';
-import type { Module, Sequential, HookHandle } from '../nn/index.js';
+import type { Module, HookHandle } from '../nn/index.js';
 import { PROBE_FIELDS, NF, FIELD } from './fields.js';
 import { layerMeta, saturationBand, type LayerMeta } from './layers.js';
 import { STAT_FIELDS, type Band } from '../torch/stats.js';
@@ -48,7 +48,7 @@ export class Probes {
   private withHist = false;
   private actHist: Float64Array = new Float64Array(0);
 
-  constructor(readonly net: Sequential) {
+  constructor(readonly net: Module) {
     const kids = net.children();
     this.layers = layerMeta(kids).map((meta, index) => ({ ...meta, index, module: kids[index][1], band: saturationBand(meta) }));
     this.hooks = this.layers.map((l) => l.module.registerForwardHook((_m, _x, y) => this.onForward(l.index, y)));

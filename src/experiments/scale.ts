@@ -9,10 +9,17 @@ import { defaultConfig, validate, type TrainConfig } from '../train/config.js';
 import type { ModelName } from '../models/index.js';
 import type { Scale } from './types.js';
 
-export const CPU = {
+interface CpuScale { resize: number; batchSize: number; limitTrain: number; limitTest: number }
+/** Each net's reduction for a 2-core CPU: smaller images (every layer kept), batch and data. */
+export const CPU: Record<ModelName, CpuScale> = {
   alexnet: { resize: 96, batchSize: 64, limitTrain: 6400, limitTest: 1000 },
   lenet: { resize: 28, batchSize: 256, limitTrain: 12800, limitTest: 2000 },
-} as const;
+  vgg11: { resize: 64, batchSize: 64, limitTrain: 6400, limitTest: 1000 },
+  nin: { resize: 64, batchSize: 64, limitTrain: 6400, limitTest: 1000 },
+  googlenet: { resize: 64, batchSize: 64, limitTrain: 6400, limitTest: 1000 },
+  resnet18: { resize: 64, batchSize: 64, limitTrain: 6400, limitTest: 1000 },
+  densenet: { resize: 64, batchSize: 64, limitTrain: 6400, limitTest: 1000 },
+};
 
 /** d2l's config for the model at this scale (before the experiment's own deviations). */
 export function baseConfig(model: ModelName, scale: Scale, patch: Partial<TrainConfig> = {}): TrainConfig {

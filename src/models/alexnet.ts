@@ -3,10 +3,8 @@
 // the experiments vary: the activation and where batch normalization goes (after each
 // conv/linear, before the activation, as d2l does for LeNet-BN).
 import { zeros, noGrad, tidy } from '../torch/index.js';
-import { Module, Sequential, Conv2d, Linear, ReLU, Sigmoid, MaxPool2d, Flatten, Dropout, BatchNorm, BatchNorm1d, BatchNorm2d } from '../nn/index.js';
-
-export type Activation = 'relu' | 'sigmoid';
-export type BNMode = 'none' | 'scratch' | 'builtin';
+import { Sequential, Conv2d, Linear, MaxPool2d, Flatten, Dropout } from '../nn/index.js';
+import { activation, bnLayer, convSide, type Activation, type BNMode } from './blocks.js';
 
 export interface AlexNetOptions {
   /** Input height = width (224 in d2l; 96 is the smallest convenient size). */
@@ -16,16 +14,9 @@ export interface AlexNetOptions {
   numClasses?: number;
 }
 
-export function activation(a: Activation): Module { return a === 'relu' ? new ReLU() : new Sigmoid(); }
-export function bnLayer(mode: BNMode, features: number, dims: 2 | 4): Module[] {
-  if (mode === 'none') return [];
-  if (mode === 'scratch') return [new BatchNorm(features, dims)];
-  return [dims === 4 ? new BatchNorm2d(features) : new BatchNorm1d(features)];
-}
-
 /** Output side of AlexNet's feature extractor for an input side s (conv/pool arithmetic). */
 export function alexnetFeatureSide(s: number): number {
-  const conv = (n: number, k: number, st: number, p: number) => Math.floor((n + 2 * p - k) / st) + 1;
+  const conv = convSide;
   let n = conv(s, 11, 4, 1);
   n = conv(n, 3, 2, 0);
   n = conv(n, 5, 1, 2);

@@ -1,7 +1,7 @@
 // d2l's LeNet (6.6) with sigmoid, and LeNet-BN (8.5): 28x28 inputs, trains in seconds on CPU.
 // d2l's BN variant drops the first conv's padding (so the flatten is 16*4*4, not 16*5*5).
 import { Sequential, Conv2d, Linear, AvgPool2d, Flatten } from '../nn/index.js';
-import { activation, bnLayer, type Activation, type BNMode } from './alexnet.js';
+import { activation, bnLayer, type Activation, type BNMode } from './blocks.js';
 
 export interface LeNetOptions { activation?: Activation; bn?: BNMode; numClasses?: number }
 

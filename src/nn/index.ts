@@ -5,4 +5,5 @@ export { BatchNorm1d, BatchNorm2d, BatchNorm, batchNorm } from './batchnorm.js';
 export { Residual, Inception, DenseBlock, convBlock, transitionBlock, type ResidualOptions } from './blocks.js';
 export * as init from './init.js';
 export { SGD, type SGDOptions } from './optim.js';
+export { crossEntropyLoss, type LossFn } from './loss.js';
 export { F } from '../torch/index.js';

@@ -81,7 +81,7 @@ const PAGE_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
   "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
-/** web/dist next to this checkout, whether running from src/ (tsx) or dist/src/ (tsc). */
+/** web/dist next to this checkout, whether running from src/ (tsx) or dist/ (tsc). */
 export function defaultWebRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {

@@ -6,6 +6,12 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** What loading the addon changed for the whole process (each can be turned off, see runtime.ts). */
+export interface ProcessEffects { mallocTuning: boolean; cpuAllocator: boolean }
+
+/** The caching CPU allocator's counters (all 0 when NANSCOPE_CPU_ALLOCATOR=0). */
+export interface CpuCacheStats { cachedBytes: number; limitBytes: number; hits: number; misses: number }
+
 /** Opaque native tensor handle; only src/torch touches it. */
 export interface NativeHandle {
   dispose(): void;
@@ -94,6 +100,9 @@ export interface NativeModule {
   liveTensors(): number;
   version(): string;
   configShow(): string;
+  processEffects(): ProcessEffects;
+  cpuCacheStats(): CpuCacheStats;
+  emptyCpuCache(): void;
   stats(t: H, lo?: number, hi?: number): Float64Array;
   histogram(t: H): Float64Array;
   setGradHist(on: boolean): void;

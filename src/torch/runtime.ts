@@ -1,6 +1,6 @@
 // Process-wide engine state: seeding, the RNG state (checkpointed so a resumed run draws the
 // same dropout masks), threads, devices, and the live-tensor count used by leak tests.
-import { native } from './native.js';
+import { native, type ProcessEffects, type CpuCacheStats } from './native.js';
 import { Tensor, type Device } from './tensor.js';
 
 /** Seeds libtorch's global CPU generator (and CUDA's, where present), as torch.manual_seed. */
@@ -38,6 +38,21 @@ export const cuda = {
 export function liveTensors(): number { return native.liveTensors(); }
 export function version(): string { return native.version(); }
 export function configShow(): string { return native.configShow(); }
+
+/**
+ * What loading the addon changed for the whole process, not only for nanscope's tensors:
+ *  - mallocTuning: glibc's mmap threshold raised to 32 MiB, trimming and top padding raised,
+ *    so large blocks stay in the heap between steps (NANSCOPE_MALLOC_TUNING=0: glibc's defaults);
+ *  - cpuAllocator: libtorch's CPU allocator replaced by a caching one that keeps freed blocks
+ *    of 256 KiB and more for reuse, up to NANSCOPE_CPU_CACHE_MB (default 4096)
+ *    (NANSCOPE_CPU_ALLOCATOR=0: libtorch's own allocator).
+ * Both are read once, when the addon loads: set them in the environment before the process
+ * imports nanscope.
+ */
+export function processEffects(): ProcessEffects { return native.processEffects(); }
+export function cpuCacheStats(): CpuCacheStats { return native.cpuCacheStats(); }
+/** Hands the allocator's cached blocks back to the system (e.g. before a memory-hungry phase). */
+export function emptyCpuCache(): void { native.emptyCpuCache(); }
 
 /**
  * Fault injection, for tests and demonstrations: every gradient that reaches t gets `value`

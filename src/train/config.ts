@@ -1,15 +1,20 @@
 // A training run's configuration: d2l's train_ch6 recipe as the defaults, plus the knobs the
 // experiments turn. validate() rejects bad values before anything starts (exit code 2).
 import { availableParallelism } from 'node:os';
-import { ALEXNET_MIN_RESIZE, MODELS, type ModelName, type Activation, type BNMode } from '../models/index.js';
+import { ZOO, MODELS, ACTIVATIONS, BN_MODES, isModelName, recipeOf, type ModelSpec, type ModelSource, type Knob, type Activation, type BNMode } from '../models/index.js';
 
 export type OnNan = 'stop' | 'skip' | 'rollback';
 
 export interface TrainConfig {
-  model: ModelName;
+  /** A zoo name, 'file' (modelFile) or 'code' (a Module passed to the Trainer). */
+  model: ModelSource;
+  /** With model 'file': the module file's absolute path, loaded again by replay and resume. */
+  modelFile: string | null;
   resize: number;
   activation: Activation;
   bn: BNMode;
+  /** VGG: conv channels divided by this (d2l trains VGG-11 on Fashion-MNIST at ratio 4). */
+  ratio: number;
   /** xavier (d2l) | default (PyTorch's layer init) | normal:STD | kaiming */
   init: string;
   lr: number;
@@ -42,10 +47,12 @@ export interface TrainConfig {
   dataDir: string | null;
 }
 
-export function defaultConfig(model: ModelName = 'alexnet'): TrainConfig {
+/** d2l's recipe for the model (ZOO), the rest nanscope's defaults. */
+export function defaultConfig(model: ModelSource = 'alexnet'): TrainConfig {
+  const r = recipeOf(model);
   return {
-    model, resize: model === 'alexnet' ? 224 : 28, activation: model === 'alexnet' ? 'relu' : 'sigmoid', bn: 'none',
-    init: 'xavier', lr: model === 'alexnet' ? 0.01 : 0.9, batchSize: model === 'alexnet' ? 128 : 256, epochs: 10, seed: 42,
+    model, modelFile: null, resize: r.resize, activation: r.activation, bn: 'none', ratio: r.ratio,
+    init: 'xavier', lr: r.lr, batchSize: r.batchSize, epochs: r.epochs, seed: 42,
     momentum: 0, weightDecay: 0, device: 'cpu', limitTrain: null, limitTest: null, threads: null, onNan: 'stop',
     maxSkips: 10, maxRollbacks: 5, rollbackFactor: 0.5, probeEvery: 1, histEvery: 10, checkpointEvery: 200, clip: null, warmup: 0,
     scalePixels: true, maxSteps: null, evaluate: true, dataDir: null,
@@ -66,7 +73,9 @@ const flagOf = (field: string): string => `--${field.replace(/[A-Z]/g, (m) => `-
 
 export function validate(c: TrainConfig): TrainConfig {
   const bad = (m: string): never => { throw new ConfigError(m); };
-  if (!MODELS.includes(c.model)) bad(`unknown model '${c.model}' (choose: ${MODELS.join(', ')})`);
+  const custom = c.model === 'file' || c.model === 'code';
+  if (!custom && !isModelName(c.model)) bad(`unknown model '${c.model}' (choose: ${MODELS.join(', ')}, or a module file ./my-net.ts)`);
+  if (c.model === 'file' && !c.modelFile) bad(`model 'file' needs the module file's path`);
   // Every number in the config, whatever its own bounds below: finite and inside float32's range.
   for (const [k, v] of Object.entries(c)) {
     if (typeof v === 'number' && !(Math.abs(v) <= FLOAT32_MAX)) bad(`${flagOf(k)} must be a finite number within float32's range (±${FLOAT32_MAX.toExponential(4)}), got ${v}`);
@@ -84,10 +93,22 @@ export function validate(c: TrainConfig): TrainConfig {
   nonNegInt(c.checkpointEvery, '--checkpoint-every');
   nonNegInt(c.warmup, '--warmup');
   nonNegInt(c.maxSkips, '--max-skips');
-  if (c.model === 'alexnet' && c.resize < ALEXNET_MIN_RESIZE) bad(`--resize ${c.resize} is too small for AlexNet: its third max-pool needs at least ${ALEXNET_MIN_RESIZE}x${ALEXNET_MIN_RESIZE} (try 96 or 224)`);
-  if (c.model === 'lenet' && c.resize !== 28) bad(`LeNet takes 28x28 images; --resize must be 28, got ${c.resize}`);
-  if (!['relu', 'sigmoid'].includes(c.activation)) bad(`unknown --activation '${c.activation}' (relu, sigmoid)`);
-  if (!['none', 'scratch', 'builtin'].includes(c.bn)) bad(`unknown --bn '${c.bn}' (none, scratch, builtin)`);
+  if (!custom) {
+    const spec: ModelSpec = ZOO[c.model as keyof typeof ZOO];
+    const why = spec.check(c);
+    if (why) bad(why);
+  }
+  // A knob the net does not have is refused, not silently ignored (a model file builds its own layers).
+  const takes: readonly Knob[] = custom ? [] : ZOO[c.model as keyof typeof ZOO].takes;
+  const r = recipeOf(c.model);
+  const what = c.model === 'file' ? `the model file ${c.modelFile}` : c.model === 'code' ? 'a model given in code' : c.model;
+  const also = `it takes ${takes.map((k) => `--${k}, `).join('')}--init`;
+  if (!takes.includes('bn') && c.bn !== 'none') bad(`--bn does not apply to ${what} (${also})`);
+  if (!takes.includes('activation') && c.activation !== r.activation) bad(`--activation does not apply to ${what} (${also})`);
+  if (!takes.includes('ratio') && c.ratio !== r.ratio) bad(`--ratio does not apply to ${what} (${also})`);
+  if (!ACTIVATIONS.includes(c.activation)) bad(`unknown --activation '${c.activation}' (${ACTIVATIONS.join(', ')})`);
+  if (!BN_MODES.includes(c.bn)) bad(`unknown --bn '${c.bn}' (${BN_MODES.join(', ')})`);
+  posInt(c.ratio, '--ratio');
   if (!/^(xavier|default|kaiming|normal:[0-9.eE+-]+)$/.test(c.init) || (c.init.startsWith('normal:') && !(Number(c.init.slice(7)) > 0))) {
     bad(`unknown --init '${c.init}' (xavier, default, kaiming, normal:STD with STD > 0)`);
   }

@@ -8,15 +8,16 @@ import { d2lLine } from '../diagnose/format.js';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import * as torch from '../torch/index.js';
-import { F, tidy, keep, type Tensor, type TensorStats } from '../torch/index.js';
-import { SGD, type Sequential } from '../nn/index.js';
-import { buildModel } from '../models/index.js';
-import { DataLoader, type Batch, type FashionMnist } from '../data/index.js';
+import { tidy, keep, type Tensor, type TensorStats } from '../torch/index.js';
+import { SGD, crossEntropyLoss, type Module, type LossFn } from '../nn/index.js';
+import { buildModel, type ModelFactory } from '../models/index.js';
+import { DataLoader, NUM_CLASSES, type Batch, type BatchSource, type FashionMnist } from '../data/index.js';
 import { Probes, gradientSummary, locate, locateUpdate, explain, History, verdict, netActivation, EarlyWarning, PROBE_FIELDS, FIELD, NF, type NonFiniteReport, type Origin, type Verdict, type StepHistograms, type LayerMeta } from '../diagnose/index.js';
 import { writeFileAtomicSync, type Store, type StepInput, type ProbeInput } from '../store/index.js';
 import { FLOAT32_MAX, type TrainConfig } from './config.js';
 import { applyInit } from './init.js';
 import { batchTensors } from './batch.js';
+import { checkFirstBatch } from './check-model.js';
 import { evaluateAccuracy } from './evaluate.js';
 import { saveCheckpoint, restoreCheckpoint, readCheckpointMeta, checkPosition, type CheckpointMeta, type Position } from './checkpoint.js';
 import { Progress } from './progress.js';
@@ -39,7 +40,20 @@ export interface TrainResult {
 export interface TrainerOptions {
   store: Store;
   runId: string;
-  data: FashionMnist;
+  /**
+   * The network: a Module, or a function building one (called after manualSeed(config.seed),
+   * so the same seed gives the same weights). Default: the zoo model config.model names.
+   * Either way config.init is applied to it, as d2l's train_ch6 does.
+   */
+  model?: Module | ModelFactory;
+  /** loss(output, labels) -> scalar. Default: cross-entropy, as d2l's train_ch6. */
+  loss?: LossFn;
+  /** Fashion-MNIST, batched by the config (d2l's load_data_fashion_mnist); or give train/test. */
+  data?: FashionMnist;
+  /** Training batches (overrides data.train); see BatchSource for what replay needs of it. */
+  train?: BatchSource;
+  /** Test batches for the epoch-end accuracy (overrides data.test); null: no evaluation. */
+  test?: BatchSource | null;
   /** Continue from this checkpoint file (resume). */
   resumeFrom?: string | null;
   /** Where progress and d2l's lines go. */
@@ -53,27 +67,28 @@ export interface TrainerOptions {
   /** false: no files in the run folder (checkpoints, bad batch, verdict.json); replay re-runs steps this way. */
   files?: boolean;
   /** Test hook: called after each step's backward, before the checks (e.g. to plant faults). */
-  afterBackward?: (step: number, net: Sequential) => void;
+  afterBackward?: (step: number, net: Module) => void;
   /** Test hook: called before a step's forward. */
-  beforeStep?: (step: number, net: Sequential) => void;
+  beforeStep?: (step: number, net: Module) => void;
 }
 
 /** Copies of the model's buffers (BN running statistics and counters): what a forward mutates. */
-function snapshotBuffers(net: Sequential): Map<string, Tensor> {
+function snapshotBuffers(net: Module): Map<string, Tensor> {
   return new Map([...net.namedBuffers()].map(([k, t]) => [k, t.clone()]));
 }
-function restoreBuffers(net: Sequential, saved: ReadonlyMap<string, Tensor>): void {
+function restoreBuffers(net: Module, saved: ReadonlyMap<string, Tensor>): void {
   torch.noGrad(() => { for (const [k, t] of net.namedBuffers()) t.copy_(saved.get(k)!); });
 }
 
 export class Trainer {
-  readonly net: Sequential;
+  readonly net: Module;
   readonly opt: SGD;
   readonly probes: Probes;
   readonly history: History;
   readonly warning: EarlyWarning;
-  readonly train: DataLoader;
-  readonly test: DataLoader;
+  readonly train: BatchSource;
+  readonly test: BatchSource | null;
+  readonly loss: LossFn;
   private readonly dir: string;
   private step = 0;
   private pos: Position = { epoch: 0, batch: 0 };
@@ -100,15 +115,28 @@ export class Trainer {
     torch.setNumThreads(c.threads ?? availableParallelism());
     torch.setDefaultDevice(c.device);
     torch.manualSeed(c.seed);
-    this.net = buildModel(c);
+    const train = o.train ?? (o.data && new DataLoader(o.data.train, { batchSize: c.batchSize, shuffle: true, seed: c.seed, resize: c.resize }));
+    if (!train) throw new Error('Trainer: give data (Fashion-MNIST) or a train batch source');
+    this.train = train;
+    this.test = o.test !== undefined ? o.test : o.data ? new DataLoader(o.data.test, { batchSize: c.batchSize, shuffle: false, resize: c.resize }) : null;
+    this.loss = o.loss ?? crossEntropyLoss;
+    const m = o.model;
+    this.net = m === undefined ? buildModel(c) : typeof m === 'function' ? m() : m;
     applyInit(this.net, c.init);
+    if (m !== undefined) {
+      try {
+        checkFirstBatch(this.net, this.train.batch(0, 0), { side: c.resize, scalePixels: c.scalePixels, device: c.device,
+          label: c.modelFile ? `the model of ${c.modelFile}` : 'the model', classes: o.loss ? null : NUM_CLASSES });
+      } catch (e) {
+        this.net.dispose();
+        throw e;
+      }
+    }
     this.opt = new SGD(this.net.parameters(), { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay });
     this.baseLr = c.lr;
     this.probes = new Probes(this.net);
     this.history = new History(this.probes.layers.length);
     this.warning = new EarlyWarning(this.probes.layers.map((l) => l.alias));
-    this.train = new DataLoader(o.data.train, { batchSize: c.batchSize, shuffle: true, seed: c.seed, resize: c.resize });
-    this.test = new DataLoader(o.data.test, { batchSize: c.batchSize, shuffle: false, resize: c.resize });
     this.dir = o.store.runDir(o.runId);
     const out = o.out ?? process.stdout;
     this.log = o.silent ? () => {} : (s) => out.write(`${s}\n`);
@@ -183,7 +211,7 @@ export class Trainer {
       const buffers = snapshotBuffers(this.net); // a forward in training mode updates them in place
       if (probing) this.probes.begin(true, hist);
       const out = this.net.call(X);
-      const loss = F.crossEntropy(out, y);
+      const loss = this.loss(out, y);
       const lossVal = loss.item();
       const bad = (): { origin: Origin; hist: StepHistograms | null; input: null } => {
         // Re-execute the step from its RNG state and buffers with every layer watched; its
@@ -191,7 +219,7 @@ export class Trainer {
         restoreBuffers(this.net, buffers);
         torch.restoreRng(rng);
         const got: { hist: StepHistograms | null } = { hist: null };
-        const origin = locate(this.net, X, y, c.histEvery > 0 ? (h) => { got.hist = h; } : undefined) ?? { pass: 'loss', layer: null, layerIndex: -1, layerKind: 'CrossEntropyLoss', alias: 'loss',
+        const origin = locate(this.net, X, y, c.histEvery > 0 ? (h) => { got.hist = h; } : undefined, this.loss) ?? { pass: 'loss', layer: null, layerIndex: -1, layerKind: 'CrossEntropyLoss', alias: 'loss',
           op: 'cross_entropy', tensor: 'loss', counts: { nan: Number.isNaN(lossVal) ? 1 : 0, posInf: 0, negInf: 0 }, detail: { loss: lossVal, note: 'not reproduced on re-execution' } };
         restoreBuffers(this.net, buffers);
         return { origin, hist: got.hist, input: null };
@@ -296,7 +324,7 @@ export class Trainer {
       const progress = this.o.quiet || this.o.silent ? null : new Progress(out, nb, `epoch ${epoch + 1}/${c.epochs}`);
       const start = this.pos.epoch === epoch ? this.pos.batch : 0;
       if (start === 0) this.sums = { loss: 0, correct: 0, n: 0, trainMs: 0 };
-      let batches = this.train.batches(epoch, start);
+      let batches = this.batches(epoch, start);
       for (let it = batches.next(); !it.done; it = batches.next()) {
         const b = it.value;
         if (this.o.stopSignal?.stop) { status = 'interrupted'; break outer; }
@@ -334,7 +362,7 @@ export class Trainer {
             this.log(`rolled back to step ${m.step}, lr now ${this.opt.lr}`);
             report = null;
             if (m.next.epoch !== epoch) { epoch = m.next.epoch - 1; continue outer; }
-            batches = this.train.batches(epoch, m.next.batch);
+            batches = this.batches(epoch, m.next.batch);
             continue;
           }
           status = 'diverged';
@@ -362,7 +390,7 @@ export class Trainer {
       if (this.sums.n === 0) break;
       const epochDone = this.pos.epoch > epoch;
       if (!epochDone) break; // maxSteps reached mid-epoch
-      const testAcc = c.evaluate ? evaluateAccuracy(this.net, this.test, c.scalePixels, c.device) : null;
+      const testAcc = c.evaluate && this.test ? evaluateAccuracy(this.net, this.test, c.resize, c.scalePixels, c.device) : null;
       const e: EpochResult = { epoch, loss: this.sums.loss / this.sums.n, trainAcc: this.sums.correct / this.sums.n, testAcc,
         imgPerS: (this.sums.n * 1000) / this.sums.trainMs };
       epochs.push(e);
@@ -398,6 +426,10 @@ export class Trainer {
       exitCode: status === 'diverged' ? EXIT_DIVERGED : status === 'interrupted' ? EXIT_INTERRUPTED : 0 };
   }
 
+  private *batches(epoch: number, start: number): Generator<Batch, void, undefined> {
+    for (let i = start; i < this.train.numBatches; i++) yield this.train.batch(epoch, i);
+  }
+
   /** The step run() would execute next: its batch position and step number. */
   get next(): { step: number; pos: Position } { return { step: this.step + 1, pos: { ...this.pos } }; }
 
@@ -412,7 +444,7 @@ export class Trainer {
       const origin = tidy(() => {
         const { X, y } = batchTensors(b, this.config.resize, this.config.scalePixels, this.config.device);
         this.net.train();
-        return locate(this.net, X, y);
+        return locate(this.net, X, y, undefined, this.loss);
       });
       return { origin, report: origin ? this.buildReport(origin, b) : null, batch: b };
     } finally {

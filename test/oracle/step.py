@@ -1,6 +1,7 @@
 # Oracle: d2l's init and one train_ch6 SGD step in PyTorch, for test/parity.test.ts.
 # usage: step.py MODEL SIDE SEED WORKDIR   (reads WORKDIR/batch.st and WORKDIR/weights.st)
-# MODEL: alexnet, lenet, or a small net of d2l's blocks (d2l_nets.SMALL: resnet, inception, densenet).
+# MODEL: alexnet, lenet, a zoo net (d2l_nets.ZOO: vgg11, nin, googlenet, resnet18, densenet) or a small
+# net of d2l's blocks (d2l_nets.SMALL: resnet, inception, densenet).
 import sys
 import torch
 from torch import nn
@@ -17,6 +18,8 @@ def build():
         return d2l_nets.alexnet(256 * s * s)
     if model in d2l_nets.SMALL:
         return d2l_nets.SMALL[model]()
+    if model in d2l_nets.ZOO:
+        return d2l_nets.ZOO[model](side)
     return d2l_nets.lenet()
 
 # 1. d2l's initialisation from the same seed (compared bitwise with nanscope's).
