@@ -7,7 +7,7 @@ import { Trainer } from '../train/trainer.js';
 import { validate, type TrainConfig } from '../train/config.js';
 import { loadFashionMnist } from '../data/index.js';
 import { layerAliases, median } from '../diagnose/index.js';
-import type { Store } from '../store/index.js';
+import type { Store, SweepRow } from '../store/index.js';
 import type { Cell, CellResult, Experiment, LayerGrad, Outcome, Scale } from './types.js';
 
 /** Limits a caller may impose on every cell (tests, quick looks); recorded with the invocation. */
@@ -74,6 +74,16 @@ function stamp(d: Date): string {
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
+/** The sweep row of one invocation: its grid, scale, overrides and planned cells (reloadExperiment reads it back). */
+export function createExperimentSweep(store: Store, exp: Experiment, scale: Scale, seeds: number[], overrides: Overrides, only: string[], cells: Cell[],
+  startedAt = new Date(), extra: Record<string, unknown> = {}): SweepRow {
+  return store.createSweep({
+    id: `exp-${stamp(startedAt)}-${exp.name}-${randomBytes(2).toString('hex')}`,
+    name: `experiment ${exp.name} (${scale})`,
+    grid: { experiment: exp.name, scale, seeds, overrides, only, cells: cells.map((c) => ({ key: cellKey(c), config: c.config })), ...extra },
+  });
+}
+
 export async function runExperiment(exp: Experiment, o: RunOptions): Promise<ExperimentRun> {
   const overrides = o.overrides ?? {};
   const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
@@ -81,11 +91,7 @@ export async function runExperiment(exp: Experiment, o: RunOptions): Promise<Exp
   const cells = planCells(exp, o.scale, o.seeds, overrides, only);
   if (!cells.length) throw new Error(`${exp.name}: no arm matches ${only.join(', ')}`);
   const startedAt = new Date();
-  const sweep = o.store.createSweep({
-    id: `exp-${stamp(startedAt)}-${exp.name}-${randomBytes(2).toString('hex')}`,
-    name: `experiment ${exp.name} (${o.scale})`,
-    grid: { experiment: exp.name, scale: o.scale, seeds: o.seeds, overrides, only, cells: cells.map((c) => ({ key: cellKey(c), config: c.config })) },
-  });
+  const sweep = createExperimentSweep(o.store, exp, o.scale, o.seeds, overrides, only, cells, startedAt);
   const results: CellResult[] = [];
   let interrupted = false;
   for (const [i, cell] of cells.entries()) {
