@@ -6,6 +6,7 @@
 // never went non-finite is retried from its start. Every trial is a child run; the table
 // (fix, held or first non-finite step, loss and accuracy at the horizon, verdict) is printed,
 // stored as a 'doctor' event and doctor.json, and the run's verdict re-ranks its fixes by it.
+import { d2lNum } from '../diagnose/format.js';
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -108,7 +109,7 @@ async function doctor(store: Store, id: string | undefined, p: ReturnType<typeof
   return best ? 0 : 1;
 }
 
-const f3 = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : String(x));
+const f3 = d2lNum;
 
 function renderTable(rows: readonly DoctorRow[], end: number, badStep: number | null): string {
   const head = `fix | held or first non-finite step | loss @${end} | acc @${end} | verdict`;
