@@ -37,7 +37,7 @@ function renderDoctor(runId: string, d: DoctorTable): HTMLElement {
       h('tbody', {}, d.rows.map((r, i) => h('tr', { class: `${r.held ? 'held' : 'had-nan'}${r.fix === d.best ? ' best' : ''}`, 'data-fix': r.fix },
         h('td', {}, d.trials[i] ? h('a', { href: `#/run/${encodeURIComponent(d.trials[i])}` }, r.fix) : r.fix),
         h('td', {}, r.held ? 'held' : r.firstNonFiniteStep !== null ? `NaN/Inf at step ${r.firstNonFiniteStep}` : 'no'),
-        h('td', { class: 'num' }, fmt(r.loss)),
+        h('td', { class: 'num' }, d2lNum(r.loss)),
         h('td', { class: 'num' }, pct(r.acc)),
         h('td', {}, verdictBadge({ run: r.verdict })),
       )))),
