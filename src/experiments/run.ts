@@ -1,6 +1,7 @@
 // Runs an experiment's cells one after another in this process, records each as a run of kind
 // 'experiment' under one sweep row (the invocation: its grid, scale and overrides), and reads
 // every number it reports back from the store, so the tables show what was recorded.
+import { d2lNum } from '../diagnose/format.js';
 import { randomBytes } from 'node:crypto';
 import { Trainer } from '../train/trainer.js';
 import { validate, type TrainConfig } from '../train/config.js';
@@ -114,8 +115,8 @@ export async function runExperiment(exp: Experiment, o: RunOptions): Promise<Exp
 
 export function summary(r: CellResult): string {
   if (r.nanStep !== null) return `non-finite at step ${r.nanStep} (epoch ${(r.nanEpoch ?? 0) + 1}), ${r.nanPass} pass, ${r.nanLayer}`;
-  const acc = r.testAcc === null ? '' : `, test acc ${r.testAcc.toFixed(3)}`;
-  return `${r.status}, ${r.steps} steps, loss ${r.loss === null ? '-' : r.loss.toFixed(3)}${acc}`;
+  const acc = r.testAcc === null ? '' : `, test acc ${d2lNum(r.testAcc)}`;
+  return `${r.status}, ${r.steps} steps, loss ${d2lNum(r.loss)}${acc}`;
 }
 
 async function runCell(store: Store, sweepId: string, exp: Experiment, cell: Cell, o: RunOptions): Promise<CellResult> {
