@@ -75,7 +75,7 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
   let returning = false;
 
   const processCell = async (job: Job<CellJobData, string>, token?: string): Promise<string> => {
-    const { sweepId, cellKey, args } = job.data;
+    const { sweepId, cellKey, args, name: runName } = job.data;
     const dir = mkdtempSync(join(workDir, `${CELL_DIR}${process.pid}-`));
     const store = openStore(dir);
     try {
@@ -85,7 +85,7 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
       log(`${cellKey} (sweep ${sweepId}, attempt ${job.attemptsMade + 1}): started`);
       // Its own process group: a Ctrl-C at the worker's terminal reaches the worker alone, which
       // decides what happens to the cell (finish it, or stop it and hand it back).
-      const ch = spawn(process.execPath, cellTrainArgv(withThreads(args, o.threads), dir, sweepId, cellKey),
+      const ch = spawn(process.execPath, cellTrainArgv(withThreads(args, o.threads), dir, sweepId, cellKey, runName),
         { stdio: ['ignore', 'pipe', 'pipe'], env: cellEnv({ [EXIT_WITH_PARENT_ENV]: '1' }), detached: true });
       children.add(ch);
       let output = '';
