@@ -3,8 +3,9 @@
 # a second run only checks. Used by both README commands and by .ci/run.
 #   system: libtorch (PyTorch's C++ library), OpenBLAS, the official Fashion-MNIST files,
 #           a C++ toolchain; for tests: Debian's python3-torch (the reference oracle),
-#           torchvision/PIL (resize oracle) and Chromium (dashboard tests); redis-server for
-#           sweeps queued across machines (nanscope sweep --queue / nanscope worker) and their tests
+#           torchvision/PIL (resize oracle), Chromium (dashboard tests, PNG export), a CJK font
+#           (fonts-noto-cjk: without it Chinese explanations render as boxes in PNGs); redis-server
+#           for sweeps queued across machines (nanscope sweep --queue / nanscope worker) and their tests
 #   node:   Node.js >= 20 and npm, the npm dependencies, the native addon, the TypeScript
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,8 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 
 PKGS=(libtorch-dev libopenblas0-openmp dataset-fashion-mnist build-essential python3 make g++
-      python3-torch python3-torchvision python3-pil python3-numpy chromium ca-certificates redis-server)
+      python3-torch python3-torchvision python3-pil python3-numpy chromium ca-certificates redis-server
+      fonts-noto-cjk)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 node_major() { command -v node >/dev/null 2>&1 && node -p 'process.versions.node.split(".")[0]' || echo 0; }

@@ -87,7 +87,7 @@ test('(d) a sigmoid AlexNet is classified vanishing, a ReLU+BN AlexNet healthy',
   assert.deepEqual(sig.store.histogramSteps(sig.runId), [1, 6, 11]);
   const hs = sig.store.histogramAt(sig.runId, 12)!;
   const B = HIST_BINS;
-  const row = (a: Float32Array, l: number) => Array.from(a.subarray(l * B, (l + 1) * B));
+  const row = (a: Float64Array, l: number) => Array.from(a.subarray(l * B, (l + 1) * B));
   const total = (r: number[]) => r.reduce((x, y) => x + y, 0);
   const L = hs.layers.length;
   assert.equal(total(row(hs.act, 0)), 32 * 96 * 22 * 22, 'conv1 output: 32 x 96 x 22 x 22 elements');

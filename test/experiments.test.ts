@@ -135,3 +135,13 @@ test('RESULTS.md blocks: regenerating one experiment replaces only its own block
   assert.equal(md.split('BEGIN generated: experiment d2l-baseline cpu').length, 2);
   assert.match(md, /d2l-baseline, --scale full: not run \(no GPU\)/);
 });
+
+test('phenomenon-3\'s summary: per epoch, seeds first non-finite in it and by its end (a seed that never went is counted in none)', () => {
+  const exp = findExperiment('phenomenon-3')!;
+  const [cell] = exp.cells('cpu', [0]);
+  const r = (nanEpoch: number | null) => ({ arm: cell.arm, seed: 0, config: cell.config, stepsPerEpoch: 100, nanEpoch }) as unknown as Parameters<NonNullable<typeof exp.summary>>[0][number];
+  const t = exp.summary!([r(0), r(2), r(null), r(0)]);
+  assert.deepEqual(t.head, ['epoch', 'seeds first non-finite in it', 'non-finite by its end']);
+  assert.equal(t.rows.length, cell.config.epochs);
+  assert.deepEqual(t.rows.slice(0, 3), [['1', '2', '2 of 4'], ['2', '0', '2 of 4'], ['3', '1', '3 of 4']]);
+});

@@ -175,16 +175,58 @@ test('a cell delivered twice (a stall, then a finished job redelivered) is recor
     await q.close();
     connection.disconnect();
   }
-  // --detach enqueues and returns; --resume SWEEP_ID --queue later follows and imports the results.
-  const d = spawnSync(process.execPath, [...CLI, 'sweep', ...FIXED, '--grid', 'seed=5', '--queue', redis.url, '--detach', '--runs-dir', root], { env: ENV, encoding: 'utf8' });
-  assert.equal(d.status, 0, d.stderr);
-  const detached = /sweep (\S+): 1 cells, 0 already done, 1 enqueued/.exec(d.stderr)?.[1];
-  assert.ok(detached, d.stderr);
+  // --detach enqueues and returns. Ctrl-C at a worker holding a cell finishes that cell first; a
+  // later --resume SWEEP_ID --queue imports it (no worker needed any more).
+  const detach = (seed: number, more: string[] = []): string => {
+    const d = spawnSync(process.execPath, [...CLI, 'sweep', ...FIXED, ...more, '--grid', `seed=${seed}`, '--queue', redis.url, '--detach', '--runs-dir', root], { env: ENV, encoding: 'utf8' });
+    assert.equal(d.status, 0, d.stderr);
+    const id = /sweep (\S+): 1 cells, 0 already done, 1 enqueued/.exec(d.stderr)?.[1];
+    assert.ok(id, d.stderr);
+    return id;
+  };
+  const detached = detach(5);
+  await w.waitFor(/seed=5 \(sweep .*\): started/, 'the detached cell started');
+  w.proc.kill('SIGINT');
+  assert.equal(await w.exited, 130);
+  assert.match(w.err(), /seed=5: finished/, 'the cell in hand was finished before the worker stopped');
   const r = spawnSync(process.execPath, [...CLI, 'sweep', '--resume', detached, '--queue', redis.url, '--runs-dir', root], { env: ENV, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^seed=5\s+finished/m);
   const s2 = openStore(root);
   try { assert.equal(s2.findCell(detached, 'seed=5')?.status, 'finished'); } finally { s2.close(); }
+  // Ctrl-C twice: the cell in hand is stopped and handed back to the queue, not failed.
+  const w2 = start(['worker', '--queue', redis.url, '--lock-seconds', '5']);
+  const returned = detach(6, ['--epochs', '50']); // long enough to be held when the Ctrl-Cs come
+  await w2.waitFor(/seed=6 \(sweep .*\): started/, 'the second detached cell started');
+  w2.proc.kill('SIGINT');
+  await w2.waitFor(/taking no more/, 'first Ctrl-C seen');
+  w2.proc.kill('SIGINT');
+  assert.equal(await w2.exited, 130);
+  assert.match(w2.err(), /seed=6: stopped and returned to the queue/);
+  const c2 = new Redis(redis.url, { maxRetriesPerRequest: null });
+  const q2 = new SweepQueue(c2);
+  try {
+    const j = await q2.job(returned, 'seed=6');
+    assert.ok(j && ['waiting', 'wait', 'delayed', 'prioritized'].includes(j.state), `returned to the queue: ${j?.state}`);
+    assert.equal(j.job.attemptsMade, 0, 'handing a cell back costs no attempt');
+    await q2.removeSweep(returned);
+  } finally {
+    await q2.close();
+    c2.disconnect();
+  }
+});
+
+test('an experiment through the queue: the same table as run here, read back from the store', async () => {
+  const w = start(['worker', '--queue', redis.url]);
+  await w.waitFor(/cell\(s\) at a time/, 'worker ready');
+  const small = ['--seeds', '2', '--max-steps', '2', '--limit-train', '640', '--limit-test', '100'];
+  const queued = spawnSync(process.execPath, [...CLI, 'experiment', 'phenomenon-3', ...small, '--queue', redis.url, '--runs-dir', join(tmp(), 'runs')], { env: ENV, encoding: 'utf8' });
+  assert.match(queued.stderr, /2 cells enqueued on redis:/);
+  const local = spawnSync(process.execPath, [...CLI, 'experiment', 'phenomenon-3', ...small, '--runs-dir', join(tmp(), 'runs')], { env: ENV, encoding: 'utf8' });
+  assert.equal(queued.status, local.status, queued.stderr);
+  const table = (out: string) => out.split('\n').filter((l) => /^(arm|lr \d|epoch|\d\s)/.test(l));
+  assert.equal(table(queued.stdout).filter((l) => l.startsWith('lr ')).length, 2, queued.stdout);
+  assert.deepEqual(table(queued.stdout), table(local.stdout));
   w.proc.kill('SIGINT');
   assert.equal(await w.exited, 130);
 });
@@ -199,8 +241,19 @@ test('Redis unreachable: one clear error naming the URL (password masked), exit 
   const w = spawnSync(process.execPath, [...CLI, 'worker', '--queue', url], { env: ENV, encoding: 'utf8' });
   assert.equal(w.status, 1, w.stderr);
   assert.match(w.stderr, /cannot reach Redis at redis:\/\/:\*\*\*@/);
-  const bad = spawnSync(process.execPath, [...CLI, 'sweep', ...FIXED, ...GRID, '--queue', 'http://x', '--runs-dir', root], { env: ENV, encoding: 'utf8' });
-  assert.equal(bad.status, 2, bad.stderr);
+  // Usage errors (exit 2, one line) before anything is reached.
+  for (const [args, msg] of [
+    [['sweep', ...FIXED, ...GRID, '--queue', 'http://x', '--runs-dir', root], /expected redis:\/\/HOST:PORT/],
+    [['sweep', ...FIXED, ...GRID, '--detach', '--runs-dir', root], /--detach needs --queue/],
+    [['sweep', ...FIXED, ...GRID, '--queue', url, '--workers', '2', '--runs-dir', root], /start `nanscope worker` processes instead/],
+    [['worker', '--queue', url, '--concurrency', '0'], /--concurrency must be at least 1/],
+    [['worker'], /give --queue/],
+  ] as [string[], RegExp][]) {
+    const bad = spawnSync(process.execPath, [...CLI, ...args], { env: ENV, encoding: 'utf8' });
+    assert.equal(bad.status, 2, `${args.join(' ')}: ${bad.stderr}`);
+    assert.match(bad.stderr, msg);
+    assert.doesNotMatch(bad.stderr, /s3cret/);
+  }
   const s = openStore(root);
   try { assert.equal(s.listSweeps().length, 0, 'no sweep was created'); } finally { s.close(); }
 });

@@ -25,6 +25,7 @@ class NTensor : public Napi::ObjectWrap<NTensor> {
  private:
   torch::Tensor t_;
   bool alive_ = false;
+  int64_t bytes_ = 0;  // storage bytes reported to V8 as external memory while alive
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   Napi::Value IsDisposed(const Napi::CallbackInfo& info);
 };

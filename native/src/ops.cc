@@ -295,6 +295,14 @@ FN(grad) {
     W(g)
   })
 }
+// Whether g is p's current gradient (the same tensor, not a copy): lets a cached .grad handle
+// be reused without allocating a new one per read.
+FN(isGradOf) {
+  GUARD({
+    const Tensor& pg = T(1).grad();
+    return Napi::Boolean::New(info.Env(), pg.defined() && pg.unsafeGetTensorImpl() == T(0).unsafeGetTensorImpl());
+  })
+}
 FN(setGrad) {
   GUARD({
     auto g = OT(1);
@@ -314,16 +322,29 @@ FN(setGradEnabled) {
 
 // ---- RNG, threads, devices, bookkeeping -----------------------------------------------
 FN(manualSeed) { GUARD({ torch::manual_seed(static_cast<uint64_t>(I(0))); return info.Env().Undefined(); }) }
+// The default generator of a device: the CPU's, or a CUDA device's (which draws dropout masks
+// for tensors on that device). Reached through the device-generic Context, so a CPU-only
+// libtorch builds this unchanged and says at run time that it has no CUDA generator.
+static at::Generator generatorFor(const Napi::CallbackInfo& info, size_t i) {
+  if (i >= info.Length() || info[i].IsUndefined()) return at::detail::getDefaultCPUGenerator();
+  torch::Device d = argDevice(info, i);
+  if (d.is_cpu()) return at::detail::getDefaultCPUGenerator();
+  if (d.is_cuda()) {
+    if (!torch::cuda::is_available()) throwJs(info.Env(), "no CUDA generator: CUDA is not available in this libtorch build");
+    return at::globalContext().defaultGenerator(d);
+  }
+  throwJs(info.Env(), "no default generator for device " + d.str());
+}
 FN(getRngState) {
   GUARD({
-    auto gen = at::detail::getDefaultCPUGenerator();
+    auto gen = generatorFor(info, 0);
     std::lock_guard<std::mutex> lock(gen.mutex());
     W(gen.get_state())
   })
 }
 FN(setRngState) {
   GUARD({
-    auto gen = at::detail::getDefaultCPUGenerator();
+    auto gen = generatorFor(info, 1);
     std::lock_guard<std::mutex> lock(gen.mutex());
     gen.set_state(T(0));
     return info.Env().Undefined();
@@ -362,7 +383,7 @@ void InitOps(Napi::Env env, Napi::Object exports) {
   REG(linear); REG(conv2d); REG(maxPool2d); REG(avgPool2d); REG(adaptiveAvgPool2d); REG(dropout);
   REG(logSoftmax); REG(softmax); REG(crossEntropy); REG(nllLoss); REG(mseLoss); REG(batchNorm);
   REG(upsampleBilinear);
-  REG(setRequiresGrad); REG(backward); REG(grad); REG(setGrad); REG(retainGrad); REG(isGradEnabled);
+  REG(setRequiresGrad); REG(backward); REG(grad); REG(isGradOf); REG(setGrad); REG(retainGrad); REG(isGradEnabled);
   REG(setGradEnabled);
   REG(manualSeed); REG(getRngState); REG(setRngState); REG(setNumThreads); REG(getNumThreads);
   REG(cudaIsAvailable); REG(cudaDeviceCount); REG(cudaSynchronize); REG(liveTensors); REG(version);

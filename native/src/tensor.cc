@@ -1,5 +1,6 @@
 // The tensor handle and the argument readers shared by every op.
 #include "common.h"
+#include <cmath>
 
 namespace ns {
 
@@ -19,8 +20,21 @@ Napi::Object NTensor::Init(Napi::Env env, Napi::Object exports) {
 
 NTensor::NTensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NTensor>(info) {}
 
+// V8 is told how much native memory each handle keeps alive (its storage), so a handle that
+// nobody disposed weighs what it holds and the GC, the safety net, collects it in time.
+// The raw C call: it cannot throw, which a destructor (run by the GC) needs.
+static void adjustExternal(napi_env env, int64_t delta) {
+  int64_t ignored;
+  if (delta != 0) napi_adjust_external_memory(env, delta, &ignored);
+}
+
+static int64_t storageBytes(const torch::Tensor& t) {
+  return t.defined() && t.has_storage() ? static_cast<int64_t>(t.storage().nbytes()) : 0;
+}
+
 NTensor::~NTensor() {
   if (alive_) live--;
+  adjustExternal(Env(), -bytes_);
 }
 
 Napi::Object NTensor::Wrap(Napi::Env env, torch::Tensor t) {
@@ -28,6 +42,8 @@ Napi::Object NTensor::Wrap(Napi::Env env, torch::Tensor t) {
   NTensor* n = Unwrap(o);
   n->t_ = std::move(t);
   n->alive_ = true;
+  n->bytes_ = storageBytes(n->t_);
+  adjustExternal(env, n->bytes_);
   live++;
   return o;
 }
@@ -46,6 +62,8 @@ Napi::Value NTensor::Dispose(const Napi::CallbackInfo& info) {
     t_ = torch::Tensor();
     alive_ = false;
     live--;
+    adjustExternal(info.Env(), -bytes_);
+    bytes_ = 0;
   }
   return info.Env().Undefined();
 }
@@ -78,12 +96,15 @@ double argDouble(const Napi::CallbackInfo& info, size_t i) {
   return info[i].As<Napi::Number>().DoubleValue();
 }
 
-int64_t argInt(const Napi::CallbackInfo& info, size_t i) {
-  double d = argDouble(info, i);
-  if (d != static_cast<double>(static_cast<int64_t>(d)))
-    throwJs(info.Env(), "argument " + std::to_string(i) + ": expected an integer, got " + std::to_string(d));
+// One rule for every integer argument, alone or in an array: a whole number in int64's range
+// (1.5 is refused, not truncated; NaN and Inf are refused).
+static int64_t toInt(Napi::Env env, double d, size_t i) {
+  if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != std::trunc(d))
+    throwJs(env, "argument " + std::to_string(i) + ": expected an integer, got " + std::to_string(d));
   return static_cast<int64_t>(d);
 }
+
+int64_t argInt(const Napi::CallbackInfo& info, size_t i) { return toInt(info.Env(), argDouble(info, i), i); }
 
 bool argBool(const Napi::CallbackInfo& info, size_t i) {
   need(info, i, "a boolean");
@@ -99,7 +120,7 @@ std::vector<int64_t> argInts(const Napi::CallbackInfo& info, size_t i) {
   for (uint32_t k = 0; k < a.Length(); k++) {
     Napi::Value v = a.Get(k);
     if (!v.IsNumber()) throwJs(info.Env(), "argument " + std::to_string(i) + ": expected an array of integers");
-    out[k] = v.As<Napi::Number>().Int64Value();
+    out[k] = toInt(info.Env(), v.As<Napi::Number>().DoubleValue(), i);
   }
   return out;
 }

@@ -13,6 +13,7 @@ import { writeResults, plotPath, chartsFor } from '../experiments/results.js';
 import { renderPngs } from '../experiments/plot.js';
 import { SCALES, type Scale } from '../experiments/types.js';
 import { describeConfig } from '../experiments/scale.js';
+import { checkQueueUrl } from '../queue/url.js';
 
 const FLAGS: Flags = {
   scale: { type: 'string', help: 'cpu (documented reduction, minutes on 2 cores) | full (d2l: 224x224, all data, 10 epochs)', default: 'cpu' },
@@ -27,6 +28,7 @@ const FLAGS: Flags = {
   epochs: { type: 'int', help: 'override: epochs per run' },
   'data-dir': { type: 'string', help: 'folder with the Fashion-MNIST IDX files' },
   arm: { type: 'list', help: 'run only the arms whose name contains this text (repeatable)' },
+  queue: { type: 'string', help: 'redis://[:PASSWORD@]HOST:PORT[/DB]: run the cells on `nanscope worker` processes (any machines) instead of here' },
   'from-store': { type: 'string', help: 'train nothing: rebuild the table (and --write-results) from the runs recorded under this experiment sweep id' },
   list: { type: 'bool', help: 'list the experiments and exit' },
   plan: { type: 'bool', help: 'print the runs the experiment would make and exit' },
@@ -69,13 +71,23 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     for (const c of planned) out.write(`  ${c.arm} seed ${c.seed}: ${describeConfig(c.config)}\n`);
     return 0;
   }
+  const queueUrl = str(p, 'queue');
+  if (queueUrl !== undefined) {
+    checkQueueUrl(queueUrl);
+    if (str(p, 'from-store')) throw new UsageError('experiment: --from-store trains nothing; drop --queue');
+  }
+  // Redis is reached (or refused with its URL) before the store is touched or a job is added.
+  const redis = queueUrl !== undefined ? await (await import('../queue/redis.js')).connectRedis(queueUrl) : null;
   const store = openRuns(str(p, 'runs-dir')!);
   const stop = { stop: false };
   const offSignals = stopAfterStep(stop, (s) => process.stderr.write(s));
   try {
     const from = str(p, 'from-store');
-    const run: ExperimentRun = from ? reloadExperiment(exp, store, from) : await runExperiment(exp, { store, scale, seeds, overrides, only, stopSignal: stop, verbose: bool(p, 'verbose') });
+    const run: ExperimentRun = from ? reloadExperiment(exp, store, from)
+      : redis ? await (await import('./experiment-queue.js')).runExperimentQueued(exp, { store, scale, seeds, overrides, only, stop }, redis, queueUrl!)
+        : await runExperiment(exp, { store, scale, seeds, overrides, only, stopSignal: stop, verbose: bool(p, 'verbose') });
     out.write(`\n${textTable(resultTable(exp, run.results))}\n\n`);
+    if (exp.summary && run.results.length) out.write(`${textTable(exp.summary(run.results))}\n\n`);
     out.write(`expected outcome ${run.outcome.held ? 'HELD' : 'did NOT hold'}:\n`);
     for (const c of run.outcome.checks) out.write(`  [${c.ok ? 'x' : ' '}] ${c.text}\n`);
     out.write(`\nruns recorded under sweep ${run.sweepId} in ${store.root}\n`);
@@ -91,6 +103,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     return run.outcome.held ? 0 : 1;
   } finally {
     offSignals();
+    redis?.disconnect();
     store.close();
   }
 }

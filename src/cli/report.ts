@@ -10,6 +10,7 @@ const FLAGS: Flags = {
   out: { type: 'string', help: 'HTML file to write (replaces only an earlier report unless --force)', default: 'report.html' },
   force: { type: 'bool', help: 'replace an existing --out file that is not a report (never the runs folder\'s own files)' },
   png: { type: 'string', help: 'also write the key plots as PNG files into this folder (needs Chromium)' },
+  lang: { type: 'string', help: 'en | zh: language of verdicts and explanations in the PNGs', default: 'en' },
   'runs-dir': { type: 'string', help: 'runs folder (database + one folder per run)', default: 'runs' },
   help: { type: 'bool', help: 'show this help' },
 };
@@ -19,6 +20,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
   let out: string;
   let png: string | undefined;
   let runsDir: string;
+  let lang: 'en' | 'zh';
   let force: boolean;
   try {
     const p = parseArgs(argv, FLAGS, 'report');
@@ -31,6 +33,9 @@ export async function reportCommand(argv: string[]): Promise<number> {
     ({ root: runsDir, id: runId } = runLocation(p.positional[0], str(p, 'runs-dir') as string, 'report'));
     out = str(p, 'out') as string;
     png = str(p, 'png');
+    const l = str(p, 'lang');
+    if (l !== 'en' && l !== 'zh') throw new UsageError(`report: --lang must be en or zh, got '${l}'`);
+    lang = l;
     force = bool(p, 'force');
     if (!out) throw new UsageError('report: --out must not be empty');
   } catch (e) {
@@ -49,7 +54,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
     const r = await writeReport({ runsRoot: root, runId, out, force });
     process.stdout.write(`report: ${r.out} (${(r.bytes / 1024).toFixed(0)} KiB)\n`);
     if (png) {
-      const files = await writePngs({ runsRoot: root, runId, dir: png });
+      const files = await writePngs({ runsRoot: root, runId, dir: png, lang });
       process.stdout.write(`plots: ${files.length} PNG files in ${resolve(png)}\n`);
     }
     return 0;

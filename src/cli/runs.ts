@@ -1,4 +1,5 @@
 // nanscope runs: the stored runs, newest first.
+import { d2lNum } from '../diagnose/format.js';
 import { parseArgs, helpText, str, num, bool, type Flags } from './args.js';
 import { RUNS_DIR_FLAG, openRuns } from './common.js';
 import { RUN_STATUSES, type RunStatus } from '../store/index.js';
@@ -10,7 +11,7 @@ const FLAGS: Flags = {
   help: { type: 'bool', help: 'show this help' },
 };
 
-const f3 = (v: number | null) => (v === null ? '-' : Number.isNaN(v) ? 'nan' : v.toFixed(3));
+const f3 = d2lNum;
 
 export async function runsCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, FLAGS, 'runs');

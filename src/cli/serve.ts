@@ -8,6 +8,7 @@ const FLAGS: Flags = {
   port: { type: 'int', help: 'port to listen on (0 picks a free one)', default: 8787 },
   host: { type: 'string', help: 'address to bind; anything but loopback exposes your runs to the network', default: '127.0.0.1' },
   'runs-dir': { type: 'string', help: 'runs folder (database + one folder per run)', default: 'runs' },
+  'exit-with-parent': { type: 'bool', help: 'stop when stdin closes (train --serve starts the server so)' },
   help: { type: 'bool', help: 'show this help' },
 };
 
@@ -17,6 +18,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   let port: number;
   let host: string;
   let runsDir: string;
+  let withParent = false;
   try {
     const p = parseArgs(argv, FLAGS, 'serve');
     if (bool(p, 'help')) {
@@ -27,6 +29,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     port = num(p, 'port') as number;
     host = str(p, 'host') as string;
     runsDir = str(p, 'runs-dir') as string;
+    withParent = bool(p, 'exit-with-parent');
     if (port < 0 || port > 65535) throw new UsageError(`serve: --port must be within 0..65535, got ${port}`);
     if (!host) throw new UsageError('serve: --host must not be empty');
     if (!runsDir) throw new UsageError('serve: --runs-dir must not be empty');
@@ -59,7 +62,17 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   process.stdout.write(`nanscope dashboard: ${server.url}  (runs: ${resolve(runsDir)}; Ctrl-C to stop)\n`);
   await new Promise<void>((done) => {
-    const off = onStopSignals(() => { off(); done(); });
+    const stop = (): void => {
+      off();
+      if (withParent) process.stdin.destroy(); // an open stdin would keep this process alive
+      done();
+    };
+    const off = onStopSignals(stop);
+    if (withParent) {
+      process.stdin.on('end', stop);
+      process.stdin.on('close', stop);
+      process.stdin.resume();
+    }
   });
   await server.close();
   return 0;

@@ -1,9 +1,10 @@
 // The outcome table a sweep prints at its end, one row per cell, whichever runner ran the cells.
+import { d2lNum } from '../diagnose/format.js';
 import type { RunRow } from '../store/index.js';
 
 export const DONE: ReadonlySet<string> = new Set(['finished', 'diverged']);
 
-const f3 = (v: number | null | undefined) => (v === null || v === undefined ? '-' : Number.isNaN(v) ? 'nan' : v.toFixed(3));
+const f3 = d2lNum;
 
 export function outcomeTable<C extends { key: string }>(cells: readonly C[], runs: Map<string, RunRow | undefined>): string {
   const head = ['cell', 'status', 'diverged', 'nan step', 'nan epoch', 'loss', 'train acc', 'test acc', 'first layer', 'host', 'run'];

@@ -4,9 +4,9 @@ import { checkQueueUrl } from '../queue/url.js';
 
 const FLAGS: Flags = {
   queue: { type: 'string', help: 'redis://[:PASSWORD@]HOST:PORT[/DB] of the sweep coordinator\'s Redis (required)' },
-  concurrency: { type: 'int', help: 'cells run at the same time', default: 1 },
-  threads: { type: 'int', help: 'intra-op threads per cell, replacing the sweep\'s (default: the sweep\'s, 1 unless it set --threads)' },
-  'lock-seconds': { type: 'number', help: 'job lock, renewed every half of it; a killed worker\'s cells go to another worker after 1-2 of it', default: 30 },
+  concurrency: { type: 'int', help: 'cells run at the same time', default: 1, min: 1 },
+  threads: { type: 'int', help: 'intra-op threads per cell, replacing the sweep\'s (default: the sweep\'s, 1 unless it set --threads)', min: 1 },
+  'lock-seconds': { type: 'number', help: 'job lock, renewed every half of it; a killed worker\'s cells go to another worker after 1-2 of it', default: 30, min: 1 },
   'work-dir': { type: 'string', help: 'folder for each cell\'s temporary store (default: the system temp folder)' },
   help: { type: 'bool', help: 'show this help' },
 };
@@ -23,12 +23,6 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const url = str(p, 'queue');
   if (url === undefined) throw new UsageError('give --queue redis://HOST:PORT (the Redis the sweep was enqueued on)');
   checkQueueUrl(url);
-  const concurrency = num(p, 'concurrency')!;
-  if (!(concurrency >= 1)) throw new UsageError(`--concurrency must be a positive integer, got ${concurrency}`);
-  const threads = num(p, 'threads');
-  if (threads !== undefined && !(threads >= 1)) throw new UsageError(`--threads must be a positive integer, got ${threads}`);
-  const lockSeconds = num(p, 'lock-seconds')!;
-  if (!(lockSeconds >= 1)) throw new UsageError(`--lock-seconds must be at least 1, got ${lockSeconds}`);
   const { runWorker } = await import('../queue/worker.js');
-  return runWorker({ url, concurrency, threads, lockSeconds, workDir: str(p, 'work-dir') });
+  return runWorker({ url, concurrency: num(p, 'concurrency')!, threads: num(p, 'threads'), lockSeconds: num(p, 'lock-seconds')!, workDir: str(p, 'work-dir') });
 }

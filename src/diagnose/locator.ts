@@ -26,9 +26,7 @@ function at(l: LayerInfo, pass: Pass, op: string, tensor: string, c: Counts, det
 function paramStats(l: LayerInfo): { name: string; s: TensorStats; g: TensorStats | null }[] {
   return l.module.ownParameters().map(([name, p]) => {
     const g = p.grad;
-    const r = { name, s: stats(p), g: g ? stats(g) : null };
-    g?.dispose();
-    return r;
+    return { name, s: stats(p), g: g ? stats(g) : null };
   });
 }
 

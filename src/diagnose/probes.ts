@@ -138,7 +138,6 @@ export class Probes {
           maxParam = Math.max(maxParam, ps.maxAbs);
           const gr = p.grad;
           const gs = gr ? stats(gr) : null;
-          gr?.dispose();
           if (gs) {
             sumsq += gs.sumsq;
             maxGrad = Math.max(maxGrad, gs.maxAbs);
@@ -189,7 +188,6 @@ export function gradientSummary(params: readonly Tensor[]): { norm: number; fini
     const g = p.grad;
     if (!g) continue;
     const s = stats(g);
-    g.dispose();
     sumsq += s.sumsq;
     maxAbs = Math.max(maxAbs, s.maxAbs);
     if (nonFinite(s) > 0) finite = false;

@@ -1,4 +1,5 @@
 // Small helpers the experiments' expected-outcome checks share.
+import { d2lNum } from '../diagnose/format.js';
 import type { CellResult } from './types.js';
 
 export const CHANCE = 0.1;
@@ -12,4 +13,4 @@ export const seedsOf = (rs: readonly CellResult[]): string => rs.map((r) => r.se
 export const nanSteps = (rs: readonly CellResult[]): string =>
   rs.map((r) => (r.nanStep === null ? `s${r.seed}: none in ${r.steps} steps` : `s${r.seed}: step ${r.nanStep} (epoch ${(r.nanEpoch ?? 0) + 1})`)).join('; ');
 export const accs = (rs: readonly CellResult[]): string =>
-  rs.map((r) => `s${r.seed}: ${r.testAcc === null ? (r.nanStep !== null ? 'NaN' : '-') : r.testAcc.toFixed(3)}`).join('; ');
+  rs.map((r) => `s${r.seed}: ${r.testAcc === null ? (r.nanStep !== null ? 'NaN' : '-') : d2lNum(r.testAcc)}`).join('; ');

@@ -22,6 +22,18 @@ export const phenomenon3: Experiment = {
   defaultSeeds: { cpu: 4, full: 6 },
   cells,
   plot: 'loss',
+  // The statistic behind "a new seed only moves the epoch": per epoch, how many seeds went
+  // non-finite in it and how many had by its end.
+  summary(results) {
+    const planned = (r: (typeof results)[number]) => Math.ceil(Math.min(r.config.maxSteps ?? Infinity, r.stepsPerEpoch * r.config.epochs) / Math.max(1, r.stepsPerEpoch));
+    const epochs = Math.max(0, ...results.map(planned));
+    const first = results.map((r) => (r.nanEpoch === null ? null : r.nanEpoch + 1));
+    const rows = Array.from({ length: epochs }, (_, i) => {
+      const e = i + 1;
+      return [String(e), String(first.filter((f) => f === e).length), `${first.filter((f) => f !== null && f <= e).length} of ${results.length}`];
+    });
+    return { head: ['epoch', 'seeds first non-finite in it', 'non-finite by its end'], rows };
+  },
   check(results) {
     const bad = results.filter(diverged);
     const epochs = [...new Set(bad.map((r) => (r.nanEpoch ?? 0) + 1))].sort((a, b) => a - b);

@@ -62,6 +62,7 @@ export function sectionFor(run: ExperimentRun, opts: { threads?: number; plots?:
     '',
     t,
     '',
+    ...(e.summary && run.results.length ? [markdownTable(e.summary(run.results)), ''] : []),
     `Steps are 1-based, epochs 1-based (as d2l prints them); "steps run" is steps done / planned. A run stops at its first non-finite value (nanscope's --on-nan stop), so "loss" is nan there and the accuracies are not computed; d2l's loop would keep going on NaN weights and print \`loss nan, train acc 0.100, test acc 0.100\` (argmax of NaN logits is class 0, a tenth of the balanced data).`,
     '',
     `**Expected outcome ${run.outcome.held ? 'held' : 'did NOT hold'}:**`,

@@ -1,12 +1,13 @@
 // Runs an experiment's cells one after another in this process, records each as a run of kind
 // 'experiment' under one sweep row (the invocation: its grid, scale and overrides), and reads
 // every number it reports back from the store, so the tables show what was recorded.
+import { d2lNum } from '../diagnose/format.js';
 import { randomBytes } from 'node:crypto';
 import { Trainer } from '../train/trainer.js';
 import { validate, type TrainConfig } from '../train/config.js';
 import { loadFashionMnist } from '../data/index.js';
 import { layerAliases, median } from '../diagnose/index.js';
-import type { Store } from '../store/index.js';
+import type { Store, SweepRow } from '../store/index.js';
 import type { Cell, CellResult, Experiment, LayerGrad, Outcome, Scale } from './types.js';
 
 /** Limits a caller may impose on every cell (tests, quick looks); recorded with the invocation. */
@@ -73,6 +74,16 @@ function stamp(d: Date): string {
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
+/** The sweep row of one invocation: its grid, scale, overrides and planned cells (reloadExperiment reads it back). */
+export function createExperimentSweep(store: Store, exp: Experiment, scale: Scale, seeds: number[], overrides: Overrides, only: string[], cells: Cell[],
+  startedAt = new Date(), extra: Record<string, unknown> = {}): SweepRow {
+  return store.createSweep({
+    id: `exp-${stamp(startedAt)}-${exp.name}-${randomBytes(2).toString('hex')}`,
+    name: `experiment ${exp.name} (${scale})`,
+    grid: { experiment: exp.name, scale, seeds, overrides, only, cells: cells.map((c) => ({ key: cellKey(c), config: c.config })), ...extra },
+  });
+}
+
 export async function runExperiment(exp: Experiment, o: RunOptions): Promise<ExperimentRun> {
   const overrides = o.overrides ?? {};
   const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
@@ -80,11 +91,7 @@ export async function runExperiment(exp: Experiment, o: RunOptions): Promise<Exp
   const cells = planCells(exp, o.scale, o.seeds, overrides, only);
   if (!cells.length) throw new Error(`${exp.name}: no arm matches ${only.join(', ')}`);
   const startedAt = new Date();
-  const sweep = o.store.createSweep({
-    id: `exp-${stamp(startedAt)}-${exp.name}-${randomBytes(2).toString('hex')}`,
-    name: `experiment ${exp.name} (${o.scale})`,
-    grid: { experiment: exp.name, scale: o.scale, seeds: o.seeds, overrides, only, cells: cells.map((c) => ({ key: cellKey(c), config: c.config })) },
-  });
+  const sweep = createExperimentSweep(o.store, exp, o.scale, o.seeds, overrides, only, cells, startedAt);
   const results: CellResult[] = [];
   let interrupted = false;
   for (const [i, cell] of cells.entries()) {
@@ -108,8 +115,8 @@ export async function runExperiment(exp: Experiment, o: RunOptions): Promise<Exp
 
 export function summary(r: CellResult): string {
   if (r.nanStep !== null) return `non-finite at step ${r.nanStep} (epoch ${(r.nanEpoch ?? 0) + 1}), ${r.nanPass} pass, ${r.nanLayer}`;
-  const acc = r.testAcc === null ? '' : `, test acc ${r.testAcc.toFixed(3)}`;
-  return `${r.status}, ${r.steps} steps, loss ${r.loss === null ? '-' : r.loss.toFixed(3)}${acc}`;
+  const acc = r.testAcc === null ? '' : `, test acc ${d2lNum(r.testAcc)}`;
+  return `${r.status}, ${r.steps} steps, loss ${d2lNum(r.loss)}${acc}`;
 }
 
 async function runCell(store: Store, sweepId: string, exp: Experiment, cell: Cell, o: RunOptions): Promise<CellResult> {

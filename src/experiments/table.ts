@@ -1,12 +1,13 @@
 // The outcome table an experiment prints (plain text) and writes to docs/RESULTS.md (markdown).
+import { d2lNum, expShort } from '../diagnose/format.js';
 import type { CellResult, Experiment } from './types.js';
 
-export const f3 = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : Number.isNaN(v) ? 'nan' : v.toFixed(3));
+export const f3 = d2lNum;
 export const sci = (v: number | null | undefined): string => {
   if (v === null || v === undefined) return '-';
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
-  return a !== 0 && (a >= 1e4 || a < 1e-2) ? v.toExponential(2) : v.toPrecision(3);
+  return a !== 0 && (a >= 1e4 || a < 1e-2) ? expShort(v, 2) : v.toPrecision(3);
 };
 
 export interface Table { head: string[]; rows: string[][] }

@@ -69,6 +69,8 @@ export interface Experiment {
   check(results: CellResult[], scale: Scale): Outcome;
   /** Extra table columns. */
   columns?: { head: string; cell: (r: CellResult) => string }[];
+  /** A table over all cells beside the per-cell one (phenomenon-3: how many seeds went non-finite by each epoch). */
+  summary?: (results: CellResult[]) => { head: string[]; rows: string[][] };
   /** What the plot shows. */
   plot?: 'loss' | 'layer-grads' | 'epochs';
 }

@@ -37,7 +37,7 @@ export class SGD {
       const g0 = p.grad;
       if (!g0) return;
       let g = g0;
-      const temps: Tensor[] = [g0];
+      const temps: Tensor[] = []; // g0 belongs to p (Tensor.grad)
       if (this.weightDecay !== 0) { g = g.add(p.mul(this.weightDecay)); temps.push(g); }
       if (this.momentum !== 0) {
         let buf = this.momentumBuffers[i];

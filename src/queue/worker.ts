@@ -83,8 +83,10 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
       const progress = (step: number | null): Promise<void> => job.updateProgress({ worker: name, host, step } satisfies CellProgress).catch(() => {});
       await progress(null);
       log(`${cellKey} (sweep ${sweepId}, attempt ${job.attemptsMade + 1}): started`);
+      // Its own process group: a Ctrl-C at the worker's terminal reaches the worker alone, which
+      // decides what happens to the cell (finish it, or stop it and hand it back).
       const ch = spawn(process.execPath, cellTrainArgv(withThreads(args, o.threads), dir, sweepId, cellKey),
-        { stdio: ['ignore', 'pipe', 'pipe'], env: cellEnv({ [EXIT_WITH_PARENT_ENV]: '1' }) });
+        { stdio: ['ignore', 'pipe', 'pipe'], env: cellEnv({ [EXIT_WITH_PARENT_ENV]: '1' }), detached: true });
       children.add(ch);
       let output = '';
       const take = (d: Buffer) => { output += d.toString(); if (output.length > 200_000) output = output.slice(-100_000); };

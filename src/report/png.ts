@@ -47,6 +47,8 @@ export interface PngOptions {
   width?: number;
   /** Per-step timeout in ms; default 30 s. */
   timeoutMs?: number;
+  /** Language of verdicts and explanations in the PNGs; default en. */
+  lang?: 'en' | 'zh';
 }
 
 export function chromiumPath(explicit?: string): string {
@@ -72,7 +74,9 @@ export async function writePngs(opts: PngOptions): Promise<string[]> {
     const html = join(work, 'report.html');
     await writeReport({ runsRoot: opts.runsRoot, runId: opts.runId, out: html, webRoot: opts.webRoot });
     browser = await chromium.launch({ executablePath: exe, args: CHROMIUM_ARGS, timeout });
-    const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: 900 }, deviceScaleFactor: 1 });
+    // The page picks its language from the browser's (navigator.language).
+    const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: 900 }, deviceScaleFactor: 1,
+      locale: opts.lang === 'zh' ? 'zh-CN' : 'en-US' });
     await context.route('**/*', (route) =>
       route.request().url().startsWith('file:') ? route.continue() : route.abort('blockedbyclient'),
     );

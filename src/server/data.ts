@@ -225,7 +225,7 @@ export function probeAt(store: Store, id: string, step: number): ProbeStepRespon
 export function histResponse(h: HistogramSet | null): HistogramResponse | null {
   if (!h || h.bins < 3) return null;
   const mags = h.bins - 2;
-  const rows = (a: Float32Array) => h.layers.map((_, l) => {
+  const rows = (a: Float64Array) => h.layers.map((_, l) => {
     const r = Array.from(a.subarray(l * h.bins, (l + 1) * h.bins));
     return r.some((x) => Number.isNaN(x)) ? null : r;
   });

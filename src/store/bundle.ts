@@ -7,6 +7,7 @@
 //
 // importBundle is idempotent by (sweep, cell): delivery from a queue is at least once, and a cell
 // already recorded as finished or diverged is never recorded twice.
+import { decodeCounts } from './probes.js';
 import { hostname } from 'node:os';
 import type { Store } from './store.js';
 import { spread } from './thin.js';
@@ -45,7 +46,9 @@ export interface RunBundle {
   log: string;
 }
 
-const b64 = (a: Float32Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+const b64 = (a: Float32Array | Float64Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+/** Histogram counts travel as the store keeps them: exact Float64. */
+const f64 = (s: string): Float64Array => decodeCounts(Buffer.from(s, 'base64'));
 function f32(s: string): Float32Array {
   const b = Buffer.from(s, 'base64');
   if (b.byteLength % 4) throw new Error('bundle: probe data is not Float32');
@@ -117,10 +120,10 @@ export function importBundle(store: Store, sweepId: string, cellKey: string, b: 
     const probes = b.probes.map((p) => {
       const h = hist.get(p.step);
       hist.delete(p.step);
-      return { step: p.step, values: f32(p.data), hist: h ? { act: f32(h.act), grad: f32(h.grad) } : null };
+      return { step: p.step, values: f32(p.data), hist: h ? { act: f64(h.act), grad: f64(h.grad) } : null };
     });
     store.logSteps(id, b.steps, probes);
-    for (const h of hist.values()) store.logHistogram(id, h.step, { act: f32(h.act), grad: f32(h.grad) });
+    for (const h of hist.values()) store.logHistogram(id, h.step, { act: f64(h.act), grad: f64(h.grad) });
     for (const e of b.epochs) store.logEpoch(id, e);
     for (const e of b.events) store.addEvent(id, e.step, e.kind, e.payload);
     store.updateRun(id, {

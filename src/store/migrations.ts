@@ -163,4 +163,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE sweeps ADD COLUMN pid_start TEXT;
     `,
   },
+  {
+    version: 4,
+    name: 'histogram counts as exact Float64',
+    // Float32 counts lose everything above 2^24 in a bin. Counts already stored were rounded
+    // when written; they are widened as they are, and new ones are exact.
+    up: (db) => {
+      const rows = db.prepare('SELECT run_id, step, act, grad FROM histograms').all() as { run_id: string; step: number; act: Buffer; grad: Buffer }[];
+      const put = db.prepare('UPDATE histograms SET act = ?, grad = ? WHERE run_id = ? AND step = ?');
+      const widen = (b: Buffer): Buffer => {
+        const f32 = new Float32Array(b.byteLength / 4);
+        new Uint8Array(f32.buffer).set(b);
+        const f64 = Float64Array.from(f32);
+        return Buffer.from(f64.buffer);
+      };
+      for (const r of rows) put.run(widen(r.act), widen(r.grad), r.run_id, r.step);
+    },
+  },
 ];

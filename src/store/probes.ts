@@ -17,6 +17,23 @@ export function decodeProbe(blob: Uint8Array): Float32Array {
   return out;
 }
 
+/**
+ * Histogram counts as Float64 blobs: every count below 2^53 is exact (a Float32 loses counts
+ * above 2^24 = 16.8M, fewer than the 35.8M outputs of AlexNet 224's first conv), and a row of
+ * NaN still says "nothing seen for that layer".
+ */
+export function encodeCounts(values: ArrayLike<number>): Buffer {
+  const f = values instanceof Float64Array ? values : Float64Array.from(values);
+  return Buffer.from(f.buffer, f.byteOffset, f.byteLength);
+}
+
+export function decodeCounts(blob: Uint8Array): Float64Array {
+  if (blob.byteLength % 8 !== 0) throw new Error(`histogram blob of ${blob.byteLength} bytes is not Float64 data`);
+  const out = new Float64Array(blob.byteLength / 8);
+  new Uint8Array(out.buffer).set(blob);
+  return out;
+}
+
 /** Pick one field out of per-step layers×fields blobs into a steps×layers matrix. */
 export function extractSeries(
   field: string,

@@ -15,7 +15,7 @@ import { assertSafeId, isSafeId, makeRunId, makeSweepId } from './ids.js';
 import { isThisWriter, thisWriter, writerState, type Writer } from './liveness.js';
 import { toJson } from './json.js';
 import { runPatchSql } from './patch.js';
-import { decodeProbe, encodeProbe, extractSeries } from './probes.js';
+import { decodeCounts, decodeProbe, encodeCounts, encodeProbe, extractSeries } from './probes.js';
 import {
   artifactFromDb,
   epochFromDb,
@@ -513,7 +513,7 @@ export class Store {
   private insertHistogram(runId: string, step: number, hist: NonNullable<ProbeInput['hist']>): void {
     if (hist.act.length !== hist.grad.length || hist.act.length === 0) throw new Error(`histograms for step ${step}: act and grad must be equal, non-empty layers x bins`);
     this.stmt('INSERT OR REPLACE INTO histograms (run_id, step, act, grad) VALUES (?, ?, ?, ?)')
-      .run(runId, step, encodeProbe(Float32Array.from(hist.act)), encodeProbe(Float32Array.from(hist.grad)));
+      .run(runId, step, encodeCounts(hist.act), encodeCounts(hist.grad));
   }
 
   /** Histograms of one step outside logSteps (the locator's re-execution of a bad step). */
@@ -529,8 +529,8 @@ export class Store {
       .get(runId, step) as { step: number; act: Buffer; grad: Buffer } | undefined;
     if (!row) return null;
     const layers = this.getLayers(runId).map((l) => l.name);
-    const act = decodeProbe(row.act);
-    return { step: row.step, layers, bins: layers.length ? act.length / layers.length : 0, act, grad: decodeProbe(row.grad) };
+    const act = decodeCounts(row.act);
+    return { step: row.step, layers, bins: layers.length ? act.length / layers.length : 0, act, grad: decodeCounts(row.grad) };
   }
 
   /** Steps that have histograms, ascending. */

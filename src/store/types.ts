@@ -161,8 +161,9 @@ export interface HistogramSet {
   step: number;
   layers: string[];
   bins: number;
-  act: Float32Array;
-  grad: Float32Array;
+  /** Exact counts (Float64: exact to 2^53), layers x bins; a NaN row: nothing seen. */
+  act: Float64Array;
+  grad: Float64Array;
 }
 
 /** Inclusive step range; `every` keeps steps with step % every === 0. */

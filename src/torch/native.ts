@@ -84,13 +84,14 @@ export interface NativeModule {
   setRequiresGrad(t: H, on: boolean): void;
   backward(t: H, grad: Opt<H>, retainGraph: boolean): void;
   grad(t: H): H | null;
+  isGradOf(g: H, p: H): boolean;
   setGrad(t: H, g: Opt<H>): void;
   retainGrad(t: H): void;
   isGradEnabled(): boolean;
   setGradEnabled(on: boolean): boolean;
   manualSeed(seed: number): void;
-  getRngState(): H;
-  setRngState(t: H): void;
+  getRngState(device?: string): H;
+  setRngState(t: H, device?: string): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   cudaIsAvailable(): boolean;

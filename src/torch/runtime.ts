@@ -1,16 +1,29 @@
 // Process-wide engine state: seeding, the RNG state (checkpointed so a resumed run draws the
 // same dropout masks), threads, devices, and the live-tensor count used by leak tests.
 import { native, type ProcessEffects, type CpuCacheStats } from './native.js';
-import { Tensor } from './tensor.js';
+import { Tensor, type Device } from './tensor.js';
 
 /** Seeds libtorch's global CPU generator (and CUDA's, where present), as torch.manual_seed. */
 export function manualSeed(seed: number): void {
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`manualSeed: seed must be a non-negative integer, got ${seed}`);
   native.manualSeed(seed);
 }
-/** The CPU generator's state as a uint8 tensor (torch.get_rng_state). Caller disposes. */
-export function getRngState(): Tensor { return new Tensor(native.getRngState()); }
-export function setRngState(state: Tensor): void { native.setRngState(state.handle); }
+/**
+ * A generator's state as a uint8 tensor: the CPU's (torch.get_rng_state) or a CUDA device's
+ * (torch.cuda.get_rng_state; an error where CUDA is not available). Caller disposes.
+ */
+export function getRngState(device: Device = 'cpu'): Tensor { return new Tensor(native.getRngState(device)); }
+export function setRngState(state: Tensor, device: Device = 'cpu'): void { native.setRngState(state.handle, device); }
+
+/** Every generator a step on `device` draws from, by device: 'cpu' always, and the CUDA device's. */
+export type RngStates = Map<Device, Tensor>;
+/** The states of the generators a step on `device` draws from (data order, dropout masks). Caller disposes. */
+export function captureRng(device: Device): RngStates {
+  const m: RngStates = new Map([['cpu', getRngState('cpu')]]);
+  if (device !== 'cpu') m.set(device, getRngState(device));
+  return m;
+}
+export function restoreRng(states: RngStates): void { for (const [d, t] of states) setRngState(t, d); }
 
 export function setNumThreads(n: number): void { native.setNumThreads(n); }
 export function getNumThreads(): number { return native.getNumThreads(); }

@@ -17,32 +17,49 @@ export function keep<T extends Tensor>(t: T): T {
   return t;
 }
 
-function collect(v: unknown, out: Set<Tensor>, depth = 0): void {
-  if (v === null || typeof v !== 'object' || depth > 3) return;
+/** Every tensor reachable from v through arrays, Maps and plain objects, at any depth. */
+function collect(v: unknown, out: Set<Tensor>, seen = new Set<object>()): void {
+  if (v === null || typeof v !== 'object' || seen.has(v)) return;
+  seen.add(v);
   if (isTensor(v)) { out.add(v); return; }
   const values = Array.isArray(v) ? v : v instanceof Map ? [...v.values()] : Object.values(v);
-  for (const x of values) collect(x, out, depth + 1);
+  for (const x of values) collect(x, out, seen);
 }
 
 let isTensor: (v: unknown) => v is Tensor = (_v): _v is Tensor => false;
 export function setTensorGuard(g: (v: unknown) => v is Tensor): void { isTensor = g; }
 
-/** Runs fn and disposes every tensor it created that is neither returned nor kept. */
+/**
+ * Runs fn and disposes every tensor it created that is neither returned nor kept. A returned
+ * tensor made in this scope moves to the enclosing one; a returned tensor made elsewhere (the
+ * caller's, or an outer scope's) stays with its owner. fn must be synchronous: an async fn is
+ * refused once its scope is closed, so no scope outlives the call.
+ */
 export function tidy<T>(fn: () => T): T {
   scopes.push([]);
+  const depth = scopes.length;
   let result: T;
   try {
     result = fn();
   } catch (e) {
+    scopes.length = depth;
     for (const t of scopes.pop() ?? []) if (!t.kept) t.dispose();
     throw e;
   }
-  if (result instanceof Promise) throw new Error('tidy(): fn must be synchronous');
+  scopes.length = depth;
   const made = scopes.pop() ?? [];
+  if (result instanceof Promise) {
+    for (const t of made) if (!t.kept) t.dispose();
+    result.catch(() => {}); // the caller gets the error below, not an unhandled rejection
+    throw new Error('tidy(): fn must be synchronous (it returned a Promise)');
+  }
   const returned = new Set<Tensor>();
   collect(result, returned);
-  for (const t of made) if (!t.kept && !returned.has(t)) t.dispose();
-  for (const t of returned) if (!t.kept) track(t);
+  for (const t of made) {
+    if (t.kept) continue;
+    if (returned.has(t)) track(t);
+    else t.dispose();
+  }
   return result;
 }
 

@@ -1,7 +1,7 @@
 // The Tensor class: a JS object owning one native torch::Tensor reference. Method names follow
 // PyTorch (camelCase), so a d2l reader recognises `X.mean([0, 2, 3], true)` or `p.add_(g, -lr)`.
 import { native, unary, scalarOp, type NativeHandle, type UnaryName, type ScalarName } from './native.js';
-import { track, setTensorGuard } from './scope.js';
+import { track, keep, setTensorGuard } from './scope.js';
 
 export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool';
 export type Device = string; // 'cpu' | 'cuda' | 'cuda:0' ...
@@ -21,6 +21,8 @@ export class Tensor {
   /** Set by keep(): no tidy() scope disposes this tensor. */
   kept = false;
   private readonly h: NativeHandle;
+  /** The handle `grad` hands out (see there). */
+  private gradHandle: Tensor | null = null;
 
   /** Wraps a native handle; tracked by the innermost tidy() scope. */
   constructor(handle: NativeHandle) {
@@ -30,7 +32,11 @@ export class Tensor {
 
   /** The native handle, for src/torch internals and the probe kernels. */
   get handle(): NativeHandle { return this.h; }
-  dispose(): void { this.h.dispose(); }
+  dispose(): void {
+    this.gradHandle?.dispose();
+    this.gradHandle = null;
+    this.h.dispose();
+  }
   get isDisposed(): boolean { return this.h.isDisposed(); }
 
   // ---- metadata ----
@@ -169,12 +175,25 @@ export class Tensor {
   backward(gradient?: Tensor, opts: { retainGraph?: boolean } = {}): void {
     native.backward(this.h, gradient ? gradient.h : null, opts.retainGraph ?? false);
   }
-  /** The accumulated gradient (a new handle sharing its storage), or null. */
+  /**
+   * The accumulated gradient, or null. The handle belongs to this tensor, as p.grad does to p in
+   * PyTorch: reading it again returns the same handle while the gradient is the same tensor (no
+   * allocation per read), it survives tidy(), and it is freed when the gradient is replaced or
+   * this tensor is disposed. Disposing it by hand is allowed (the next read makes a new one).
+   */
   get grad(): Tensor | null {
+    const c = this.gradHandle;
+    if (c && !c.isDisposed && native.isGradOf(c.h, this.h)) return c;
+    c?.dispose();
     const g = native.grad(this.h);
-    return g ? new Tensor(g) : null;
+    this.gradHandle = g ? keep(new Tensor(g)) : null;
+    return this.gradHandle;
   }
-  set grad(g: Tensor | null) { native.setGrad(this.h, g ? g.h : null); }
+  set grad(g: Tensor | null) {
+    this.gradHandle?.dispose();
+    this.gradHandle = null;
+    native.setGrad(this.h, g ? g.h : null);
+  }
   retainGrad(): void { native.retainGrad(this.h); }
 
   toString(): string {

@@ -3,7 +3,7 @@
 // safetensors file written atomically (temp file + fsync + rename). A kill -9 at any moment
 // leaves either the previous checkpoint or the new one, never half of one.
 import { existsSync } from 'node:fs';
-import { writeTensors, readTensors, readTensorsMetadata, getRngState, setRngState, type Tensor } from '../torch/index.js';
+import { writeTensors, readTensors, readTensorsMetadata, captureRng, restoreRng, getDefaultDevice, type RngStates, type Tensor } from '../torch/index.js';
 import type { Module, SGD } from '../nn/index.js';
 import { writeFileAtomicSync, toJson, fromJson } from '../store/index.js';
 import { FLOAT32_MAX } from './config.js';
@@ -26,22 +26,26 @@ export interface CheckpointMeta {
   reason: string;
 }
 
-export function saveCheckpoint(path: string, net: Module, opt: SGD, meta: CheckpointMeta, rng?: Tensor): void {
+/** A generator's key in a checkpoint: 'rng' for the CPU's (as always), 'rng.cuda:0' and so on. */
+const rngKey = (device: string): string => (device === 'cpu' ? 'rng' : `rng.${device}`);
+
+export function saveCheckpoint(path: string, net: Module, opt: SGD, meta: CheckpointMeta, rng?: RngStates): void {
   const tensors = new Map<string, Tensor>();
   for (const [k, t] of net.stateDict()) tensors.set(`model.${k}`, t);
   for (const [k, t] of opt.stateTensors()) tensors.set(`optim.${k}`, t);
-  const own = rng ? null : getRngState();
-  tensors.set('rng', rng ?? own!);
+  const own = rng ? null : captureRng(getDefaultDevice());
+  for (const [d, t] of rng ?? own!) tensors.set(rngKey(d), t);
   try {
     // Streamed tensor by tensor from native memory: no whole-file buffer (it cost +164 MB of
     // peak RSS at AlexNet 96, twice the weights).
     writeFileAtomicSync(path, (fd) => writeTensors(fd, tensors, { nanscope: toJson(meta) }));
   } finally {
-    own?.dispose();
+    for (const t of own?.values() ?? []) t.dispose();
   }
 }
 
-export interface Loaded { meta: CheckpointMeta; model: Map<string, Tensor>; optim: Map<string, Tensor>; rng: Tensor }
+/** rng: the CPU generator's state; deviceRng: the CUDA generators' (runs on --device cuda). */
+export interface Loaded { meta: CheckpointMeta; model: Map<string, Tensor>; optim: Map<string, Tensor>; rng: Tensor; deviceRng: Map<string, Tensor> }
 
 export function readCheckpoint(path: string): Loaded {
   if (!existsSync(path)) throw new Error(`checkpoint not found: ${path}`);
@@ -49,18 +53,20 @@ export function readCheckpoint(path: string): Loaded {
   if (!metadata.nanscope) throw new Error(`${path}: not a nanscope checkpoint (no metadata)`);
   const model = new Map<string, Tensor>();
   const optim = new Map<string, Tensor>();
+  const deviceRng = new Map<string, Tensor>();
   let rng: Tensor | null = null;
   for (const [k, t] of tensors) {
     if (k.startsWith('model.')) model.set(k.slice(6), t);
     else if (k.startsWith('optim.')) optim.set(k.slice(6), t);
     else if (k === 'rng') rng = t;
+    else if (k.startsWith('rng.')) deviceRng.set(k.slice(4), t);
     else t.dispose();
   }
   if (!rng) throw new Error(`${path}: checkpoint has no RNG state`);
   try {
-    return { meta: checkMeta(metadata.nanscope, path), model, optim, rng };
+    return { meta: checkMeta(metadata.nanscope, path), model, optim, rng, deviceRng };
   } catch (e) {
-    for (const t of [...model.values(), ...optim.values(), rng]) t.dispose();
+    for (const t of [...model.values(), ...optim.values(), rng, ...deviceRng.values()]) t.dispose();
     throw e;
   }
 }
@@ -128,9 +134,9 @@ export function restoreCheckpoint(path: string, net: Module, opt: SGD | null, wi
     }
     net.loadStateDict(c.model);
     opt?.loadStateTensors(c.optim);
-    if (withRng) setRngState(c.rng);
+    if (withRng) restoreRng(new Map([['cpu', c.rng], ...c.deviceRng]));
     return c.meta;
   } finally {
-    for (const t of [...c.model.values(), ...c.optim.values(), c.rng]) t.dispose();
+    for (const t of [...c.model.values(), ...c.optim.values(), c.rng, ...c.deviceRng.values()]) t.dispose();
   }
 }

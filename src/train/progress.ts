@@ -1,5 +1,7 @@
 // The per-epoch progress line: step, loss, img/s, ETA. Redrawn in place on a TTY; on a pipe
 // or a CI log it prints a plain line every ~10% of the epoch instead.
+import { d2lNum } from '../diagnose/format.js';
+
 export class Progress {
   private lastDraw = 0;
   private readonly tty: boolean;
@@ -8,7 +10,7 @@ export class Progress {
   }
   update(done: number, loss: number, imgPerS: number, etaS: number): void {
     const now = Date.now();
-    const line = `${this.label} ${done}/${this.total} loss ${Number.isFinite(loss) ? loss.toFixed(3) : String(loss)} | ${imgPerS.toFixed(1)} img/s | ETA ${eta(etaS)}`;
+    const line = `${this.label} ${done}/${this.total} loss ${d2lNum(loss)} | ${imgPerS.toFixed(1)} img/s | ETA ${eta(etaS)}`;
     if (this.tty) {
       if (now - this.lastDraw < 100 && done < this.total) return;
       const width = 24;

@@ -4,6 +4,7 @@
 //   -> store (buffered) / checkpoint.
 // A non-finite loss or gradient never reaches the optimizer: the step is re-executed under the
 // locator from its saved RNG state, the report is stored, and the --on-nan policy acts.
+import { d2lLine } from '../diagnose/format.js';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import * as torch from '../torch/index.js';
@@ -169,7 +170,7 @@ export class Trainer {
   }
 
   /** Saves the current state as the run's checkpoint (atomic) and records it. */
-  checkpoint(reason: string, file = 'checkpoint.st', rng?: Tensor): string {
+  checkpoint(reason: string, file = 'checkpoint.st', rng?: torch.RngStates): string {
     const path = join(this.dir, file);
     if (this.o.files === false) return path;
     saveCheckpoint(path, this.net, this.opt, this.meta(reason), rng);
@@ -199,7 +200,7 @@ export class Trainer {
    * its forward and the locator's re-execution, momentum buffers) is put back, so the model in
    * memory, and the last-good checkpoint saved from it, is exactly the state before the step.
    */
-  private trainStep(b: Batch, rng: Tensor): { origin: Origin | null; loss: number; correct: number; hist?: StepHistograms | null; input: TensorStats | null } {
+  private trainStep(b: Batch, rng: torch.RngStates): { origin: Origin | null; loss: number; correct: number; hist?: StepHistograms | null; input: TensorStats | null } {
     const c = this.config;
     return tidy(() => {
       const { X, y } = batchTensors(b, c.resize, c.scalePixels, c.device);
@@ -216,7 +217,7 @@ export class Trainer {
         // Re-execute the step from its RNG state and buffers with every layer watched; its
         // histograms are the picture of the bad step itself.
         restoreBuffers(this.net, buffers);
-        torch.setRngState(rng);
+        torch.restoreRng(rng);
         const got: { hist: StepHistograms | null } = { hist: null };
         const origin = locate(this.net, X, y, c.histEvery > 0 ? (h) => { got.hist = h; } : undefined, this.loss) ?? { pass: 'loss', layer: null, layerIndex: -1, layerKind: 'CrossEntropyLoss', alias: 'loss',
           op: 'cross_entropy', tensor: 'loss', counts: { nan: Number.isNaN(lossVal) ? 1 : 0, posInf: 0, negInf: 0 }, detail: { loss: lossVal, note: 'not reproduced on re-execution' } };
@@ -247,7 +248,7 @@ export class Trainer {
       this.watch(lossVal, gradNorm, probe);
       if (c.clip !== null && gradNorm > c.clip) {
         const scale = c.clip / (gradNorm + 1e-6);
-        torch.noGrad(() => { for (const p of this.opt.params) { const g = p.grad; g?.mul_(scale); g?.dispose(); } });
+        torch.noGrad(() => { for (const p of this.opt.params) p.grad?.mul_(scale); });
         maxGrad *= scale;
       }
       // The update can only overflow if |p| + lr*|g| nears float32's max; only then keep a copy.
@@ -290,7 +291,7 @@ export class Trainer {
   }
 
   /** Saves the state before the bad step and the bad batch; records the report. */
-  private saveBadStep(report: NonFiniteReport, b: Batch, rng: Tensor): void {
+  private saveBadStep(report: NonFiniteReport, b: Batch, rng: torch.RngStates): void {
     this.step -= 1; // the bad step did not happen: the saved state is the one before it
     this.checkpoint('last-good', 'last-good.st', rng);
     this.step += 1;
@@ -316,7 +317,8 @@ export class Trainer {
     let report: NonFiniteReport | null = null;
     let status: TrainResult['status'] = 'finished';
     const nb = this.train.numBatches;
-    const rngSlot: { t: Tensor | null } = { t: null };
+    // The generators' states before the current step (CPU, and the CUDA device's on --device cuda).
+    const rngSlot: { t: torch.RngStates | null } = { t: null };
     outer: for (let epoch = this.pos.epoch; epoch < c.epochs; epoch++) {
       this.net.train();
       const progress = this.o.quiet || this.o.silent ? null : new Progress(out, nb, `epoch ${epoch + 1}/${c.epochs}`);
@@ -328,8 +330,8 @@ export class Trainer {
         if (this.o.stopSignal?.stop) { status = 'interrupted'; break outer; }
         if (c.maxSteps !== null && this.step >= c.maxSteps) break outer;
         this.step += 1;
-        rngSlot.t?.dispose();
-        rngSlot.t = keep(torch.getRngState());
+        for (const t of rngSlot.t?.values() ?? []) t.dispose();
+        rngSlot.t = new Map([...torch.captureRng(c.device)].map(([d, t]) => [d, keep(t)]));
         const t0 = performance.now();
         const r = this.trainStep(b, rngSlot.t);
         const ms = performance.now() - t0;
@@ -393,10 +395,10 @@ export class Trainer {
         imgPerS: (this.sums.n * 1000) / this.sums.trainMs };
       epochs.push(e);
       store.logEpoch(runId, { epoch, loss: e.loss, trainAcc: e.trainAcc, testAcc: e.testAcc, imgPerS: e.imgPerS, timeS: this.sums.trainMs / 1000 });
-      this.log(`epoch ${epoch + 1}/${c.epochs}: loss ${e.loss.toFixed(3)}, train acc ${e.trainAcc.toFixed(3)}, test acc ${testAcc === null ? '-' : testAcc.toFixed(3)}`);
+      this.log(`epoch ${epoch + 1}/${c.epochs}: ${d2lLine(e.loss, e.trainAcc, testAcc)}`);
       this.checkpoint('epoch-end');
     }
-    rngSlot.t?.dispose();
+    for (const t of rngSlot.t?.values() ?? []) t.dispose();
     this.flush(true);
     if (status === 'interrupted') this.checkpoint('sigint');
     else if (status === 'finished' && this.sums.n > 0 && this.pos.batch !== 0) this.checkpoint('max-steps');
@@ -406,10 +408,10 @@ export class Trainer {
     const last = epochs[epochs.length - 1];
     if (status === 'diverged' && report) {
       // d2l's line for a run that went NaN: the loss is nan and accuracies are what was reached.
-      this.log(`loss nan, train acc ${(this.sums.correct / Math.max(1, this.sums.n)).toFixed(3)}, test acc -`);
+      this.log(d2lLine(NaN, this.sums.correct / Math.max(1, this.sums.n), null));
       this.log(`\n${report.explanation.en}`);
     } else if (last) {
-      this.log(`loss ${last.loss.toFixed(3)}, train acc ${last.trainAcc.toFixed(3)}, test acc ${last.testAcc === null ? '-' : last.testAcc.toFixed(3)}`);
+      this.log(d2lLine(last.loss, last.trainAcc, last.testAcc));
     }
     this.log(`${examplesPerSec.toFixed(1)} examples/sec on ${c.device}`);
     store.updateRun(runId, {

@@ -1,4 +1,8 @@
-// Number formatting that never hides trouble: NaN and ±Inf are spelled out.
+// Number formatting that never hides trouble: NaN and ±Inf are spelled out. The exponent form
+// and d2l's loss/accuracy numbers come from the one formatter the CLI and tables use.
+import { d2lNum, expShort } from '../../src/diagnose/format.js';
+
+export { d2lNum };
 
 export function isBad(v: number | null | undefined): boolean {
   return typeof v === 'number' && !Number.isFinite(v);
@@ -11,7 +15,7 @@ export function fmt(v: number | null | undefined, digits = 4): string {
   if (v === Number.NEGATIVE_INFINITY) return '−Inf';
   if (v === 0) return '0';
   const a = Math.abs(v);
-  if (a >= 1e5 || a < 1e-3) return v.toExponential(Math.max(0, digits - 2));
+  if (a >= 1e5 || a < 1e-3) return expShort(v, Math.max(0, digits - 2));
   if (Number.isInteger(v)) return String(v);
   return String(Number(v.toPrecision(digits)));
 }

@@ -4,7 +4,7 @@
 import { LineChart, type LineSeries } from '../charts/line.js';
 import { seriesColor } from '../charts/colors.js';
 import { clear, h, panel } from '../dom.js';
-import { fmt, pct, short } from '../format.js';
+import { d2lNum, pct, short } from '../format.js';
 import type { EpochRow, RunSummary, Source, StepsResponse, SweepListItem, SweepResponse } from '../source.js';
 import { asVerdict, statusBadge, verdictBadge } from '../verdict.js';
 import { followBoard, renderBoard } from './sweep-board.js';
@@ -104,7 +104,7 @@ export async function comparePage(root: HTMLElement, src: Source, params: URLSea
               h('td', { class: 'num' }, c.firstNanStep ?? '–'),
               h('td', { class: 'num' }, pct(c.finalTrainAcc)),
               h('td', { class: 'num' }, pct(c.finalTestAcc)),
-              h('td', { class: 'num' }, fmt(c.finalLoss)),
+              h('td', { class: 'num' }, d2lNum(c.finalLoss)),
             );
           }),
         ),

@@ -2,7 +2,7 @@
 // runs to compare.
 
 import { clear, h } from '../dom.js';
-import { fmt, pct, when } from '../format.js';
+import { d2lNum, pct, when } from '../format.js';
 import type { RunSummary, Source, SweepListItem } from '../source.js';
 import { statusBadge, verdictBadge } from '../verdict.js';
 
@@ -80,7 +80,7 @@ export async function runsPage(root: HTMLElement, src: Source, params: URLSearch
         h('td', { class: 'num' }, r.stepsDone),
         h('td', { class: 'num' }, pct(r.finalTrainAcc)),
         h('td', { class: 'num' }, pct(r.finalTestAcc)),
-        h('td', { class: 'num' }, fmt(r.finalLoss)),
+        h('td', { class: 'num' }, d2lNum(r.finalLoss)),
         h('td', {}, r.sweepId ? h('a', { href: `#/compare?sweep=${encodeURIComponent(r.sweepId)}` }, r.cellKey ?? r.sweepId) : '–'),
         h('td', { class: 'tiny' }, when(r.createdAt)),
       );
