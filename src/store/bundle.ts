@@ -11,7 +11,7 @@ import { decodeCounts } from './probes.js';
 import { hostname } from 'node:os';
 import type { Store } from './store.js';
 import { spread } from './thin.js';
-import type { EpochInput, EventKind, LayerInput, RunRow, RunStatus, StepInput } from './types.js';
+import type { EpochInput, EventKind, LayerInput, RunKind, RunRow, RunStatus, StepInput } from './types.js';
 
 export interface BundleLimits {
   /** Most step rows kept (evenly spread, plus every non-finite step and the last ones). */
@@ -106,7 +106,7 @@ const DONE: ReadonlySet<RunStatus> = new Set(['finished', 'diverged']);
  * has a finished or diverged run is left alone (imported: false); any other run of the cell (a
  * placeholder for a cell in flight, or an earlier failure) is replaced, keeping its run id.
  */
-export function importBundle(store: Store, sweepId: string, cellKey: string, b: RunBundle): { runId: string; imported: boolean } {
+export function importBundle(store: Store, sweepId: string, cellKey: string, b: RunBundle, kind: RunKind = 'sweep-cell'): { runId: string; imported: boolean } {
   if (b?.format !== 'nanscope-run/1') throw new Error(`cell ${cellKey}: not a nanscope run bundle`);
   const res = store.atomically(() => {
     const prev = store.findCell(sweepId, cellKey);
@@ -114,7 +114,7 @@ export function importBundle(store: Store, sweepId: string, cellKey: string, b: 
     if (prev) store.deleteRun(prev.id);
     const id = prev?.id ?? b.run.id;
     const r = b.run;
-    store.createRun({ id, name: r.name, kind: 'sweep-cell', sweepId, cellKey, status: 'running', config: r.config, seed: r.seed, pid: null, host: b.host, createdAt: r.createdAt });
+    store.createRun({ id, name: r.name, kind, sweepId, cellKey, status: 'running', config: r.config, seed: r.seed, pid: null, host: b.host, createdAt: r.createdAt });
     if (b.layers.length && r.probeFields) store.setLayers(id, b.layers, r.probeFields);
     const hist = new Map(b.histograms.map((h) => [h.step, h]));
     const probes = b.probes.map((p) => {
