@@ -99,7 +99,13 @@ test('a LeNet grid through two workers, one killed with -9 holding a cell: every
       assert.equal(s.getSteps(c.id).length, c.stepsDone, `${c.cellKey}: step rows`);
       assert.ok(s.getProbes(c.id).steps.length > 0, `${c.cellKey}: probes imported`);
       if (c.status === 'diverged') assert.ok((c.report as { alias?: string } | null)?.alias, `${c.cellKey}: locator report imported`);
-      else assert.equal(s.getEpochs(c.id).length, 1, `${c.cellKey}: epoch row imported`);
+      else {
+        assert.equal(s.getEpochs(c.id).length, 1, `${c.cellKey}: epoch row imported`);
+        const hs = s.histogramSteps(c.id);
+        assert.ok(hs.length > 0, `${c.cellKey}: histograms imported`);
+        const h = s.histogramAt(c.id, hs[0])!;
+        assert.ok([...h.act].every((v) => Number.isNaN(v) || Number.isInteger(v)), `${c.cellKey}: histogram counts arrive exact`);
+      }
       assert.ok(c.verdict, `${c.cellKey}: verdict imported`);
     }
     assert.ok(cells.some((c) => c.status === 'diverged') && cells.some((c) => c.status === 'finished'), 'the grid has both outcomes');

@@ -14,7 +14,7 @@ import { parseArgs, helpText, str, num, list, bool, UsageError, type Flags } fro
 import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, loadData, lang, modelFor } from './common.js';
 import { findRun, stateBefore } from './runref.js';
 import { runLocation, RUN_ARG_HELP } from './run-location.js';
-import { applyFixes } from './resume.js';
+import { applyFixes, fixFits } from './resume.js';
 import { mainScript } from './cell-process.js';
 import { onStopSignals, stopAfterStep } from './signals.js';
 import { Trainer } from '../train/trainer.js';
@@ -62,10 +62,8 @@ async function doctor(store: Store, id: string | undefined, p: ReturnType<typeof
   const horizon = num(p, 'horizon')!;
   if (horizon < 1) throw new UsageError(`doctor: --horizon must be >= 1, got ${horizon}`);
   const given = list(p, 'fix').length > 0;
-  // The verdict ranks fixes by mechanism; a net without a knob (BN built into ResNet, a model
-  // file's own layers) cannot take it, so those candidates are dropped (a given --fix is not).
-  const fits = (fixes: string[]): boolean => { try { applyFixes(ref.config, fixes); return true; } catch { return false; } };
-  const sets = given ? list(p, 'fix').map((f) => f.split('+')) : candidates(v?.fixes ?? []).filter(fits);
+  // Candidates the net cannot take are dropped (a given --fix is not: it gets its own error).
+  const sets = given ? list(p, 'fix').map((f) => f.split('+')) : candidates(v?.fixes ?? []).filter((f) => fixFits(ref.config, f));
   if (!sets.length) throw new UsageError(`doctor: the verdict of ${ref.run.id} (${v?.run}) ranks no fix; name some with --fix`);
   // Where trials start and where they stop: the state before the bad step (or the start).
   const start = badStep === null ? null : stateBefore(ref, badStep, 'doctor');
