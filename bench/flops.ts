@@ -5,17 +5,28 @@
 // 64 with AVX-512, 16 otherwise. Clock is /proc/cpuinfo's "cpu MHz" (current, not turbo).
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { Conv2d, Linear, type Sequential } from '../src/nn/index.js';
-import { outputShapes } from '../src/models/index.js';
+import { zeros, noGrad, tidy } from '../src/torch/index.js';
+import { Conv2d, Linear, type Module, type HookHandle } from '../src/nn/index.js';
 
-export function trainingFlopsPerImage(net: Sequential, side: number): number {
-  const shapes = outputShapes(net, [1, 1, side, side]);
+/** Every Conv2d and Linear at any depth, counted from its output shape on one image. */
+export function trainingFlopsPerImage(net: Module, side: number): number {
   let flops = 0;
-  net.children().forEach(([, m], i) => {
-    const out = shapes[i][1];
-    if (m instanceof Conv2d) flops += 2 * out[1] * out[2] * out[3] * m.inChannels * m.kernelSize[0] * m.kernelSize[1];
-    if (m instanceof Linear) flops += 2 * m.inFeatures * m.outFeatures;
-  });
+  const hooks: HookHandle[] = [];
+  for (const [, m] of net.namedModules()) {
+    if (m instanceof Conv2d) {
+      hooks.push(m.registerForwardHook((_m, _x, y) => { const o = y.shape; flops += 2 * o[1] * o[2] * o[3] * m.inChannels * m.kernelSize[0] * m.kernelSize[1]; }));
+    } else if (m instanceof Linear) {
+      hooks.push(m.registerForwardHook(() => { flops += 2 * m.inFeatures * m.outFeatures; }));
+    }
+  }
+  const wasTraining = net.training;
+  net.eval();
+  try {
+    tidy(() => noGrad(() => { net.call(zeros([1, 1, side, side])); }));
+  } finally {
+    for (const h of hooks) h.remove();
+    net.train(wasTraining);
+  }
   return 3 * flops;
 }
 

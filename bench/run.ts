@@ -1,7 +1,7 @@
 // Side-by-side benchmark: nanscope vs PyTorch (Debian python3-torch 1.13: the same libtorch,
 // threads and BLAS), alternating A/B after warm-up, printing medians, min-max and the ratio
 // nanscope/PyTorch in images per second (higher is better for nanscope).
-//   npm run bench [-- --quick] [-- --threads N] [-- --steps N]
+//   npm run bench [-- --quick] [-- --threads N] [-- --steps N] [-- --only resnet18]
 // Steps per case scale with the step's length (LeNet's 30 ms step gets many more than AlexNet
 // 224's 7 s one); which side runs first alternates each pair, and besides the ratio of medians
 // each case prints the median of the per-pair ratios, which cancels the machine's slow drift
@@ -12,17 +12,28 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as torch from '../src/torch/index.js';
 import { F, tidy } from '../src/torch/index.js';
-import { SGD, type Sequential } from '../src/nn/index.js';
-import { alexnet, lenet } from '../src/models/index.js';
+import { SGD, type Module } from '../src/nn/index.js';
+import { alexnet, lenet, buildModel, ZOO, type ModelName } from '../src/models/index.js';
 import { applyInit } from '../src/train/init.js';
 import { batchTensors } from '../src/train/batch.js';
 import { Probes, gradientSummary } from '../src/diagnose/index.js';
 import { loadFashionMnist, resizerFor } from '../src/data/index.js';
 import { trainingFlopsPerImage, peakFlops } from './flops.js';
 
+// OpenMP reads its wait policy when libtorch loads, i.e. before this line runs: a bench started
+// without OMP_WAIT_POLICY=passive (as bin/nanscope.js and the PyTorch worker below set it) re-runs
+// itself with it. Spinning OpenMP workers on a busy 2-core machine made nanscope's ResNet-18 step
+// 5-7x slower than PyTorch's passive one (measured under load 11: 0.13 vs 1.0 paired ratio).
+if (process.env.OMP_WAIT_POLICY === undefined) {
+  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, OMP_WAIT_POLICY: 'passive' } });
+  process.exit(r.status ?? 1);
+}
+
 const args = process.argv.slice(2);
 const flag = (k: string, d: number) => { const i = args.indexOf(`--${k}`); return i >= 0 ? Number(args[i + 1]) : d; };
 const quick = args.includes('--quick');
+/** --only MODEL: just that model's step cases (e.g. resnet18), no data or epoch sections. */
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
 const threads = flag('threads', availableParallelism());
 const stepsFlag = flag('steps', 0);
 /** Measured A/B pairs for a case whose step takes about `sec` seconds. */
@@ -48,7 +59,7 @@ const f1 = (x: number) => x.toFixed(1);
 
 type Mode = 'engine' | 'checks' | 'probes';
 /** One nanscope training step as the trainer runs it: engine only, + NaN checks, + per-layer probes. */
-function nsStep(net: Sequential, opt: SGD, X: torch.Tensor, y: torch.Tensor, mode: Mode, probes: Probes): number {
+function nsStep(net: Module, opt: SGD, X: torch.Tensor, y: torch.Tensor, mode: Mode, probes: Probes): number {
   const t = performance.now();
   tidy(() => {
     if (mode === 'probes') probes.begin(true);
@@ -68,9 +79,17 @@ function nsStep(net: Sequential, opt: SGD, X: torch.Tensor, y: torch.Tensor, mod
 interface Row { name: string; torch: number[]; ns: Record<string, number[]>; batch: number }
 const rows: Row[] = [];
 
-async function stepCase(w: TorchWorker, model: 'alexnet' | 'lenet', side: number, batch: number, modes: Mode[], steps: number): Promise<Row> {
+/** A net as the trainer builds it: AlexNet/LeNet, or a zoo net with its d2l recipe's options. */
+function benchNet(model: ModelName, side: number): Module {
+  if (model === 'alexnet') return alexnet({ resize: side });
+  if (model === 'lenet') return lenet();
+  const r = ZOO[model].recipe;
+  return buildModel({ model, resize: side, activation: r.activation, bn: 'none', ratio: r.ratio });
+}
+
+async function stepCase(w: TorchWorker, model: ModelName, side: number, batch: number, modes: Mode[], steps: number): Promise<Row> {
   torch.manualSeed(0);
-  const net = model === 'alexnet' ? alexnet({ resize: side }) : lenet();
+  const net = benchNet(model, side);
   applyInit(net, 'xavier');
   const opt = new SGD(net.parameters(), { lr: 0.01 });
   const probes = new Probes(net);
@@ -114,19 +133,26 @@ const ptDefault = (await w.call<{ threads: number }>({ op: 'default_threads' }))
 console.log(`defaults without a thread setting: PyTorch ${ptDefault} thread(s) (torch.get_num_threads()), nanscope train ${availableParallelism()} (all cores); below, both run ${threads}`);
 
 // [model, side, batch, modes, approximate seconds per step on this 2-core machine]
-const cases: [('alexnet' | 'lenet'), number, number, Mode[], number][] = [
+const cases: [ModelName, number, number, Mode[], number][] = [
   ['lenet', 28, 256, ['engine', 'checks', 'probes'], 0.035],
   ['alexnet', 96, 128, ['engine', 'checks', 'probes'], 1],
   ['alexnet', 224, 32, ['checks', 'probes'], 1.8],
+  // d2l's ResNet-18 at its Fashion-MNIST size (96); batch 32, not d2l's 256 (a 256 step takes
+  // ~15 s here): residual adds, BN and global pooling next to AlexNet's plain stack.
+  ['resnet18', 96, 32, ['engine', 'checks', 'probes'], 2.5],
 ];
 if (!quick) cases.push(['alexnet', 224, 128, ['checks', 'probes'], 7]);
-for (const [m, side, b, modes, sec] of cases) {
+for (const [m, side, b, modes, sec] of cases.filter(([m]) => only === null || m === only)) {
   const r = await stepCase(w, m, side, b, modes, stepsFor(sec));
   rows.push(r);
-  const fl = m === 'alexnet' ? trainingFlopsPerImage(alexnet({ resize: side }), side) : undefined;
+  const fnet = m === 'lenet' ? null : benchNet(m, side);
+  const fl = fnet ? trainingFlopsPerImage(fnet, side) : undefined;
+  fnet?.dispose();
   printRow(r, fl);
   if (fl) console.log(`  PyTorch ${((r.batch / median(r.torch)) * fl / 1e9).toFixed(1)} GFLOP/s; ${(fl / 1e9).toFixed(2)} GFLOP per image per step; nanscope at ${(100 * (r.batch / median(r.ns.checks)) * fl / peak.flops).toFixed(0)}% of peak`);
 }
+
+if (only !== null) { w.close(); process.exit(0); }
 
 // Data pipeline alone: decode once, then resize N images to 224 and scale (d2l: PIL Resize + ToTensor per image, every epoch).
 const n = quick ? 1000 : 3000;

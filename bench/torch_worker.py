@@ -20,7 +20,12 @@ def side_out(s):
 def setup(c):
     torch.set_num_threads(c['threads'])
     torch.manual_seed(0)
-    net = d2l_nets.alexnet(256 * side_out(c['side']) ** 2) if c['model'] == 'alexnet' else d2l_nets.lenet()
+    if c['model'] == 'alexnet':
+        net = d2l_nets.alexnet(256 * side_out(c['side']) ** 2)
+    elif c['model'] in d2l_nets.ZOO:
+        net = d2l_nets.ZOO[c['model']](c['side'])
+    else:
+        net = d2l_nets.lenet()
     net.apply(d2l_nets.init_weights)
     state.update(net=net, opt=torch.optim.SGD(net.parameters(), lr=c.get('lr', 0.01)), loss=nn.CrossEntropyLoss(),
                  X=torch.rand(c['batch'], 1, c['side'], c['side']), y=torch.randint(0, 10, (c['batch'],)))

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openStore, type RunRow } from '../src/store/index.js';
+import { openStore, readJsonSync, type RunRow } from '../src/store/index.js';
+import { readTensors } from '../src/torch/index.js';
 import { tmp, CLI } from './helpers.js';
 
 const ENV = { ...process.env, OMP_WAIT_POLICY: 'passive' };
@@ -104,4 +105,23 @@ describe('checkpoint integrity', () => {
     assert.match(r.stdout, /reproduced/);
     assert.match(r.stderr, /skipping .*checkpoint\.st/);
   });
+});
+
+test('damaged headers and JSON files name the file and what is wrong, never a TypeError', () => {
+  const dir = tmp();
+  const json = join(dir, 'state.json');
+  writeFileSync(json, '{"step": 3');
+  assert.throws(() => readJsonSync(json), (e: Error) => e.message.startsWith(`${json}: not valid JSON`));
+  const cases: [string, string, RegExp][] = [['null', 'null', /header is null/], ['array', '[1]', /header is an array/],
+    ['bad entry', '{"w":null}', /'w': entry is not an object/], ['bad metadata', '{"__metadata__":{"a":1}}', /__metadata__ must be an object of strings/],
+    ['bad offsets', '{"w":{"dtype":"F32","shape":[1],"data_offsets":"x"}}', /'w': bad data_offsets/]];
+  for (const [name, text, re] of cases) {
+    const p = join(dir, `${name.replace(/ /g, '-')}.st`);
+    const pad = text + ' '.repeat((8 - (text.length % 8)) % 8);
+    const b = Buffer.alloc(8 + pad.length + 8);
+    b.writeBigUInt64LE(BigInt(pad.length));
+    b.write(pad, 8);
+    writeFileSync(p, b);
+    assert.throws(() => readTensors(p), (e: Error) => re.test(e.message) && e.message.startsWith(`${p}: `) && !(e instanceof TypeError), name);
+  }
 });

@@ -8,6 +8,7 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore, type RunRow } from '../src/store/index.js';
 import { EXPERIMENTS, findExperiment } from '../src/experiments/index.js';
+import { ZOO, type ModelName } from '../src/models/index.js';
 import { writeResults, HEADER } from '../src/experiments/results.js';
 import { tmp } from './helpers.js';
 
@@ -22,8 +23,8 @@ function experimentRuns(root: string): { sweepId: string; runs: RunRow[]; store:
   return { sweepId: sweep.id, runs: store.listSweepCells(sweep.id), store };
 }
 
-test('the six experiments are registered, each with a cpu and a full scale that build valid configs', () => {
-  assert.deepEqual(EXPERIMENTS.map((e) => e.name), ['phenomenon-1', 'phenomenon-2', 'phenomenon-3', 'bn-fix', 'vanishing', 'd2l-baseline']);
+test('the eight experiments are registered, each with a cpu and a full scale that build valid configs', () => {
+  assert.deepEqual(EXPERIMENTS.map((e) => e.name), ['phenomenon-1', 'phenomenon-2', 'phenomenon-3', 'bn-fix', 'vanishing', 'd2l-baseline', 'd2l-nin', 'd2l-googlenet']);
   for (const e of EXPERIMENTS) {
     const full = e.cells('full', [0]);
     const cpu = e.cells('cpu', [0, 1]);
@@ -31,7 +32,7 @@ test('the six experiments are registered, each with a cpu and a full scale that 
     for (const c of full) {
       assert.equal(c.config.limitTrain, null, `${e.name} full uses all training data`);
       assert.equal(c.config.epochs, 10, `${e.name} full trains d2l's 10 epochs`);
-      assert.equal(c.config.resize, c.config.model === 'alexnet' ? 224 : 28);
+      assert.equal(c.config.resize, ZOO[c.config.model as ModelName].recipe.resize, `${e.name} full uses d2l's input size`);
     }
     for (const c of cpu) {
       if (c.config.model !== 'alexnet') continue;

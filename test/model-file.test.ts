@@ -34,14 +34,19 @@ test('train --model FILE trains the file\'s network; replay and resume rebuild i
   } finally {
     store.close();
   }
-  const rp = cli(['replay', 'mine', '--runs-dir', root, '--step', '5']);
-  assert.equal(rp.status, 0, rp.stdout + rp.stderr);
-  assert.match(rp.stdout, /step 5: every loss, activation and gradient is finite/);
   const rs = cli(['resume', 'mine', '--runs-dir', root, '--max-steps', '6', '--quiet']);
   assert.equal(rs.status, 0, rs.stdout + rs.stderr);
   assert.match(rs.stderr, /continuing from .*checkpoint\.st/);
   const s2 = openStore(root);
   try { assert.equal(s2.getSteps('mine').length, 6); } finally { s2.close(); }
+  // The same network driven to overflow (lr 1e30): located, stopped, and replayed from the
+  // state before the bad step with the network rebuilt from the recorded file.
+  const bad = cli(['train', '--model', 'examples/my-cnn.ts', '--lr', '1e30', '--max-steps', '4', '--out', join(root, 'bad'), ...SMALL]);
+  assert.equal(bad.status, 3, bad.stdout + bad.stderr);
+  assert.match(bad.stdout, /non-finite at step 2: forward pass/);
+  const rp = cli(['replay', 'bad', '--runs-dir', root]);
+  assert.equal(rp.status, 0, rp.stdout + rp.stderr);
+  assert.match(rp.stdout, /reproduced: same pass, layer and op as the original run \(forward, /);
 });
 
 test('bad model files: one clear line, exit code 2', () => {

@@ -99,7 +99,13 @@ test('a LeNet grid through two workers, one killed with -9 holding a cell: every
       assert.equal(s.getSteps(c.id).length, c.stepsDone, `${c.cellKey}: step rows`);
       assert.ok(s.getProbes(c.id).steps.length > 0, `${c.cellKey}: probes imported`);
       if (c.status === 'diverged') assert.ok((c.report as { alias?: string } | null)?.alias, `${c.cellKey}: locator report imported`);
-      else assert.equal(s.getEpochs(c.id).length, 1, `${c.cellKey}: epoch row imported`);
+      else {
+        assert.equal(s.getEpochs(c.id).length, 1, `${c.cellKey}: epoch row imported`);
+        const hs = s.histogramSteps(c.id);
+        assert.ok(hs.length > 0, `${c.cellKey}: histograms imported`);
+        const h = s.histogramAt(c.id, hs[0])!;
+        assert.ok([...h.act].every((v) => Number.isNaN(v) || Number.isInteger(v)), `${c.cellKey}: histogram counts arrive exact`);
+      }
       assert.ok(c.verdict, `${c.cellKey}: verdict imported`);
     }
     assert.ok(cells.some((c) => c.status === 'diverged') && cells.some((c) => c.status === 'finished'), 'the grid has both outcomes');
@@ -220,13 +226,19 @@ test('an experiment through the queue: the same table as run here, read back fro
   const w = start(['worker', '--queue', redis.url]);
   await w.waitFor(/cell\(s\) at a time/, 'worker ready');
   const small = ['--seeds', '2', '--max-steps', '2', '--limit-train', '640', '--limit-test', '100'];
-  const queued = spawnSync(process.execPath, [...CLI, 'experiment', 'phenomenon-3', ...small, '--queue', redis.url, '--runs-dir', join(tmp(), 'runs')], { env: ENV, encoding: 'utf8' });
+  const root = join(tmp(), 'runs');
+  const queued = spawnSync(process.execPath, [...CLI, 'experiment', 'phenomenon-3', ...small, '--queue', redis.url, '--runs-dir', root], { env: ENV, encoding: 'utf8' });
   assert.match(queued.stderr, /2 cells enqueued on redis:/);
   const local = spawnSync(process.execPath, [...CLI, 'experiment', 'phenomenon-3', ...small, '--runs-dir', join(tmp(), 'runs')], { env: ENV, encoding: 'utf8' });
   assert.equal(queued.status, local.status, queued.stderr);
   const table = (out: string) => out.split('\n').filter((l) => /^(arm|lr \d|epoch|\d\s)/.test(l));
   assert.equal(table(queued.stdout).filter((l) => l.startsWith('lr ')).length, 2, queued.stdout);
   assert.deepEqual(table(queued.stdout), table(local.stdout));
+  const s = openStore(root);
+  try {
+    const runs = s.listSweepCells(s.listSweeps()[0].id);
+    assert.deepEqual(runs.map((r) => [r.kind, r.name, r.host]).sort(), [0, 1].map((i) => ['experiment', `phenomenon-3 lr 1 seed ${i}`, hostname()]));
+  } finally { s.close(); }
   w.proc.kill('SIGINT');
   assert.equal(await w.exited, 130);
 });

@@ -48,6 +48,30 @@ test('SIGHUP stops train and SIGTERM stops resume after the step, with a checkpo
   assert.equal(checkpointReasons(root, 'hup').filter((x) => x === 'sigint').length, 2, 'resume saved its own checkpoint');
 });
 
+test('doctor stops on SIGHUP: no new trial, the running ones stop after their step (exit 130)', async () => {
+  const root = tmp();
+  const t = start(['train', ...LENET, '--epochs', '1', '--max-steps', '3', '--out', join(root, 'base')]);
+  assert.equal(await t.done, 0, t.err());
+  const d = start(['doctor', 'base', '--runs-dir', root, '--fix', 'lr=0.1', '--fix', 'lr=0.2', '--fix', 'lr=0.3', '--workers', '1', '--horizon', '1000000']);
+  for (;;) {
+    if (d.exitCode !== null) throw new Error(`doctor ended early: ${d.err()}`);
+    const s = openStore(root);
+    const trial = s.listRuns({ parentId: 'base', status: 'running' }).find((r) => r.pid !== null); // launched
+    const steps = trial ? s.latestStep(trial.id) ?? 0 : 0;
+    s.close();
+    if (steps >= 5) break;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  d.kill('SIGHUP');
+  assert.equal(await d.done, 130, d.err());
+  const s = openStore(root);
+  try {
+    const trials = s.listRuns({ parentId: 'base' });
+    assert.deepEqual(trials.map((r) => r.status), ['stopped'], 'the running trial stopped; the two never launched left nothing behind');
+    assert.ok(s.getEvents(trials[0].id, 'checkpoint').some((e) => (e.payload as { reason: string }).reason === 'sigint'), 'it saved a checkpoint');
+  } finally { s.close(); }
+});
+
 test('a closed stdout does not kill train or runs', async () => {
   const root = tmp();
   const t = start(['train', ...LENET, '--epochs', '1', '--out', join(root, 'pipe')], 'pipe');

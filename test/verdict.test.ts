@@ -128,6 +128,8 @@ test('vanishing: first/last relative gradient below VANISH_DEPTH_RATIO; the mech
   assert.doesNotMatch(relu.text.en, /sigmoid/i);
   assert.ok(!relu.fixes.some((f) => f.fix === 'activation=relu' || /sigmoid/.test(f.en)));
   assert.equal(verdict(history(() => ({ firstRel: VANISH_DEPTH_RATIO * 10 })), ctx('sigmoid')).run, 'healthy');
+  // With BN the relative gradient tracks 1/|w|^2, not the signal: no depth verdict.
+  assert.equal(verdict(history(() => ({ firstRel: VANISH_DEPTH_RATIO / 10 })), ctx('relu', { bn: 'builtin' })).run, 'healthy');
 });
 
 test('oscillating: repeated spikes above twice the recent loss and above ln(C), while learning', () => {

@@ -176,6 +176,35 @@ describe('dashboard in Chromium', () => {
     assert.deepEqual(b.errors, []);
   });
 
+  test('early warning marker before the NaN marker; the doctor table on the compare page', async () => {
+    const parent = writeRun(store, { name: 'alexnet lr=10 (doctored)', steps: 0, growth: 2, trouble: { nanStep: 30, layer: 3 } }).id;
+    store.addEvent(parent, 27, 'warning', { step: 27, series: 'fc1', en: 'The loss is 4e6, 1e6x its rolling median 2.3.', zh: '损失为 4e6。' });
+    const trials = ['lr=1', 'bn=builtin'].map((fix) => store.createRun({ name: `doctor ${parent}: ${fix}`, parentId: parent, config: { model: 'alexnet', fix } }).id);
+    store.addEvent(parent, 59, 'doctor', {
+      endStep: 59, trials, best: 'bn=builtin', recommendation: 'recommended: --fix bn=builtin (the cheapest fix that held).',
+      rows: [
+        { fix: 'lr=1', held: false, firstNonFiniteStep: 31, loss: null, acc: null, verdict: 'non-finite', cost: 0 },
+        { fix: 'bn=builtin', held: true, firstNonFiniteStep: null, loss: 0.9, acc: 0.7, verdict: 'healthy', cost: 2 },
+      ],
+    });
+    await b.page.goto(`${h.url}#/run/${parent}`);
+    await b.page.waitForSelector('body[data-ready="1"]');
+    const warn = b.page.locator('#chart-loss .warn-marker');
+    await warn.waitFor({ state: 'visible', timeout: 5000 });
+    assert.equal(await warn.getAttribute('data-x'), '27');
+    assert.ok(Number(await warn.getAttribute('data-x')) < Number(await b.page.locator('#chart-loss .nan-marker').getAttribute('data-x')));
+    assert.match((await warn.getAttribute('title')) ?? '', /early warning at step 27/);
+    await b.page.goto(`${h.url}#/compare?doctor=${parent}`);
+    await b.page.waitForSelector('body[data-ready="1"]');
+    assert.equal(await b.page.locator('#doctor-table tbody tr').count(), 2);
+    assert.match(await b.page.locator('#doctor-table tr.best').innerText(), /bn=builtin\s+held/);
+    assert.match(await b.page.locator('#doctor-table tr[data-fix="lr=1"]').innerText(), /NaN\/Inf at step 31/);
+    assert.match(await b.page.locator('#doctor .doctor-rec').innerText(), /recommended: --fix bn=builtin/);
+    assert.equal(await attr(b, '#compare-charts', 'data-runs'), '3', 'the run and its two trials overlaid');
+    await shot(b.page, 'web-doctor');
+    assert.deepEqual(b.errors, []);
+  });
+
   test('a queued sweep\'s cells: queued / running on which worker / done / failed, live', async () => {
     const keys = ['seed=1', 'seed=2', 'seed=3', 'seed=4'];
     const id = store.createSweep({ name: 'queued', grid: { axes: [{ key: 'seed', values: ['1', '2', '3', '4'] }], fixed: [], cellKeys: keys, queue: 'redis://:***@10.0.0.5:6379' } }).id;

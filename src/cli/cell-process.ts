@@ -15,9 +15,9 @@ export function mainScript(): { script: string; execArgv: string[] } {
 }
 
 /** node's argv for one cell: its train flags, recorded under (sweepId, cellKey) in the store at root. */
-export function cellTrainArgv(trainArgs: readonly string[], root: string, sweepId: string, cellKey: string): string[] {
+export function cellTrainArgv(trainArgs: readonly string[], root: string, sweepId: string, cellKey: string, name = `sweep ${cellKey}`): string[] {
   const { script, execArgv } = mainScript();
-  return [...execArgv, script, 'train', ...trainArgs, '--quiet', '--runs-dir', root, '--sweep-id', sweepId, '--cell-key', cellKey, '--name', `sweep ${cellKey}`];
+  return [...execArgv, script, 'train', ...trainArgs, '--quiet', '--runs-dir', root, '--sweep-id', sweepId, '--cell-key', cellKey, '--name', name];
 }
 
 /** The environment of a cell process: OpenMP threads sleep when idle instead of spinning. */

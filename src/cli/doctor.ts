@@ -14,8 +14,9 @@ import { parseArgs, helpText, str, num, list, bool, UsageError, type Flags } fro
 import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, loadData, lang, modelFor } from './common.js';
 import { findRun, stateBefore } from './runref.js';
 import { runLocation, RUN_ARG_HELP } from './run-location.js';
-import { applyFixes } from './resume.js';
+import { applyFixes, fixFits } from './resume.js';
 import { mainScript } from './cell-process.js';
+import { onStopSignals, stopAfterStep } from './signals.js';
 import { Trainer } from '../train/trainer.js';
 import type { TrainConfig } from '../train/config.js';
 import { writeFileAtomicSync, type Store } from '../store/index.js';
@@ -61,10 +62,8 @@ async function doctor(store: Store, id: string | undefined, p: ReturnType<typeof
   const horizon = num(p, 'horizon')!;
   if (horizon < 1) throw new UsageError(`doctor: --horizon must be >= 1, got ${horizon}`);
   const given = list(p, 'fix').length > 0;
-  // The verdict ranks fixes by mechanism; a net without a knob (BN built into ResNet, a model
-  // file's own layers) cannot take it, so those candidates are dropped (a given --fix is not).
-  const fits = (fixes: string[]): boolean => { try { applyFixes(ref.config, fixes); return true; } catch { return false; } };
-  const sets = given ? list(p, 'fix').map((f) => f.split('+')) : candidates(v?.fixes ?? []).filter(fits);
+  // Candidates the net cannot take are dropped (a given --fix is not: it gets its own error).
+  const sets = given ? list(p, 'fix').map((f) => f.split('+')) : candidates(v?.fixes ?? []).filter((f) => fixFits(ref.config, f));
   if (!sets.length) throw new UsageError(`doctor: the verdict of ${ref.run.id} (${v?.run}) ranks no fix; name some with --fix`);
   // Where trials start and where they stop: the state before the bad step (or the start).
   const start = badStep === null ? null : stateBefore(ref, badStep, 'doctor');
@@ -80,7 +79,18 @@ async function doctor(store: Store, id: string | undefined, p: ReturnType<typeof
   });
   const workers = Math.max(1, Math.min(plans.length, num(p, 'workers') ?? availableParallelism()));
   process.stderr.write(`doctor ${ref.run.id}: ${plans.length} trials to step ${end} (${start ? `from step ${start.meta.step} or from the start` : 'from the start'}), ${workers} at a time\n`);
-  await runAll(plans, workers, store.root, ref.run.id);
+  if (await runAll(plans, workers, store.root, ref.run.id)) {
+    // Trials never launched have no writer and no step: they go, rather than stay 'running'.
+    for (const pl of plans) {
+      const r = store.getRun(pl.runId);
+      if (r?.status === 'running' && r.pid === null) {
+        store.setStatus(pl.runId, 'interrupted', { error: 'doctor was stopped before this trial started' });
+        store.discardUnstarted(pl.runId);
+      }
+    }
+    process.stderr.write(`doctor ${ref.run.id}: stopped; the trials that ran are child runs of ${ref.run.id}\n`);
+    return 130;
+  }
   const rows = plans.map((pl) => toRow(outcome(store, pl)));
   const best = recommend(rows);
   const table = renderTable(rows, end, badStep);
@@ -114,20 +124,30 @@ function outcome(store: Store, pl: TrialPlan): TrialOutcome {
     loss: v?.numbers?.lossEnd ?? NaN, acc: v?.numbers?.accEnd ?? NaN, verdict: v?.run ?? r?.status ?? 'failed' };
 }
 
-function runAll(plans: TrialPlan[], workers: number, root: string, parent: string): Promise<void> {
+/** Runs the trials, `workers` at a time; resolves true when a stop signal ended it early. */
+function runAll(plans: TrialPlan[], workers: number, root: string, parent: string): Promise<boolean> {
   const { script, execArgv } = mainScript();
-  let next = 0, running = 0;
+  let next = 0, running = 0, stopping = false;
+  const children = new Set<ReturnType<typeof spawn>>();
+  // SIGINT, SIGTERM or SIGHUP: no new trial; the running ones stop after their step.
+  const offSignals = onStopSignals(() => {
+    if (stopping) return;
+    stopping = true;
+    for (const ch of children) ch.kill('SIGTERM');
+  });
   return new Promise((resolve) => {
     const launch = (): void => {
-      if (next >= plans.length && running === 0) { resolve(); return; }
-      while (running < workers && next < plans.length) {
+      if ((stopping || next >= plans.length) && running === 0) { offSignals(); resolve(stopping); return; }
+      while (!stopping && running < workers && next < plans.length) {
         const pl = plans[next++];
         running++;
         const ch = spawn(process.execPath, [...execArgv, script, 'doctor', parent, '--trial', pl.runId, '--runs-dir', root],
           { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'passive' } });
+        children.add(ch);
         let err = '';
         ch.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000); });
         ch.on('close', (code) => {
+          children.delete(ch);
           running--;
           process.stderr.write(`  ${pl.fixes.join('+')}: ${code === 0 ? 'done' : `worker exit ${code}${err ? `: ${err.trim().split('\n').pop()}` : ''}`}\n`);
           launch();
@@ -148,16 +168,18 @@ async function runTrial(store: Store, runId: string): Promise<number> {
   store.claimRun(runId);
   const model = await modelFor(config); // a model file's network, from the path the run recorded
   const data = await loadData(config);
-  const trainer = new Trainer(config, { store, runId, data, model, resumeFrom: from, silent: true });
+  const stop = { stop: false };
+  const offSignals = stopAfterStep(stop, () => {});
+  const trainer = new Trainer(config, { store, runId, data, model, resumeFrom: from, silent: true, stopSignal: stop });
   try {
     // The saved state carries the lr it was running at; an lr fix replaces it.
     if (from && ev?.fixes?.some((f) => f.startsWith('lr='))) trainer.opt.lr = config.lr;
-    await trainer.run();
-    return 0;
+    return (await trainer.run()).status === 'interrupted' ? 130 : 0;
   } catch (e) {
     store.setStatus(runId, 'failed', { error: e instanceof Error ? e.message : String(e) });
     throw e;
   } finally {
+    offSignals();
     trainer.dispose();
   }
 }

@@ -36,7 +36,7 @@ export async function runExperimentQueued(exp: Experiment, o: QueuedExperiment, 
   const err = (s: string) => process.stderr.write(`${s}\n`);
   const cells = planCells(exp, o.scale, o.seeds, o.overrides, o.only);
   if (!cells.length) throw new Error(`${exp.name}: no arm matches ${o.only.join(', ')}`);
-  const qcells: QueueCell[] = cells.map((c) => ({ key: cellKey(c), args: cellArgs(c.config), config: c.config }));
+  const qcells: QueueCell[] = cells.map((c) => ({ key: cellKey(c), args: cellArgs(c.config), config: c.config, name: `${exp.name} ${c.arm} seed ${c.seed}`, kind: 'experiment' }));
   const sweep = createExperimentSweep(o.store, exp, o.scale, o.seeds, o.overrides, o.only, cells, new Date(), { queue: redact(url) });
   const q = new SweepQueue(redis);
   try {

@@ -57,6 +57,14 @@ export function applyFixes(c: TrainConfig, fixes: string[], plan: { maxSteps?: n
   }
 }
 
+/**
+ * Whether a set of fixes can be applied to this run at all: the verdict ranks fixes by
+ * mechanism, but a net without a knob (BN built into ResNet, a model file's own layers) cannot take it.
+ */
+export function fixFits(c: TrainConfig, fixes: string[]): boolean {
+  try { applyFixes(c, fixes); return true; } catch { return false; }
+}
+
 /** True when a saved state already reached the end the config asks for. */
 function nothingLeft(meta: CheckpointMeta, c: TrainConfig): boolean {
   return meta.next.epoch >= c.epochs || (c.maxSteps !== null && meta.step >= c.maxSteps);

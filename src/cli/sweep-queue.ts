@@ -8,6 +8,7 @@ import { SweepQueue, cellsToEnqueue, followSweep, type QueueCell } from '../queu
 import { redact } from '../queue/url.js';
 import { DONE, outcomeTable } from './sweep-table.js';
 import { cellConfig, type GridCell, type SweepPlan } from './sweep.js';
+import { onStopSignals } from './signals.js';
 
 export async function runQueuedSweep(store: Store, sweepId: string, plan: SweepPlan, grid: GridCell[], redis: Redis, url: string, detach: boolean): Promise<number> {
   const err = (s: string) => process.stderr.write(`${s}\n`);
@@ -22,6 +23,7 @@ export async function runQueuedSweep(store: Store, sweepId: string, plan: SweepP
     await q.enqueue(sweepId, todo);
     err(`sweep ${sweepId}: ${cells.length} cells, ${done} already done${inFlight ? `, ${inFlight} already in the queue` : ''}, ${todo.length} enqueued on ${redact(url)}`);
     if (detach) {
+      store.releaseSweep(sweepId); // the workers carry it on; this process ending is no interruption
       err(`detached. Workers: nanscope worker --queue ${redact(url)}\nresults into ${store.root}: ${again}`);
       return 0;
     }
@@ -31,14 +33,12 @@ export async function runQueuedSweep(store: Store, sweepId: string, plan: SweepP
       stop.stop = true;
       err(`\nsweep: no longer following; the workers go on with the queued cells. Import their results with:\n  ${again}`);
     };
-    process.on('SIGINT', onSig);
-    process.on('SIGTERM', onSig);
+    const offSignals = onStopSignals(onSig);
     let res;
     try {
       res = await followSweep(q, store, sweepId, cells, { log: err, stop });
     } finally {
-      process.off('SIGINT', onSig);
-      process.off('SIGTERM', onSig);
+      offSignals();
     }
     const runs = new Map(cells.map((c) => [c.key, store.findCell(sweepId, c.key)] as const));
     process.stdout.write(`\nsweep ${sweepId}\n${outcomeTable(cells, runs)}\n`);

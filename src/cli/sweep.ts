@@ -135,6 +135,8 @@ export async function sweepCommand(argv: string[]): Promise<number> {
       '\nIn a sweep each worker runs with --threads 1 unless --threads is given; workers default to floor(cores / threads).\n' +
       'Each cell is a child process running `nanscope train --quiet`; Ctrl-C stops them at the next step and\n' +
       '`nanscope sweep --resume SWEEP_ID` runs what is left (finished and diverged cells are kept).\n' +
+      'With --queue redis://HOST:PORT the cells become jobs for `nanscope worker` processes on any machines; each\n' +
+      'result is imported into this store (README: "Sweeps on several machines").\n' +
       '\nexample: nanscope sweep --model lenet --epochs 2 --grid lr=0.1,0.9 --grid seed=0..3 --grid bn=none,scratch\n'));
     return 0;
   }

@@ -8,6 +8,8 @@ import { TRAIN_FLAGS, configFromFlags, modelsHelp } from './train-flags.js';
 import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, splitOut, loadData, printVerdict, lang, modelFor } from './common.js';
 import { startDashboard } from './dashboard.js';
 import { stopAfterStep } from './signals.js';
+import { fixFits } from './resume.js';
+import type { TrainConfig } from '../train/config.js';
 import { stopWhenParentDies } from './parent-watch.js';
 
 const FLAGS: Flags = {
@@ -61,7 +63,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     printVerdict(r.verdict, l);
     if (r.report) {
       process.stdout.write(`\nstate before the bad step: ${join(store.runDir(run.id), 'last-good.st')}\n` +
-        `  nanscope replay ${run.id} --runs-dir ${root}\n  nanscope resume ${run.id} --runs-dir ${root} --fix ${r.verdict.fixes[0]?.fix ?? 'bn=builtin'}\n`);
+        `  nanscope replay ${run.id} --runs-dir ${root}\n  nanscope resume ${run.id} --runs-dir ${root} --fix ${firstFit(config, r.verdict.fixes.map((f) => f.fix))}\n`);
     }
     return r.exitCode;
   } catch (e) {
@@ -75,4 +77,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
     await dash?.close();
     store.close();
   }
+}
+
+/** The verdict's best fix this net can take (a lower lr always applies). */
+function firstFit(c: TrainConfig, fixes: string[]): string {
+  return fixes.find((f) => fixFits(c, f.split('+'))) ?? `lr=${c.lr / 10}`;
 }

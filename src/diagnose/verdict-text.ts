@@ -127,7 +127,7 @@ export function describe(run: Health, causes: Cause[], m: Measures, c: VerdictCo
       if (blow) chain.push(blow);
       chain.push({ part: 'growth', step: null, en: `the loss went ${fmt(m.lossStart)} -> ${fmt(m.lossEnd)} and the global gradient norm ${fmt(m.gradNormStart)} -> ${fmt(m.gradNormEnd)}${m.weightGrowth >= 100 ? `, the weights grew ${times(m.weightGrowth)}` : ''}, without any NaN yet`,
         zh: `损失从 ${fmt(m.lossStart)} 变为 ${fmt(m.lossEnd)}，全局梯度范数从 ${fmt(m.gradNormStart)} 变为 ${fmt(m.gradNormEnd)}${m.weightGrowth >= 100 ? `，权重增大了 ${times(m.weightGrowth)}` : ''}，还没有出现 NaN` });
-      Object.assign(head, { en: 'Exploding without NaN (yet): the numbers grow by orders of magnitude.', zh: '爆炸但尚未出现 NaN：数值增长了几个数量级。' });
+      Object.assign(head, { en: 'Exploding without NaN (yet): the loss, gradients or weights are orders of magnitude too large.', zh: '爆炸但尚未出现 NaN：损失、梯度或权重大了几个数量级。' });
       tail.push(explodeMechanism(act, c.bn));
       break;
     }
@@ -145,7 +145,7 @@ export function describe(run: Health, causes: Cause[], m: Measures, c: VerdictCo
       break;
     case 'stuck':
       Object.assign(head, { en: 'Stuck at chance: the net is not learning.', zh: '停在随机水平：网络没有在学习。' });
-      if (!causes.length) tail.push({ en: 'No single cause stands out in the probes: no dead or saturated layer, no blow-up, normal step sizes.', zh: '探针中没有发现单一的原因：没有死亡或饱和的层，没有爆炸，步长也正常。' });
+      if (!causes.length) tail.push({ en: `No single cause stands out in the probes: no dead or saturated layer, no blow-up, no step that rewrote the weights. After ${m.lastStep} steps the net may also simply not have started yet: d2l's own nets can sit at ln ${C(m)} for their first few hundred steps.`, zh: `探针中没有发现单一的原因：没有死亡或饱和的层，没有爆炸，也没有改写权重的更新。训练了 ${m.lastStep} 步，网络也可能只是还没有开始学习：d2l 自己的网络在最初几百步里也可能停在 ln ${C(m)}。` });
       break;
     case 'oscillating':
       chain.push({ part: 'spikes', step: m.firstSpikeStep, en: `the loss jumped above twice its recent level ${m.spikes} times, first at step ${m.firstSpikeStep}`, zh: `损失有 ${m.spikes} 次跳到近期水平的两倍以上，第一次在第 ${m.firstSpikeStep} 步` });

@@ -125,7 +125,10 @@ export function measure(h: History, c: VerdictContext): Measures {
     updateRatio = median(last.map(stepRatio));
     for (const r of fin) { const u = stepRatio(r); if (!(u <= updateRatioPeak)) { updateRatioPeak = u; updateRatioPeakStep = r.step; } }
   }
-  if (weighted.length >= 2 && fin.length) {
+  // With batch normalization after a layer its output does not depend on the weights' scale,
+  // so its relative gradient falls as 1/|w|^2 while the weights grow: a ratio that says nothing
+  // about the signal. The depth comparison is only made for nets without BN.
+  if (weighted.length >= 2 && fin.length && c.bn === 'none') {
     const rel = (i: number) => median(fin.map((r) => at(r, i, 'grad_w_norm') / at(r, i, 'w_norm')));
     depthRatio = rel(weighted[0].i) / rel(weighted[weighted.length - 1].i);
   }
@@ -195,6 +198,7 @@ export function classify(m: Measures, c: VerdictContext): { run: Health; causes:
     add('lr-too-high', lrHigh);
   } else if (blewUp && m.dead.length) {
     run = 'blew-up-died';
+    add('init-large', /^normal:/.test(c.init) && m.lossStart >= LOSS_BLOWUP * m.lnC);
     add('lr-too-high', lrHigh || lrKilled);
     add('dead-units', true);
   } else if (m.saturated.length && (m.atChance || m.lossEnd > m.lnC)) {
@@ -214,7 +218,8 @@ export function classify(m: Measures, c: VerdictContext): { run: Health; causes:
     run = 'stuck';
     add('lr-too-high', lrHigh);
     add('vanishing-depth', m.depthRatio < VANISH_DEPTH_RATIO);
-    add('init-vanishing', m.logitStd < VANISH_DEPTH_RATIO * m.firstActStd);
+    // Raw pixels inflate the first layer's spread, so the ratio says nothing about the init then.
+    add('init-vanishing', !unscaled && m.logitStd < VANISH_DEPTH_RATIO * m.firstActStd);
   } else if (m.spikes >= 2) {
     run = 'oscillating';
     add('lr-too-high', true);
@@ -238,7 +243,7 @@ function layerVerdicts(h: History, m: Measures, c: VerdictContext, run: Health):
       const a = median(finite(g.slice(0, w)));
       const b = median(finite(g.slice(-w)));
       if (b / a > EXPLODE_GROWTH || (c.report?.layer === l.name)) { v = c.report?.layer === l.name ? 'non-finite' : 'exploding'; note = `weight-gradient norm ${fmt(a)} -> ${fmt(b)}`; }
-      else if ((run === 'vanishing' || run === 'stuck') && lastW && l.name !== lastW.l.name) {
+      else if ((run === 'vanishing' || run === 'stuck') && c.bn === 'none' && lastW && l.name !== lastW.l.name) {
         const rel = (k: number) => median(h.rows.map((r) => at(r, k, 'grad_w_norm') / at(r, k, 'w_norm')));
         const ratio = rel(i) / rel(lastW.i);
         if (ratio < VANISH_DEPTH_RATIO) { v = 'vanishing'; note = `relative gradient ${ratio.toExponential(1)}x the last layer's`; }

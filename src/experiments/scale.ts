@@ -15,7 +15,7 @@ export const CPU: Record<ModelName, CpuScale> = {
   alexnet: { resize: 96, batchSize: 64, limitTrain: 6400, limitTest: 1000 },
   lenet: { resize: 28, batchSize: 256, limitTrain: 12800, limitTest: 2000 },
   vgg11: { resize: 64, batchSize: 64, limitTrain: 6400, limitTest: 1000 },
-  nin: { resize: 64, batchSize: 64, limitTrain: 6400, limitTest: 1000 },
+  nin: { resize: 96, batchSize: 64, limitTrain: 6400, limitTest: 1000 },
   googlenet: { resize: 64, batchSize: 64, limitTrain: 6400, limitTest: 1000 },
   resnet18: { resize: 64, batchSize: 64, limitTrain: 6400, limitTest: 1000 },
   densenet: { resize: 64, batchSize: 64, limitTrain: 6400, limitTest: 1000 },

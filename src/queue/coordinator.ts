@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FlowProducer, Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { fromJson, importBundle, type RunBundle, type Store, type RunStatus } from '../store/index.js';
+import { fromJson, importBundle, type RunBundle, type RunKind, type Store, type RunStatus } from '../store/index.js';
 import { CELL_JOB_OPTS, CELL_QUEUE, SWEEP_QUEUE, cellJobId, parentJobId, type CellJobData, type CellProgress } from './jobs.js';
 
 export interface QueueCell {
@@ -17,6 +17,9 @@ export interface QueueCell {
   args: string[];
   /** Its parsed config, shown on the placeholder run of a cell in flight or failed. */
   config?: unknown;
+  /** Run name (default `sweep <cell key>`) and kind (default sweep-cell) in this store. */
+  name?: string;
+  kind?: RunKind;
 }
 
 const seedOf = (c: unknown): number | null => (typeof (c as { seed?: unknown } | null)?.seed === 'number' ? (c as { seed: number }).seed : null);
@@ -59,7 +62,7 @@ export class SweepQueue {
     await this.flows.add({
       name: 'sweep', queueName: SWEEP_QUEUE, data: { sweepId }, opts: { jobId: parentJobId(sweepId, round) },
       children: cells.map((c) => ({
-        name: 'cell', queueName: CELL_QUEUE, data: { sweepId, cellKey: c.key, args: c.args },
+        name: 'cell', queueName: CELL_QUEUE, data: { sweepId, cellKey: c.key, args: c.args, ...(c.name ? { name: c.name } : {}) },
         // A failed cell must not hold the parent (and the sweep's cleanup) forever.
         opts: { ...CELL_JOB_OPTS, jobId: cellJobId(sweepId, c.key), ignoreDependencyOnFailure: true },
       })),
@@ -91,7 +94,7 @@ function recordFailure(store: Store, sweepId: string, cell: QueueCell, job: Job<
     if (prev && DONE.has(prev.status)) return prev.id;
     if (prev) store.deleteRun(prev.id);
     const host = (job.progress as CellProgress | undefined)?.host ?? null;
-    const run = store.createRun({ id: prev?.id, name: `sweep ${cellKey}`, kind: 'sweep-cell', sweepId, cellKey, status: 'failed', pid: null, host, config: cell.config ?? null, seed: seedOf(cell.config) });
+    const run = store.createRun({ id: prev?.id, name: cell.name ?? `sweep ${cellKey}`, kind: cell.kind ?? 'sweep-cell', sweepId, cellKey, status: 'failed', pid: null, host, config: cell.config ?? null, seed: seedOf(cell.config) });
     store.updateRun(run.id, { error });
     return run.id;
   });
@@ -102,7 +105,7 @@ function mirrorRunning(store: Store, sweepId: string, cell: QueueCell, p: CellPr
   const cellKey = cell.key;
   const prev = store.findCell(sweepId, cellKey);
   if (prev && prev.status !== 'running') return;
-  const id = prev?.id ?? store.createRun({ name: `sweep ${cellKey}`, kind: 'sweep-cell', sweepId, cellKey, pid: null, host: p?.host ?? null, config: cell.config ?? null, seed: seedOf(cell.config) }).id;
+  const id = prev?.id ?? store.createRun({ name: cell.name ?? `sweep ${cellKey}`, kind: cell.kind ?? 'sweep-cell', sweepId, cellKey, pid: null, host: p?.host ?? null, config: cell.config ?? null, seed: seedOf(cell.config) }).id;
   if (p && (prev?.host !== p.host || (p.step !== null && prev?.stepsDone !== p.step))) {
     store.updateRun(id, { host: p.host, ...(p.step !== null ? { stepsDone: p.step } : {}) });
   }
@@ -129,7 +132,7 @@ export async function followSweep(q: SweepQueue, store: Store, sweepId: string, 
         let bundle: RunBundle, runId: string, imported: boolean;
         try {
           bundle = fromJson<RunBundle>(j.job.returnvalue);
-          ({ runId, imported } = importBundle(store, sweepId, key, bundle));
+          ({ runId, imported } = importBundle(store, sweepId, key, bundle, byKey.get(key)!.kind));
         } catch (e) {
           // A result this store cannot take (another nanscope version?) fails the cell, not the sweep.
           const id = recordFailure(store, sweepId, byKey.get(key)!, j.job, `its result could not be imported: ${(e as Error).message}`);

@@ -13,6 +13,8 @@ export interface CellJobData {
   cellKey: string;
   /** Train flags of the cell (the sweep's fixed flags, then the cell's own). */
   args: string[];
+  /** Run name (default `sweep <cell key>`). */
+  name?: string;
 }
 
 /** A worker's live report on a cell it holds (job progress). */

@@ -63,7 +63,7 @@ function withThreads(args: readonly string[], threads: number | undefined): stri
 
 const lastLines = (s: string, n = 5) => s.trim().split('\n').slice(-n).join('\n');
 
-/** Runs until SIGINT/SIGTERM: the first finishes the cells in hand, the second returns them to the queue. */
+/** Runs until SIGINT/SIGTERM/SIGHUP: the first finishes the cells in hand, the second returns them to the queue. */
 export async function runWorker(o: WorkerOptions): Promise<number> {
   const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
   const workDir = o.workDir ?? tmpdir();
@@ -75,7 +75,7 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
   let returning = false;
 
   const processCell = async (job: Job<CellJobData, string>, token?: string): Promise<string> => {
-    const { sweepId, cellKey, args } = job.data;
+    const { sweepId, cellKey, args, name: runName } = job.data;
     const dir = mkdtempSync(join(workDir, `${CELL_DIR}${process.pid}-`));
     const store = openStore(dir);
     try {
@@ -85,7 +85,7 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
       log(`${cellKey} (sweep ${sweepId}, attempt ${job.attemptsMade + 1}): started`);
       // Its own process group: a Ctrl-C at the worker's terminal reaches the worker alone, which
       // decides what happens to the cell (finish it, or stop it and hand it back).
-      const ch = spawn(process.execPath, cellTrainArgv(withThreads(args, o.threads), dir, sweepId, cellKey),
+      const ch = spawn(process.execPath, cellTrainArgv(withThreads(args, o.threads), dir, sweepId, cellKey, runName),
         { stdio: ['ignore', 'pipe', 'pipe'], env: cellEnv({ [EXIT_WITH_PARENT_ENV]: '1' }), detached: true });
       children.add(ch);
       let output = '';
@@ -140,14 +140,17 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
       for (const ch of children) ch.kill('SIGTERM');
     } else process.exit(130);
   };
+  // SIGHUP too: a worker whose terminal closes stops the same way (the CLI's STOP_SIGNALS).
   process.on('SIGINT', onSig);
   process.on('SIGTERM', onSig);
+  process.on('SIGHUP', onSig);
   log(`worker ${name}: ${o.concurrency} cell(s) at a time from ${redact(o.url)} (lock ${o.lockSeconds} s)`);
   try {
     await worker.run();
   } finally {
     process.off('SIGINT', onSig);
     process.off('SIGTERM', onSig);
+    process.off('SIGHUP', onSig);
     await worker.close();
     connection.disconnect();
   }

@@ -109,9 +109,18 @@ export function writeJsonAtomicSync(path: string, value: unknown, space = 2): vo
 
 /** Read a JSON file written by writeJsonAtomic (or any JSON). The type is the caller's claim. */
 export async function readJson<T = unknown>(path: string): Promise<T> {
-  return fromJson<T>(await fsp.readFile(path, 'utf8'));
+  return parseNamed<T>(await fsp.readFile(path, 'utf8'), path);
+}
+
+/** JSON.parse's errors do not say which file; these do. */
+function parseNamed<T>(text: string, path: string): T {
+  try {
+    return fromJson<T>(text);
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+  }
 }
 
 export function readJsonSync<T = unknown>(path: string): T {
-  return fromJson<T>(fs.readFileSync(path, 'utf8'));
+  return parseNamed<T>(fs.readFileSync(path, 'utf8'), path);
 }

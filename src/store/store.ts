@@ -664,9 +664,17 @@ export class Store {
     });
   }
 
+  /**
+   * No process drives the sweep any more, yet it is not over: its cells run elsewhere (a queue
+   * sweep with --detach). It stays 'running', and is not mistaken for one whose process died.
+   */
+  releaseSweep(id: string): void {
+    this.stmt('UPDATE sweeps SET pid = NULL, host = NULL, pid_start = NULL, updated_at = ? WHERE id = ?').run(Date.now(), id);
+  }
+
   /** Sweeps left 'running' by a process of this host that is gone become 'interrupted'. */
   interruptStaleSweeps(): SweepRow[] {
-    const stale = this.listSweeps().filter((s) => s.status === 'running' && s.host === this.host && writerState(s) === 'dead');
+    const stale = this.listSweeps().filter((s) => s.status === 'running' && s.pid !== null && s.host === this.host && writerState(s) === 'dead');
     return this.write(() => stale.map((s) => this.setSweepStatus(s.id, 'interrupted')));
   }
 

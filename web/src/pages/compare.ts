@@ -11,6 +11,40 @@ import { followBoard, renderBoard } from './sweep-board.js';
 
 const MAX_RUNS = 20;
 
+interface DoctorRowView { fix: string; held: boolean; firstNonFiniteStep: number | null; loss: number | null; acc: number | null; verdict: string; cost: number }
+interface DoctorTable { rows: DoctorRowView[]; trials: string[]; endStep: number | null; recommendation: string; best: string | null }
+
+/** A stored doctor payload, read defensively (older or partial payloads show what they have). */
+function asDoctor(v: unknown): DoctorTable | null {
+  if (!v || typeof v !== 'object') return null;
+  const o = v as Record<string, unknown>;
+  if (!Array.isArray(o.rows)) return null;
+  const n = (x: unknown): number | null => (typeof x === 'number' ? x : null);
+  const rows = o.rows.filter((r): r is Record<string, unknown> => !!r && typeof r === 'object').map((r) => ({
+    fix: String(r.fix ?? '?'), held: r.held === true, firstNonFiniteStep: n(r.firstNonFiniteStep), loss: n(r.loss), acc: n(r.acc),
+    verdict: String(r.verdict ?? ''), cost: n(r.cost) ?? 0,
+  }));
+  const trials = Array.isArray(o.trials) ? o.trials.map(String) : [];
+  return { rows, trials, endStep: n(o.endStep), recommendation: typeof o.recommendation === 'string' ? o.recommendation : '', best: typeof o.best === 'string' ? o.best : null };
+}
+
+function renderDoctor(runId: string, d: DoctorTable): HTMLElement {
+  const [sec, body] = panel(`Doctor: fixes tried on ${runId}`, 'doctor');
+  body.append(
+    h('p', { class: 'doctor-rec' }, d.recommendation),
+    h('table', { class: 'grid', id: 'doctor-table' },
+      h('thead', {}, h('tr', {}, ['fix', 'held or first non-finite step', `loss @${d.endStep ?? '?'}`, `acc @${d.endStep ?? '?'}`, 'verdict'].map((t) => h('th', {}, t)))),
+      h('tbody', {}, d.rows.map((r, i) => h('tr', { class: `${r.held ? 'held' : 'had-nan'}${r.fix === d.best ? ' best' : ''}`, 'data-fix': r.fix },
+        h('td', {}, d.trials[i] ? h('a', { href: `#/run/${encodeURIComponent(d.trials[i])}` }, r.fix) : r.fix),
+        h('td', {}, r.held ? 'held' : r.firstNonFiniteStep !== null ? `NaN/Inf at step ${r.firstNonFiniteStep}` : 'no'),
+        h('td', { class: 'num' }, d2lNum(r.loss)),
+        h('td', { class: 'num' }, pct(r.acc)),
+        h('td', {}, verdictBadge({ run: r.verdict })),
+      )))),
+  );
+  return sec;
+}
+
 function flatten(value: unknown, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
@@ -61,7 +95,22 @@ export async function comparePage(root: HTMLElement, src: Source, params: URLSea
     }
   }
 
+  // nanscope doctor RUN stores its table as a 'doctor' event on RUN: show it and overlay the trials.
+  const doctorId = params.get('doctor') ?? '';
+  let doctor: DoctorTable | null = null;
+  if (doctorId) {
+    try {
+      const ev = (await src.events(doctorId)).filter((e) => e.kind === 'doctor').pop();
+      doctor = asDoctor(ev?.payload);
+      if (!doctor) root.append(h('p', { class: 'error' }, `Run ${doctorId} has no doctor table (run nanscope doctor ${doctorId}).`));
+      else if (!chosen.size) for (const id of [doctorId, ...doctor.trials]) chosen.add(id);
+    } catch (err) {
+      root.append(h('p', { class: 'error' }, `Run ${doctorId}: ${(err as Error).message}`));
+    }
+  }
+
   root.append(h('h1', {}, 'Compare runs'));
+  if (doctor) root.append(renderDoctor(doctorId, doctor));
   const sweepSel = h('select', { id: 'compare-sweep' }, h('option', { value: '' }, '— no sweep —'));
   for (const s of sweeps) sweepSel.append(h('option', { value: s.id, selected: s.id === sweepId }, `${s.name ?? s.id} (${s.cells} cells, ${s.status})`));
   const logToggle = h('input', { type: 'checkbox', id: 'compare-log', checked: true });

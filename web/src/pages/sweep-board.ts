@@ -19,7 +19,7 @@ export function renderBoard(body: HTMLElement, s: SweepResponse): void {
         h('td', {}, c.runId ? h('a', { href: `#/run/${encodeURIComponent(c.runId)}` }, c.key) : c.key),
         h('td', {}, h('span', { class: `badge status-${BADGE[c.state]}` }, c.state)),
         h('td', {}, c.host ?? '–'),
-        h('td', { class: 'num' }, c.step ?? '–'))))));
+        h('td', { class: 'num' }, c.state === 'running' || c.state === 'done' || c.step ? c.step ?? '–' : '–'))))));
 }
 
 /** Polls the sweep while cells are queued or running; onUpdate gets each new response. Returns a stop function. */
