@@ -156,7 +156,10 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     for (const a of axes) if (p.flags[a.key] !== undefined) throw new UsageError(`--${a.key} is both a fixed setting and a --grid key`);
     const threads = num(p, 'threads') ?? 1;
     plan = { axes, fixed: fixed.includes('--threads') ? fixed : [...fixed, '--threads', String(threads)], threads };
-    for (const c of expandGrid(plan.axes)) cellConfig([...plan.fixed, ...c.args], c.key);
+    for (const c of expandGrid(plan.axes)) {
+      const cfg = cellConfig([...plan.fixed, ...c.args], c.key);
+      if (queueUrl !== undefined && cfg.model === 'file') throw new UsageError(`cell ${c.key}: --queue runs zoo models only (a model file is code; workers run none from the queue)`);
+    }
   } else if (list(p, 'grid').length || fixedArgs(p.flags).length) {
     throw new UsageError('--resume takes the grid and settings from the stored sweep; give no --grid or train flags');
   }
