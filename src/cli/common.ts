@@ -54,7 +54,7 @@ export function printVerdict(v: Verdict, l: Lang, out: NodeJS.WriteStream = proc
   for (const x of bad) out.write(`  ${x.alias} (layer ${x.name}, ${x.kind}): ${x.verdict} - ${x.note}\n`);
   if (v.fixes.length) {
     out.write(l === 'en' ? 'fixes, best first:\n' : '修复建议（按优先级）：\n');
-    v.fixes.forEach((f, i) => out.write(`  ${i + 1}. [${f.fix}] ${f[l]}\n`));
+    v.fixes.forEach((f, i) => out.write(`  ${i + 1}. [${f.fix}] ${f[l]}${f.evidence ? ` (${f.evidence[l]})` : ''}\n`));
   }
 }
 

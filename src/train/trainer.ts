@@ -421,7 +421,7 @@ export class Trainer {
       ...(status === 'diverged' ? {} : { firstNanStep: null, firstNanEpoch: null }),
     });
     store.setStatus(runId, status === 'interrupted' ? 'stopped' : status);
-    if (this.o.files !== false) writeFileAtomicSync(join(this.dir, 'verdict.json'), JSON.stringify({ verdict: v.run, numbers: v.numbers, layers: v.layers, text: v.text, fixes: v.fixes }, null, 2));
+    if (this.o.files !== false) writeFileAtomicSync(join(this.dir, 'verdict.json'), JSON.stringify({ verdict: v.run, causes: v.causes, chain: v.chain, numbers: v.numbers, layers: v.layers, text: v.text, fixes: v.fixes }, null, 2));
     return { status, steps: this.step, epochs, report, verdict: v, examplesPerSec,
       exitCode: status === 'diverged' ? EXIT_DIVERGED : status === 'interrupted' ? EXIT_INTERRUPTED : 0 };
   }

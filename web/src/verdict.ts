@@ -83,7 +83,11 @@ export function statusBadge(status: string, stale = false): HTMLElement {
 
 export function renderVerdict(v: Verdict): HTMLElement {
   const text = tr(v.text);
-  const fixes = v.fixes.map(tr).filter(Boolean);
+  // A fix the doctor tried carries its evidence (held or not, loss and accuracy at the horizon).
+  const fixes = v.fixes.map((f) => {
+    const ev = f && typeof f === 'object' ? tr((f as { evidence?: unknown }).evidence) : '';
+    return ev ? `${tr(f)} (${ev})` : tr(f);
+  }).filter(Boolean);
   const bad = v.layers.filter((l) => l.verdict && l.verdict !== 'healthy');
   return h(
     'div',
