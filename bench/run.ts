@@ -20,6 +20,15 @@ import { Probes, gradientSummary } from '../src/diagnose/index.js';
 import { loadFashionMnist, resizerFor } from '../src/data/index.js';
 import { trainingFlopsPerImage, peakFlops } from './flops.js';
 
+// OpenMP reads its wait policy when libtorch loads, i.e. before this line runs: a bench started
+// without OMP_WAIT_POLICY=passive (as bin/nanscope.js and the PyTorch worker below set it) re-runs
+// itself with it. Spinning OpenMP workers on a busy 2-core machine made nanscope's ResNet-18 step
+// 5-7x slower than PyTorch's passive one (measured under load 11: 0.13 vs 1.0 paired ratio).
+if (process.env.OMP_WAIT_POLICY === undefined) {
+  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, OMP_WAIT_POLICY: 'passive' } });
+  process.exit(r.status ?? 1);
+}
+
 const args = process.argv.slice(2);
 const flag = (k: string, d: number) => { const i = args.indexOf(`--${k}`); return i >= 0 ? Number(args[i + 1]) : d; };
 const quick = args.includes('--quick');

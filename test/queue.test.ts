@@ -99,7 +99,13 @@ test('a LeNet grid through two workers, one killed with -9 holding a cell: every
       assert.equal(s.getSteps(c.id).length, c.stepsDone, `${c.cellKey}: step rows`);
       assert.ok(s.getProbes(c.id).steps.length > 0, `${c.cellKey}: probes imported`);
       if (c.status === 'diverged') assert.ok((c.report as { alias?: string } | null)?.alias, `${c.cellKey}: locator report imported`);
-      else assert.equal(s.getEpochs(c.id).length, 1, `${c.cellKey}: epoch row imported`);
+      else {
+        assert.equal(s.getEpochs(c.id).length, 1, `${c.cellKey}: epoch row imported`);
+        const hs = s.histogramSteps(c.id);
+        assert.ok(hs.length > 0, `${c.cellKey}: histograms imported`);
+        const h = s.histogramAt(c.id, hs[0])!;
+        assert.ok([...h.act].every((v) => Number.isNaN(v) || Number.isInteger(v)), `${c.cellKey}: histogram counts arrive exact`);
+      }
       assert.ok(c.verdict, `${c.cellKey}: verdict imported`);
     }
     assert.ok(cells.some((c) => c.status === 'diverged') && cells.some((c) => c.status === 'finished'), 'the grid has both outcomes');
@@ -140,9 +146,13 @@ test('a cell delivered twice (a stall, then a finished job redelivered) is recor
     await w.waitFor(/(init=xavier,seed=0 \(sweep .*\): started[^]*){2}/, 'second delivery after the stall');
     // A config error is the same on every machine: no retry, recorded as failed with the message.
     const bad = { key: 'bn=foo', args: [...FIXED, '--bn', 'foo'] };
-    await q.enqueue(sweepId, [bad]);
-    const first = await followSweep(q, store, sweepId, [cell, bad], { log: () => {}, stop: { stop: false } });
-    assert.deepEqual([first.recorded, first.failed], [2, 1]);
+    // Whoever can write to Redis can enqueue: a job may not run a model file (code) or pick where it writes.
+    const evil = [{ key: 'evil=model', args: [...FIXED, '--model', '/tmp/evil.ts'] }, { key: 'evil=out', args: [...FIXED, '--out=/tmp/x/y'] }];
+    await q.enqueue(sweepId, [bad, ...evil]);
+    const first = await followSweep(q, store, sweepId, [cell, bad, ...evil], { log: () => {}, stop: { stop: false } });
+    assert.deepEqual([first.recorded, first.failed], [4, 3]);
+    assert.match(store.findCell(sweepId, 'evil=model')!.error ?? '', /refused by .*workers run zoo models only.*\(after 1 attempt/);
+    assert.match(store.findCell(sweepId, 'evil=out')!.error ?? '', /refused by .*--out is not accepted from the queue/);
     const failed = store.findCell(sweepId, bad.key)!;
     assert.equal(failed.status, 'failed');
     assert.match(failed.error ?? '', /unknown --bn 'foo'.*\(after 1 attempt/s);
@@ -254,6 +264,7 @@ test('Redis unreachable: one clear error naming the URL (password masked), exit 
     [['sweep', ...FIXED, ...GRID, '--queue', url, '--workers', '2', '--runs-dir', root], /start `nanscope worker` processes instead/],
     [['worker', '--queue', url, '--concurrency', '0'], /--concurrency must be at least 1/],
     [['worker'], /give --queue/],
+    [['sweep', ...FIXED, '--model', './my-net.ts', '--grid', 'seed=0,1', '--queue', url, '--runs-dir', root], /--queue runs zoo models only/],
   ] as [string[], RegExp][]) {
     const bad = spawnSync(process.execPath, [...CLI, ...args], { env: ENV, encoding: 'utf8' });
     assert.equal(bad.status, 2, `${args.join(' ')}: ${bad.stderr}`);

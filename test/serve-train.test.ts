@@ -41,12 +41,14 @@ test('train --serve: /api/runs answers within 200 ms while AlexNet 224 steps run
   let steps = 0;
   for (;;) {
     const r: Awaited<ReturnType<typeof timedGet>> | Error = await timedGet(`${base}api/runs`).catch((e: Error) => e);
-    if (r instanceof Error) { assert.ok(!alive || /ECONNRESET/.test(r.message), r.message); break; } // closed as the run ended
+    // The run ended between two requests (status set, then the dashboard closed): refused or reset.
+    if (r instanceof Error) { assert.match(r.message, /ECONNREFUSED|ECONNRESET/); break; }
     assert.equal(r.status, 200);
     const run = (JSON.parse(r.body) as { runs: { status: string; stepsDone: number }[] }).runs[0];
     if (run && run.status !== 'running') break;
     times.push(r.ms);
     steps = run?.stepsDone ?? 0;
+    await new Promise((res) => setTimeout(res, 20)); // a user's polling, not a load test
   }
   assert.ok(steps >= 1, 'the polling covered training steps');
   assert.equal(await exit, 0, err);

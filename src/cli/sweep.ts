@@ -135,6 +135,8 @@ export async function sweepCommand(argv: string[]): Promise<number> {
       '\nIn a sweep each worker runs with --threads 1 unless --threads is given; workers default to floor(cores / threads).\n' +
       'Each cell is a child process running `nanscope train --quiet`; Ctrl-C stops them at the next step and\n' +
       '`nanscope sweep --resume SWEEP_ID` runs what is left (finished and diverged cells are kept).\n' +
+      'With --queue redis://HOST:PORT the cells become jobs for `nanscope worker` processes on any machines; each\n' +
+      'result is imported into this store (README: "Sweeps on several machines").\n' +
       '\nexample: nanscope sweep --model lenet --epochs 2 --grid lr=0.1,0.9 --grid seed=0..3 --grid bn=none,scratch\n'));
     return 0;
   }
@@ -154,7 +156,10 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     for (const a of axes) if (p.flags[a.key] !== undefined) throw new UsageError(`--${a.key} is both a fixed setting and a --grid key`);
     const threads = num(p, 'threads') ?? 1;
     plan = { axes, fixed: fixed.includes('--threads') ? fixed : [...fixed, '--threads', String(threads)], threads };
-    for (const c of expandGrid(plan.axes)) cellConfig([...plan.fixed, ...c.args], c.key);
+    for (const c of expandGrid(plan.axes)) {
+      const cfg = cellConfig([...plan.fixed, ...c.args], c.key);
+      if (queueUrl !== undefined && cfg.model === 'file') throw new UsageError(`cell ${c.key}: --queue runs zoo models only (a model file is code; workers run none from the queue)`);
+    }
   } else if (list(p, 'grid').length || fixedArgs(p.flags).length) {
     throw new UsageError('--resume takes the grid and settings from the stored sweep; give no --grid or train flags');
   }

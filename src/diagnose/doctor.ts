@@ -15,10 +15,9 @@ export const SINGLES = 5;
  * adds a knob to keep (1), a change of architecture that adds layers or compute (2).
  */
 export function fixCost(fix: string): number {
-  return fix.split('+').reduce((s, f) => {
-    const k = f.split('=')[0];
-    return s + ({ lr: 0, 'scale-pixels': 0, init: 1, clip: 1, warmup: 1, bn: 2, activation: 2 } as Record<string, number>)[k]! + 0;
-  }, 0);
+  const COST: Record<string, number> = { lr: 0, 'scale-pixels': 0, init: 1, clip: 1, warmup: 1, bn: 2, activation: 2 };
+  // Anything else changes the network or the recipe: priced like an architecture change.
+  return fix.split('+').reduce((s, f) => s + (COST[f.split('=')[0]] ?? 2), 0);
 }
 
 /** The fix sets to try: the verdict's best singles, then the obvious pairs of its first three. */

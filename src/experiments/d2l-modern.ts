@@ -4,6 +4,7 @@
 // printing "loss nan, train acc 0.100, test acc 0.100". These experiments record what the
 // recipe does here, per seed, and check that nanscope names it: a NaN gets a located report and
 // the non-finite verdict; a run stuck at chance never gets the healthy verdict.
+import { d2lLine } from '../diagnose/format.js';
 import { baseConfig } from './scale.js';
 import { diverged, hasReport, CHANCE } from './checks.js';
 import { CHANCE_SIGMAS } from '../diagnose/thresholds.js';
@@ -42,7 +43,7 @@ function modern(model: 'nin' | 'googlenet', o: { name: string; title: string; ph
         const f = fate(r);
         const named = f === 'nan' ? hasReport(r) && r.verdict === 'non-finite' : f === 'stuck at chance' ? r.verdict !== 'healthy' : r.verdict !== 'non-finite';
         const what = f === 'nan' ? `NaN at step ${r.nanStep} in ${r.nanLayer} (${r.nanPass}, ${r.nanOp})`
-          : `loss ${r.loss?.toFixed(3) ?? '-'}, train acc ${r.trainAcc?.toFixed(3) ?? '-'}, test acc ${r.testAcc?.toFixed(3) ?? '-'}`;
+          : d2lLine(r.loss, r.trainAcc, r.testAcc);
         return check(named, `seed ${r.seed}: ${f} (${what}); verdict ${r.verdict}`);
       });
       return outcome(checks);

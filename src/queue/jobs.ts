@@ -41,3 +41,23 @@ export const CELL_JOB_OPTS: JobsOptions = {
   removeOnComplete: false,
   removeOnFail: false,
 };
+
+/** Flags of `nanscope train` that a queued cell may not carry: they write outside the worker's temp store or serve. */
+const REFUSED = new Set(['out', 'runs-dir', 'serve', 'port', 'sweep-id', 'cell-key', 'name']);
+
+/**
+ * Why a worker refuses a job's train flags, or null. Whoever can write to the Redis can enqueue
+ * jobs, so a worker runs zoo models only (a --model file is code) and never lets a job choose
+ * where it writes. Checked without loading the engine into the lock-holding process.
+ */
+export function refusedArgs(args: readonly string[]): string | null {
+  if (!Array.isArray(args) || args.some((a) => typeof a !== 'string')) return 'the job\'s train flags are not a list of strings';
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--([^=]+)(?:=(.*))?$/.exec(args[i]);
+    if (!m) continue;
+    if (REFUSED.has(m[1])) return `--${m[1]} is not accepted from the queue`;
+    const model = m[1] === 'model' ? (m[2] ?? args[i + 1] ?? '') : null;
+    if (model !== null && !/^[a-z][a-z0-9-]*$/.test(model)) return `--model ${model}: workers run zoo models only (a model file is code, never taken from the queue)`;
+  }
+  return null;
+}

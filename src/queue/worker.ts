@@ -18,7 +18,7 @@ import { cellTrainArgv, cellEnv } from '../cli/cell-process.js';
 import { EXIT_WITH_PARENT_ENV } from '../cli/parent-watch.js';
 import { connectRedis } from './redis.js';
 import { redact } from './url.js';
-import { CELL_QUEUE, type CellJobData, type CellProgress } from './jobs.js';
+import { CELL_QUEUE, refusedArgs, type CellJobData, type CellProgress } from './jobs.js';
 
 export interface WorkerOptions {
   url: string;
@@ -76,6 +76,11 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
 
   const processCell = async (job: Job<CellJobData, string>, token?: string): Promise<string> => {
     const { sweepId, cellKey, args, name: runName } = job.data;
+    const refused = refusedArgs(args);
+    if (refused) {
+      log(`${cellKey} (sweep ${sweepId}): refused: ${refused}`);
+      throw new UnrecoverableError(`refused by ${host}: ${refused}`);
+    }
     const dir = mkdtempSync(join(workDir, `${CELL_DIR}${process.pid}-`));
     const store = openStore(dir);
     try {

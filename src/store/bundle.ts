@@ -30,7 +30,7 @@ export const BUNDLE_LIMITS: BundleLimits = { maxSteps: 20_000, probeBytes: 2 * 1
 const TAIL = 50;
 
 export interface RunBundle {
-  format: 'nanscope-run/1';
+  format: 'nanscope-run/2';
   /** Machine that ran the cell. */
   host: string;
   run: Pick<RunRow, 'id' | 'name' | 'status' | 'config' | 'seed' | 'createdAt' | 'finishedAt' | 'epochsDone' | 'stepsDone'
@@ -78,7 +78,7 @@ export function exportRun(store: Store, runId: string, log = '', limits: BundleL
   const histSteps = store.histogramSteps(runId);
   const hIdx = keep(histSteps.length, limits.maxHistograms);
   return {
-    format: 'nanscope-run/1',
+    format: 'nanscope-run/2',
     host: hostname(),
     run: {
       id: r.id, name: r.name, status: r.status, config: r.config, seed: r.seed, createdAt: r.createdAt, finishedAt: r.finishedAt,
@@ -107,7 +107,8 @@ const DONE: ReadonlySet<RunStatus> = new Set(['finished', 'diverged']);
  * placeholder for a cell in flight, or an earlier failure) is replaced, keeping its run id.
  */
 export function importBundle(store: Store, sweepId: string, cellKey: string, b: RunBundle, kind: RunKind = 'sweep-cell'): { runId: string; imported: boolean } {
-  if (b?.format !== 'nanscope-run/1') throw new Error(`cell ${cellKey}: not a nanscope run bundle`);
+  // /2: histogram counts are Float64 (store migration 4); a worker on older code sends /1.
+  if (b?.format !== 'nanscope-run/2') throw new Error(`cell ${cellKey}: not a nanscope-run/2 bundle (got ${JSON.stringify((b as { format?: unknown } | null)?.format ?? null)}): update nanscope on the worker that ran it`);
   const res = store.atomically(() => {
     const prev = store.findCell(sweepId, cellKey);
     if (prev && DONE.has(prev.status)) return { runId: prev.id, imported: false };
