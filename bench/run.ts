@@ -92,7 +92,7 @@ async function stepCase(w: TorchWorker, model: ModelName, side: number, batch: n
   const net = benchNet(model, side);
   applyInit(net, 'xavier');
   const opt = new SGD(net.parameters(), { lr: 0.01 });
-  const probes = new Probes(net);
+  const probes = new Probes(net, [1, 1, side, side]);
   const X = torch.keep(torch.rand([batch, 1, side, side]));
   const y = torch.keep(torch.tensor(Int32Array.from({ length: batch }, (_, i) => i % 10), [batch], { dtype: 'int64' }));
   await w.call({ op: 'setup', model, side, batch, threads });

@@ -1,4 +1,4 @@
-// Your own training loop with nanscope's probes and locator, no Trainer: watch(net) reads
+// Your own training loop with nanscope's probes and locator, no Trainer: watch(net, shape) reads
 // every layer on a step; locate(net, X, y) names where a step's first NaN/Inf appeared.
 //   node --import tsx --conditions=nanscope-source examples/own-loop.ts
 import { torch, nn, optim, watch, locate, loadFashionMnist, DataLoader } from 'nanscope';
@@ -9,7 +9,7 @@ const net = model();
 const opt = new optim.SGD(net.parameters(), { lr: 0.1 });
 const data = await loadFashionMnist({ limitTrain: 1280, limitTest: 10 });
 const loader = new DataLoader(data.train, { batchSize: 128, shuffle: true, seed: 0 });
-const w = watch(net);
+const w = watch(net, [1, 1, 28, 28]);
 for (let i = 0; i < loader.numBatches; i++) {
   const b = loader.batch(0, i);
   const stop = torch.tidy(() => {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { openStore, readJsonSync, type RunRow } from '../src/store/index.js';
 import { readTensors } from '../src/torch/index.js';
 import { tmp, CLI } from './helpers.js';
@@ -91,6 +92,20 @@ describe('checkpoint integrity', () => {
     const r = cli(['resume', 'stop', '--runs-dir', root, '--max-steps', '8']);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(rowNow('stop').stepsDone, 8);
+  });
+
+  test('a recorded --threads beyond this machine\'s cap is refused, and resume --threads overrides it', () => {
+    const db = new Database(join(root, 'nanscope.db'));
+    db.prepare("UPDATE runs SET config = json_set(config, '$.threads', 100000) WHERE id = 'stop'").run();
+    db.close();
+    const before = rowNow('stop');
+    const r = cli(['resume', 'stop', '--runs-dir', root, '--max-steps', '10']);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /--threads 100000 is more than 4 per core/);
+    assert.deepEqual(rowNow('stop'), before);
+    const ok = cli(['resume', 'stop', '--runs-dir', root, '--max-steps', '10', '--threads', '1']);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal((rowNow('stop').config as { threads: number }).threads, 1);
   });
 
   test('a damaged checkpoint.st does not block replay, which needs only last-good.st', () => {

@@ -64,6 +64,7 @@ describe('faults a user can type, one after another: nothing is lost', () => {
     mkdirSync(outside, { recursive: true });
     writeFileSync(join(outside, 'notes.txt'), 'my notes\n');
     writeFileSync(join(outside, 'victim.txt'), 'not a report\n');
+    writeFileSync(join(outside, 'loss.png'), 'not a plot\n');
     symlinkSync(join(outside, 'victim.txt'), join(outside, 'link.html'));
     execFileSync('mkfifo', [join(outside, 'pipe')]);
     const [div, fin] = await Promise.all([
@@ -107,6 +108,11 @@ describe('faults a user can type, one after another: nothing is lost', () => {
       assert.equal(r.status, 2, `--out ${out}: exit ${r.status}: ${r.stderr}`);
       assert.match(r.stderr, why);
     }
+    // --png: a plot replaces only an earlier plot, and is refused before the HTML is written.
+    const png = cli(['report', 'fin', '--runs-dir', runs, '--out', join(reports, 'with-png.html'), '--png', outside]);
+    assert.equal(png.status, 2, png.stderr);
+    assert.match(png.stderr, /--png .*loss\.png: exists and is not a PNG plot/);
+    assert.ok(!existsSync(join(reports, 'with-png.html')), 'nothing written');
     assert.deepEqual(readFileSync(join(runs, 'fin', 'verdict.json')), verdictBefore);
     // A previous report is replaced without --force; --force never reaches the store's files.
     const prev = join(reports, 'again.html');

@@ -54,6 +54,7 @@ test('(b) a NaN planted in one weight is located in that layer, forward pass', a
   assert.equal(r.report?.layer, '7');
   assert.equal(r.report?.alias, 'fc1');
   assert.equal(r.report?.tensor, 'weight');
+  assert.equal(r.report?.op, 'aten::addmm', 'the op autograd records inside aten::linear');
   assert.equal(r.report?.counts.nan, 1);
 });
 
@@ -70,7 +71,10 @@ test('(c) an Inf planted into one gradient is located in the backward pass of th
   assert.equal(r.report?.layer, '3');
   assert.equal(r.report?.alias, 'conv2');
   assert.equal(r.report?.tensor, 'grad_weight');
-  assert.equal(r.report?.op, 'ConvolutionBackward0');
+  // The gradient left ConvolutionBackward0 finite; the planted hook made it Inf on its way to
+  // the weight's accumulator, the first node to see it.
+  assert.equal(r.report?.op, 'torch::autograd::AccumulateGrad');
+  assert.match(String(r.report?.detail.cause), /hook on the parameter/);
   assert.equal(r.report?.counts.posInf, 1);
 });
 

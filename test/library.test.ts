@@ -71,7 +71,7 @@ test('watch() reads every layer of a hand-written loop; locate() names a planted
   torch.manualSeed(0);
   const net = new SmallCnn();
   const opt = new optim.SGD(net.parameters(), { lr: 0.05 });
-  const w = watch(net);
+  const w = watch(net, [1, 1, 28, 28]);
   try {
     torch.tidy(() => {
       const X = torch.rand([8, 1, 28, 28]);

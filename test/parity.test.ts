@@ -8,6 +8,8 @@ import * as torch from '../src/torch/index.js';
 import { F } from '../src/torch/index.js';
 import { SGD, init, BatchNorm2d, BatchNorm1d, BatchNorm, Conv2d, Linear, type Module } from '../src/nn/index.js';
 import { alexnet, lenet, buildModel, ZOO, type ModelName } from '../src/models/index.js';
+import { readFileSync } from 'node:fs';
+import { Probes, FIELD, NF } from '../src/diagnose/index.js';
 import { tmp, saveSt, loadSt, oracle, relErr } from './helpers.js';
 import { SMALL_NETS, type SmallNet } from './nets.js';
 
@@ -66,6 +68,48 @@ test('small residual net (nested Sequential, Residual with and without 1x1 conv,
 test('small Inception net (two Inception blocks, batch 4): one step equals PyTorch', () => stepParity('inception', 12, 4));
 test('small DenseNet (DenseBlock, transition_block, batch 4): one step equals PyTorch', () => stepParity('densenet', 12, 4));
 
+// The probes' gradient taps mean what register_full_backward_hook means: a layer's output
+// gradient is the whole gradient of its output; its input gradient is only what flows back
+// through that layer. In a residual block the block's input feeds conv1 and the skip, so
+// conv1's input gradient is not the block's; in Inception one input feeds four branches.
+function tapParity(name: SmallNet): void {
+  const work = tmp();
+  torch.tidy(() => {
+    torch.manualSeed(7);
+    const net = SMALL_NETS[name]();
+    torch.manualSeed(8);
+    const X = torch.rand([4, 1, 12, 12]);
+    const y = torch.tensor(Int32Array.from([0, 5, 2, 9]), [4], { dtype: 'int64' });
+    saveSt(join(work, 'weights.st'), net.stateDict());
+    saveSt(join(work, 'batch.st'), new Map([['X', X], ['y', y]]));
+    oracle('taps.py', [name, work]);
+    const ref = JSON.parse(readFileSync(join(work, 'taps.json'), 'utf8')) as Record<string, [number | null, number]>;
+    const probes = new Probes(net, X.shape);
+    net.train();
+    probes.begin(true);
+    F.crossEntropy(net.call(X), y).backward();
+    const v = probes.end(X).values;
+    probes.remove();
+    assert.deepEqual(probes.layers.map((l) => l.name).sort(), Object.keys(ref).filter((k) => k !== '1.0.net' && k !== '1.net').sort(),
+      'every module the forward ran is a layer');
+    let gins = 0;
+    for (const l of probes.layers) {
+      const [gin, gout] = ref[l.name];
+      const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
+      const gotOut = v[l.index * NF + FIELD.grad_out_norm];
+      assert.ok(rel(gotOut, gout) < 1e-4, `${l.name} grad_output norm ${gotOut} vs PyTorch ${gout}`);
+      const gotIn = v[l.index * NF + FIELD.grad_in_norm];
+      if (gin === null) { assert.ok(Number.isNaN(gotIn), `${l.name}: no input gradient in PyTorch, got ${gotIn}`); continue; }
+      assert.ok(rel(gotIn, gin) < 1e-4, `${l.name} grad_input norm ${gotIn} vs PyTorch ${gin}`);
+      gins++;
+    }
+    assert.ok(gins >= probes.layers.length - 3, `input gradients compared: ${gins}`);
+    net.dispose();
+  });
+}
+
+test('probe gradient taps equal register_full_backward_hook on a residual net (one input, two consumers)', () => tapParity('resnet'));
+test('probe gradient taps equal register_full_backward_hook on an Inception net (one input, four branches)', () => tapParity('inception'));
 // d2l's modern CNNs as `--model` builds them, at small inputs so the test stays fast (the maths
 // of every layer is the same at 224 or 96; the sizes only have to leave each pooling an output).
 test('VGG-11, d2l\'s ratio 4 (32x32, batch 4): init, loss, every gradient and the SGD step equal PyTorch', () => stepParity('vgg11', 32, 4));

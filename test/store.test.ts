@@ -157,14 +157,21 @@ describe('migrations', () => {
     s2.close();
   });
 
-  test('a version-1 database (before histograms) upgrades in place and keeps its runs', () => {
+  /** A database left at schema `version` holding one run, 'old-run'; `fill` adds more before it closes. */
+  function oldDatabase(version: number, fill: (db: Database.Database) => void = () => {}): string {
     const root = freshRoot();
     mkdirSync(root, { recursive: true });
     const db = new Database(join(root, 'nanscope.db'));
-    migrate(db, MIGRATIONS.slice(0, 1));
+    migrate(db, MIGRATIONS.slice(0, version));
     db.prepare(`INSERT INTO runs (id, name, kind, status, config, created_at, updated_at, dir)
       VALUES ('old-run', 'old', 'train', 'finished', '{}', 1, 1, 'old-run')`).run();
+    fill(db);
     db.close();
+    return root;
+  }
+
+  test('a version-1 database (before histograms) upgrades in place and keeps its runs', () => {
+    const root = oldDatabase(1);
     const s = openStore(root);
     assert.equal(s.getRun('old-run')?.name, 'old');
     assert.deepEqual(s.histogramSteps('old-run'), []);
@@ -172,6 +179,22 @@ describe('migrations', () => {
     const db2 = new Database(join(root, 'nanscope.db'));
     assert.equal(schemaVersion(db2), MIGRATIONS.length);
     db2.close();
+  });
+
+  test('a database of flat layers (before module trees) upgrades: each layer gets parent, depth, alias and has_weight', () => {
+    const kinds = ['Conv2d', 'ReLU', 'MaxPool2d', 'Conv2d', 'BatchNorm2d', 'ReLU', 'Flatten', 'Linear'];
+    const root = oldDatabase(MIGRATIONS.findIndex((m) => m.name.startsWith('layers of module trees')), (db) =>
+      kinds.forEach((k, i) => db.prepare('INSERT INTO layers (run_id, idx, name, kind) VALUES (?, ?, ?, ?)').run('old-run', i, String(i), k)));
+    const s = openStore(root);
+    const got = s.getLayers('old-run');
+    assert.deepEqual(got.map((l) => l.alias), ['conv1', 'relu1', 'pool1', 'conv2', 'bn1', 'relu2', 'flatten', 'fc1']);
+    assert.deepEqual(got.map((l) => l.hasWeight), [true, false, false, true, false, false, false, true]);
+    assert.ok(got.every((l, i) => l.idx === i && l.name === String(i) && l.parent === '' && l.depth === 1));
+    // New runs store module-tree layers; parent and depth default from the dotted path.
+    const r = s.createRun({ name: 'tree' });
+    s.setLayers(r.id, [{ name: '0', kind: 'Sequential' }, { name: '1.0.conv1', kind: 'Conv2d', alias: 'conv1', hasWeight: true }], ['a']);
+    assert.deepEqual(s.getLayers(r.id)[1], { idx: 1, name: '1.0.conv1', kind: 'Conv2d', parent: '1.0', depth: 3, alias: 'conv1', hasWeight: true });
+    s.close();
   });
 
   test('applies only pending migrations, in order, and rolls back a failing one', () => {
@@ -336,7 +359,7 @@ describe('steps and probes', () => {
     withStore((s) => {
       const r = s.createRun({ name: 'nan' });
       s.setLayers(r.id, LAYERS, FIELDS);
-      assert.deepEqual(s.getLayers(r.id), LAYERS.map((l, idx) => ({ idx, ...l })));
+      assert.deepEqual(s.getLayers(r.id), LAYERS.map((l, idx) => ({ idx, ...l, parent: '', depth: 1, alias: null, hasWeight: null })));
       assert.deepEqual(s.getRun(r.id)?.probeFields, FIELDS);
       const rows: StepInput[] = [
         step(1, { gradNorm: 2, timeMs: 10, imgPerS: 900, inputMin: 0, inputMax: 1, inputMean: 0.5, inputStd: 0.3 }),

@@ -10,9 +10,9 @@ import type { NonFiniteReport } from '../src/diagnose/report.js';
 
 const LN10 = Math.log(10);
 const net = (act: 'relu' | 'sigmoid'): LayerMeta[] => [
-  { name: '0', alias: 'conv1', kind: 'Conv2d', hasWeight: true, activation: null },
-  { name: '1', alias: `${act}1`, kind: act === 'relu' ? 'ReLU' : 'Sigmoid', hasWeight: false, activation: act },
-  { name: '2', alias: 'fc1', kind: 'Linear', hasWeight: true, activation: null },
+  { index: 0, name: '0', parent: '', depth: 1, leaf: true, alias: 'conv1', kind: 'Conv2d', hasWeight: true, activation: null },
+  { index: 1, name: '1', parent: '', depth: 1, leaf: true, alias: `${act}1`, kind: act === 'relu' ? 'ReLU' : 'Sigmoid', hasWeight: false, activation: act },
+  { index: 2, name: '2', parent: '', depth: 1, leaf: true, alias: 'fc1', kind: 'Linear', hasWeight: true, activation: null },
 ];
 const ctx = (act: 'relu' | 'sigmoid' = 'relu', o: Partial<VerdictContext> = {}): VerdictContext =>
   ({ layers: net(act), report: null, lr: 0.1, bn: 'none', init: 'xavier', ...o });

@@ -6,6 +6,8 @@ import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { startServer, type ServerHandle } from '../src/server/index.js';
 import { openStore, type Store } from '../src/store/index.js';
+import { traceLayers, layerMeta } from '../src/diagnose/index.js';
+import { smallResnet } from './nets.js';
 import { ALEXNET, FIELDS, LENET, ensureWebBuilt, launch, probe, shot, stepRow, tmp, waitFor, writeRun, type Browser } from './web-support.js';
 
 const attr = async (b: Browser, sel: string, name: string): Promise<string | null> =>
@@ -90,6 +92,29 @@ describe('dashboard in Chromium', () => {
     assert.deepEqual(b.errors, []);
   });
 
+  test('module tree: rows in execution order with dotted paths, a block folds and unfolds from its label', async () => {
+    const net = smallResnet();
+    const layers = layerMeta(traceLayers(net, [1, 1, 12, 12]));
+    net.dispose();
+    const run = writeRun(store, { name: 'small resnet', layers, steps: 20, config: { model: 'resnet' } });
+    await b.page.goto(`${h.url}#/run/${run.id}`);
+    await b.page.waitForSelector('body[data-ready="1"]');
+    await waitFor(async () => (await num(b, '#heatmap', 'data-steps')) === 20, 5000, 'heatmap data');
+    assert.equal(await num(b, '#heatmap', 'data-layers'), layers.length, 'small enough to show unfolded');
+    // Execution order: the residual block's bn1 runs before its conv2, its own row after them.
+    const names = layers.map((l) => l.name);
+    assert.ok(names.indexOf('1.0.bn1') < names.indexOf('1.0.conv2') && names.indexOf('1.0.bn2') < names.indexOf('1.0'));
+    const row = names.indexOf('1.0');
+    const y = (r: number) => 6 + r * 18 + 9;
+    await b.page.locator('#heatmap-canvas').click({ position: { x: 40, y: y(row) } });
+    const inside = names.filter((n) => n.startsWith('1.0.')).length;
+    await waitFor(async () => (await num(b, '#heatmap', 'data-layers')) === layers.length - inside, 5000, 'block 1.0 folded');
+    await waitFor(async () => (await num(b, '#bar-actmax', 'data-bars')) === layers.length - inside, 5000, 'the per-layer bars fold with it');
+    await b.page.locator('#heatmap-canvas').click({ position: { x: 40, y: y(row - inside) } });
+    await waitFor(async () => (await num(b, '#heatmap', 'data-layers')) === layers.length, 5000, 'block 1.0 unfolded');
+    assert.deepEqual(b.errors, []);
+  });
+
   test('heatmap: one row per layer, n/a rows for layers without weights, field switch', async () => {
     await b.page.goto(`${h.url}#/run/${healthy}`);
     await b.page.waitForSelector('body[data-ready="1"]');
@@ -116,7 +141,7 @@ describe('dashboard in Chromium', () => {
     assert.ok((await num(b, '#chart-dead', 'data-points')) > 0);
     assert.ok((await num(b, '#chart-ratio', 'data-points')) > 0);
     // Clicking a heatmap column picks that step for the bars.
-    await b.page.locator('#heatmap-canvas').click({ position: { x: 130, y: 20 } });
+    await b.page.locator('#heatmap-canvas').click({ position: { x: 160, y: 20 } });
     await waitFor(async () => (await attr(b, '#layers-at-step', 'data-step')) === '1', 5000, 'bars at the clicked (first) step');
     await shot(b.page, 'web-run-healthy');
     assert.deepEqual(b.errors, []);

@@ -1,4 +1,4 @@
-// Module entry: registers the tensor handle, the op table and the probe kernels.
+// Module entry: registers the tensor handle, the op table, the probe kernels and the locator's watch.
 #include "common.h"
 #include <malloc.h>
 #include <cstdlib>
@@ -45,6 +45,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ns::NTensor::Init(env, exports);
   ns::InitOps(env, exports);
   ns::InitProbe(env, exports);
+  ns::InitWatch(env, exports);
   ns::InitAllocator(env, exports);
   return exports;
 }

@@ -4,6 +4,8 @@
 #pragma once
 #include <napi.h>
 #include <torch/torch.h>
+#include <array>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -46,7 +48,17 @@ Napi::Value wrap(Napi::Env env, const torch::Tensor& t);
 
 [[noreturn]] void throwJs(Napi::Env env, const std::string& msg);
 
+// One pass over a tensor's memory (probe.cc); layout shared with src/torch/stats.ts (STAT_FIELDS).
+enum Stat { kNumel, kSum, kSumSq, kMaxAbs, kMin, kMax, kNaN, kPosInf, kNegInf, kZeros, kSat, kCount };
+using Stats = std::array<double, kCount>;
+// The saturation band: finite elements <= lo or >= hi are counted in kSat (a sigmoid's outputs
+// pinned near 0 or 1, a tanh's near -1 or 1). The default band (-inf, inf) counts nothing, so
+// callers that do not ask pay one compare per element inside the same vectorised pass.
+struct Band { float lo = -INFINITY, hi = INFINITY; };
+Stats statsOf(const torch::Tensor& t, Band band = {});
+
 void InitOps(Napi::Env env, Napi::Object exports);
+void InitWatch(Napi::Env env, Napi::Object exports);
 void InitProbe(Napi::Env env, Napi::Object exports);
 void InitAllocator(Napi::Env env, Napi::Object exports);
 bool InstallAllocator();

@@ -146,6 +146,7 @@ UNARY(isnan, torch::isnan(x))
 UNARY(isinf, torch::isinf(x))
 UNARY(logicalNot, torch::logical_not(x))
 UNARY(detach, x.detach())
+UNARY(alias, x.alias())  // same memory, its own autograd node: the probes' per-module gradient tap
 UNARY(clone, x.clone())
 UNARY(contiguous, x.contiguous())
 UNARY(any, x.any())
@@ -370,7 +371,7 @@ void InitOps(Napi::Env env, Napi::Object exports) {
   REG(shape); REG(dtype); REG(device); REG(numel); REG(requiresGrad); REG(isLeaf); REG(gradFnName);
   REG(sameStorage);
   REG(neg); REG(abs); REG(sqrt); REG(exp); REG(log); REG(relu); REG(sigmoid); REG(tanh); REG(square);
-  REG(reciprocal); REG(isfinite); REG(isnan); REG(isinf); REG(logicalNot); REG(detach); REG(clone);
+  REG(reciprocal); REG(isfinite); REG(isnan); REG(isinf); REG(logicalNot); REG(detach); REG(alias); REG(clone);
   REG(contiguous); REG(any); REG(all); REG(relu_); REG(zero_);
   REG(add); REG(sub); REG(mul); REG(div); REG(pow); REG(eq); REG(ne); REG(gt); REG(lt); REG(ge); REG(le);
   REG(maximum); REG(minimum); REG(logicalAnd); REG(logicalOr); REG(matmul); REG(mul_); REG(div_); REG(copy_);

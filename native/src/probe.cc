@@ -11,14 +11,8 @@
 
 namespace ns {
 
-// Layout shared with src/torch/stats.ts (STAT_FIELDS).
-enum Stat { kNumel, kSum, kSumSq, kMaxAbs, kMin, kMax, kNaN, kPosInf, kNegInf, kZeros, kSat, kCount };
-using Stats = std::array<double, kCount>;
+// Layout shared with src/torch/stats.ts (STAT_FIELDS): the Stat enum in common.h.
 
-// The saturation band: finite elements <= lo or >= hi are counted in kSat (a sigmoid's outputs
-// pinned near 0 or 1, a tanh's near -1 or 1). The default band (-inf, inf) counts nothing, so
-// callers that do not ask pay one compare per element inside the same vectorised pass.
-struct Band { float lo = -INFINITY, hi = INFINITY; };
 
 // Exact path: one branchy pass that classifies every element (used when the fast path saw a
 // non-finite value or an overflow).
@@ -145,7 +139,7 @@ static Stats statsGeneric(const torch::Tensor& t0, Band band) {
   return s;
 }
 
-static Stats statsOf(const torch::Tensor& t, Band band = {}) {
+Stats statsOf(const torch::Tensor& t, Band band) {
   if (t.device().is_cpu() && t.scalar_type() == torch::kFloat32 && t.is_contiguous())
     return statsFloat(t.data_ptr<float>(), t.numel(), band);
   if (t.device().is_cpu() && t.scalar_type() == torch::kFloat32) {
@@ -247,11 +241,12 @@ FN(gradProbe) {
   GUARD({
     torch::Tensor& t = argTensor(info, 0);
     int64_t slot = argInt(info, 1);
+    const bool hist = info.Length() < 3 || argBool(info, 2);  // false: stats only, never binned
     ensureSlot(slot);
     if (!t.requires_grad()) throwJs(info.Env(), "gradProbe: tensor does not require grad");
-    t.register_hook([slot](const torch::Tensor& g) {
+    t.register_hook([slot, hist](const torch::Tensor& g) {
       g_slots[slot] = statsOf(g);
-      if (g_histOn) g_hists[slot] = histOf(g);
+      if (g_histOn && hist) g_hists[slot] = histOf(g);
       g_order[slot] = g_fired++;
     });
     return info.Env().Undefined();

@@ -2,7 +2,7 @@
 // report of one run (opens offline), optionally its key plots as PNG files.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { OutRefused, ReportError, writePngs, writeReport } from '../report/index.js';
+import { OutRefused, ReportError, pngTargets, writePngs, writeReport } from '../report/index.js';
 import { UsageError, bool, helpText, parseArgs, str, type Flags } from './args.js';
 import { runLocation, RUN_ARG_HELP } from './run-location.js';
 
@@ -51,10 +51,11 @@ export async function reportCommand(argv: string[]): Promise<number> {
     return 1;
   }
   try {
+    if (png) pngTargets({ dir: png, runsRoot: root, force }); // refused before the HTML is written
     const r = await writeReport({ runsRoot: root, runId, out, force });
     process.stdout.write(`report: ${r.out} (${(r.bytes / 1024).toFixed(0)} KiB)\n`);
     if (png) {
-      const files = await writePngs({ runsRoot: root, runId, dir: png, lang });
+      const files = await writePngs({ runsRoot: root, runId, dir: png, lang, force });
       process.stdout.write(`plots: ${files.length} PNG files in ${resolve(png)}\n`);
     }
     return 0;

@@ -9,6 +9,7 @@ import { parseArgs, helpText, str, num, list, bool, UsageError, type Flags } fro
 import { RUNS_DIR_FLAG, LANG_FLAG, openRuns, loadData, lang, printVerdict, modelFor } from './common.js';
 import { findRun, stateBefore } from './runref.js';
 import { stopAfterStep } from './signals.js';
+import { TRAIN_FLAGS } from './train-flags.js';
 import { runLocation, RUN_ARG_HELP } from './run-location.js';
 import { Trainer, EXIT_DIVERGED } from '../train/trainer.js';
 import { validate, type TrainConfig } from '../train/config.js';
@@ -19,6 +20,8 @@ const FLAGS: Flags = {
   fix: { type: 'list', help: 'lr=X | clip=X | warmup=N | bn=scratch|builtin | init=xavier|default|kaiming|normal:STD | activation=relu|sigmoid | scale-pixels (repeatable)' },
   'max-steps': { type: 'int', help: 'stop after this many steps in total (default: the original plan)' },
   epochs: { type: 'int', help: 'train to this many epochs in total' },
+  // On another machine the recorded thread count may not fit its cores (validate caps it).
+  threads: { ...TRAIN_FLAGS.threads, help: 'intra-op threads from here on (default: as recorded)' },
   'runs-dir': RUNS_DIR_FLAG,
   lang: LANG_FLAG,
   quiet: { type: 'bool', help: 'no progress output' },
@@ -27,7 +30,7 @@ const FLAGS: Flags = {
 
 const ARCH = new Set(['bn', 'init', 'activation', 'scale-pixels']);
 
-export function applyFixes(c: TrainConfig, fixes: string[], plan: { maxSteps?: number; epochs?: number } = {}): { config: TrainConfig; restart: boolean } {
+export function applyFixes(c: TrainConfig, fixes: string[], plan: { maxSteps?: number; epochs?: number; threads?: number } = {}): { config: TrainConfig; restart: boolean } {
   const n: TrainConfig = { ...c };
   let restart = false;
   for (const f of fixes) {
@@ -47,12 +50,13 @@ export function applyFixes(c: TrainConfig, fixes: string[], plan: { maxSteps?: n
   }
   if (plan.maxSteps !== undefined) n.maxSteps = plan.maxSteps;
   if (plan.epochs !== undefined) n.epochs = plan.epochs;
+  if (plan.threads !== undefined) n.threads = plan.threads;
   // The whole new config is checked before anything is written: a refused resume changes nothing.
   try {
     return { config: validate(n), restart };
   } catch (e) {
     const given = [...fixes.map((f) => `--fix ${f}`), ...(plan.maxSteps !== undefined ? [`--max-steps ${plan.maxSteps}`] : []),
-      ...(plan.epochs !== undefined ? [`--epochs ${plan.epochs}`] : [])];
+      ...(plan.epochs !== undefined ? [`--epochs ${plan.epochs}`] : []), ...(plan.threads !== undefined ? [`--threads ${plan.threads}`] : [])];
     throw new UsageError(`resume: ${given.join(' ') || 'the stored config'}: ${(e as Error).message}`);
   }
 }
@@ -80,7 +84,7 @@ export async function resumeCommand(argv: string[]): Promise<number> {
     // Everything that can be refused is checked before the store is written.
     const ref = findRun(store, at.id, 'resume');
     const fixes = list(p, 'fix');
-    const { config, restart } = applyFixes(ref.config, fixes, { maxSteps: num(p, 'max-steps'), epochs: num(p, 'epochs') });
+    const { config, restart } = applyFixes(ref.config, fixes, { maxSteps: num(p, 'max-steps'), epochs: num(p, 'epochs'), threads: num(p, 'threads') });
     store.refuseLiveWriter(`run ${ref.run.id}`, ref.run); // one writer per run: a live one is never disturbed
     const badStep = ref.report?.step ?? null;
     // After a divergence continue from the state before the bad step; otherwise the newest.

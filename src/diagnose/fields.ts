@@ -11,17 +11,3 @@ export const PROBE_FIELDS = [
 export type ProbeField = (typeof PROBE_FIELDS)[number];
 export const NF = PROBE_FIELDS.length;
 export const FIELD: Record<ProbeField, number> = Object.fromEntries(PROBE_FIELDS.map((f, i) => [f, i])) as Record<ProbeField, number>;
-
-/** Friendly names a d2l reader uses: conv1..conv5, fc1..fc3, relu3, pool2, bn4 ... */
-export function layerAliases(kinds: readonly string[]): string[] {
-  const count: Record<string, number> = {};
-  const short: Record<string, string> = {
-    Conv2d: 'conv', Linear: 'fc', ReLU: 'relu', Sigmoid: 'sigmoid', Tanh: 'tanh', MaxPool2d: 'pool', AvgPool2d: 'pool',
-    Dropout: 'dropout', Flatten: 'flatten', BatchNorm: 'bn', BatchNorm1d: 'bn', BatchNorm2d: 'bn',
-  };
-  return kinds.map((k) => {
-    const s = short[k] ?? k.toLowerCase();
-    count[s] = (count[s] ?? 0) + 1;
-    return s === 'flatten' ? s : `${s}${count[s]}`;
-  });
-}

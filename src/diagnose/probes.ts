@@ -1,16 +1,18 @@
-// Probes: watch every top-level layer of a Sequential on a step. Forward hooks reduce each
-// output to a few numbers in one native pass; native autograd hooks do the same for the
-// gradient arriving at each output while backward runs; parameters and their gradients are
-// reduced after backward. Nothing is retained but numbers, so probes cost a few percent.
+// Probes: watch every layer of a module tree on a step (see layers.ts for what a layer is).
+// Forward hooks reduce each output to a few numbers in one native pass; native autograd hooks
+// do the same for the gradients while backward runs, with register_full_backward_hook's
+// meaning: a layer's output gradient is the whole gradient of its output, its input gradient
+// only what flows back through this layer (a pre-hook hands forward a fresh alias of the input
+// and taps that, so a residual skip's second consumer does not leak in). Parameters and their
+// gradients are reduced after backward. Nothing is retained but numbers.
 import { stats, type Tensor } from '../torch/index.js';
 import { native } from '../torch/native.js';
 import { fromRaw, l2, mean, std, nonFinite, histogram, HIST_BINS, type TensorStats } from '../torch/stats.js';
 import type { Module, HookHandle } from '../nn/index.js';
 import { PROBE_FIELDS, NF, FIELD } from './fields.js';
-import { layerMeta, saturationBand, type LayerMeta } from './layers.js';
-import { STAT_FIELDS, type Band } from '../torch/stats.js';
+import { traceLayers, type LayerInfo } from './layers.js';
+import { STAT_FIELDS } from '../torch/stats.js';
 
-export interface LayerInfo extends LayerMeta { index: number; module: Module; /** Saturation band of its outputs (sigmoid, tanh). */ band?: Band }
 /** Per slot: the stats, then the order the hook fired in (-1: never). */
 const GRAD_SLOT = STAT_FIELDS.length + 1;
 
@@ -41,29 +43,51 @@ export class Probes {
   readonly layers: LayerInfo[];
   private hooks: HookHandle[] = [];
   private fwd: (TensorStats | null)[] = [];
-  private gradFns: (string | null)[] = [];
+  private inputs: (TensorStats | null)[] = [];
   private firstBad = -1;
   private active = false;
   private withGradHooks = true;
   private withHist = false;
   private actHist: Float64Array = new Float64Array(0);
+  /** Set by the locator: module scopes are reported to the native op watch. */
+  private scopes: number[] | null = null;
 
-  constructor(readonly net: Module) {
-    const kids = net.children();
-    this.layers = layerMeta(kids).map((meta, index) => ({ ...meta, index, module: kids[index][1], band: saturationBand(meta) }));
-    this.hooks = this.layers.map((l) => l.module.registerForwardHook((_m, _x, y) => this.onForward(l.index, y)));
+  /** inputShape: the model's input (any batch size); one traced forward finds the layers. */
+  constructor(readonly net: Module, inputShape: readonly number[]) {
+    this.layers = traceLayers(net, inputShape);
+    for (const l of this.layers) {
+      this.hooks.push(l.module.registerForwardPreHook((_m, x) => this.onEnter(l.index, x)));
+      this.hooks.push(l.module.registerForwardHook((_m, _x, y) => this.onForward(l.index, y)));
+    }
   }
   get fields(): readonly string[] { return PROBE_FIELDS; }
 
+  private onEnter(i: number, x: Tensor): Tensor | void {
+    if (!this.active) return;
+    if (this.scopes) {
+      this.scopes.push(i);
+      native.watchScope(i);
+      this.inputs[i] = stats(x);
+    }
+    if (this.withGradHooks && x.requiresGrad) {
+      const tap = x.alias();
+      native.gradProbe(tap.handle, this.layers.length + i, false);
+      return tap;
+    }
+  }
+
   private onForward(i: number, y: Tensor): void {
     if (!this.active) return;
+    if (this.scopes) { this.scopes.pop(); native.watchScope(this.scopes[this.scopes.length - 1] ?? -1); }
     const s = stats(y, this.layers[i].band);
     this.fwd[i] = s;
     if (this.withHist) this.actHist.set(histogram(y), i * HIST_BINS);
-    this.gradFns[i] = y.gradFn;
     if (this.firstBad < 0 && nonFinite(s) > 0) this.firstBad = i;
     if (this.withGradHooks && y.requiresGrad) native.gradProbe(y.handle, i);
   }
+
+  /** The locator's mode: report which layer is running to the native op watch (watchForward), record inputs. */
+  trackScopes(on: boolean): void { this.scopes = on ? [] : null; }
 
   /**
    * Arms the hooks for the next forward (gradHooks=false: forward numbers only, e.g. eval;
@@ -77,19 +101,25 @@ export class Probes {
     native.setGradHist(hist && gradHooks);
     this.firstBad = -1;
     this.fwd = this.layers.map(() => null);
-    this.gradFns = this.layers.map(() => null);
-    native.readGradProbes(this.layers.length); // clear stale slots
+    this.inputs = this.layers.map(() => null);
+    if (this.scopes) this.scopes = [];
+    native.readGradProbes(2 * this.layers.length); // clear stale slots
   }
 
-  /** Autograd node names of each layer's output in the last forward (e.g. ConvolutionBackward0). */
-  outputOps(): (string | null)[] { return this.gradFns; }
   forwardStats(): (TensorStats | null)[] { return this.fwd; }
+  /** Each layer's input in the last forward (recorded only while trackScopes is on). */
+  inputStats(): (TensorStats | null)[] { return this.inputs; }
   get firstForwardBad(): number { return this.firstBad; }
 
-  /** Gradient stats per layer output from the last backward (null where no gradient arrived). */
-  readGradOuts(): (TensorStats | null)[] {
-    const raw = native.readGradProbes(this.layers.length);
-    return this.layers.map((_, i) => (raw[i * GRAD_SLOT + GRAD_SLOT - 1] < 0 ? null : fromRaw(raw, i * GRAD_SLOT)));
+  /**
+   * Gradient stats from the last backward, per layer: at its output (out) and at its input
+   * through this layer only (in); null where no gradient arrived.
+   */
+  readGrads(): { out: (TensorStats | null)[]; in: (TensorStats | null)[] } {
+    const L = this.layers.length;
+    const raw = native.readGradProbes(2 * L);
+    const at = (k: number) => (raw[k * GRAD_SLOT + GRAD_SLOT - 1] < 0 ? null : fromRaw(raw, k * GRAD_SLOT));
+    return { out: this.layers.map((_, i) => at(i)), in: this.layers.map((_, i) => at(L + i)) };
   }
 
   private disarmHist(): void {
@@ -109,7 +139,7 @@ export class Probes {
     const v = new Float32Array(L * NF).fill(NaN);
     const hist = this.histograms();
     this.disarmHist();
-    const gout = this.readGradOuts();
+    const { out: gout, in: gins } = this.readGrads();
     let sumsq = 0;
     let finite = true;
     let maxParam = 0;
@@ -127,7 +157,7 @@ export class Probes {
       }
       const g = gout[l.index];
       if (g) { v[o + FIELD.grad_out_norm] = l2(g); v[o + FIELD.grad_nonfinite] = nonFinite(g); }
-      const gin = l.index > 0 ? gout[l.index - 1] : null;
+      const gin = gins[l.index];
       if (gin) v[o + FIELD.grad_in_norm] = l2(gin);
       const own = l.module.ownParameters();
       if (own.length) {
@@ -173,7 +203,7 @@ export class Probes {
   abort(): void {
     this.active = false;
     this.disarmHist();
-    native.readGradProbes(this.layers.length);
+    native.readGradProbes(2 * this.layers.length);
   }
 
   remove(): void { for (const h of this.hooks) h.remove(); this.hooks = []; }

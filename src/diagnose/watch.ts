@@ -1,5 +1,6 @@
 // The library's front doors to the diagnostics, for a training loop written by hand:
-//   watch(net)         hooks every layer; begin() before a step, end() after its backward
+//   watch(net, shape)  hooks every layer (every module of the tree, found by one traced forward
+//                      of an input of that shape); begin() before a step, end() after its backward
 //                      gives each layer's numbers (activations, gradients, weights), and
 //                      updated(applied) after opt.step(applied) adds the update ratios;
 //   locateStep(...)    re-executes one step of a batch under full watch and reports where the
@@ -32,7 +33,8 @@ export interface StepReading {
 export class Watch {
   private readonly probes: Probes;
   private last: { reading: StepReading; values: Float32Array } | null = null;
-  constructor(net: Module) { this.probes = new Probes(net); }
+  /** inputShape: the model's input, e.g. [1, 1, 28, 28] (the batch size does not matter). */
+  constructor(net: Module, inputShape: readonly number[]) { this.probes = new Probes(net, inputShape); }
 
   get layers(): WatchedLayer[] { return this.probes.layers.map(({ name, alias, kind }) => ({ name, alias, kind })); }
 
@@ -74,7 +76,7 @@ export class Watch {
   remove(): void { this.probes.remove(); }
 }
 
-export function watch(net: Module): Watch { return new Watch(net); }
+export function watch(net: Module, inputShape: readonly number[]): Watch { return new Watch(net, inputShape); }
 
 export interface LocateOptions {
   /** The step's loss; default cross-entropy. */

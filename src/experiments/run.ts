@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { Trainer } from '../train/trainer.js';
 import { validate, type TrainConfig } from '../train/config.js';
 import { loadFashionMnist } from '../data/index.js';
-import { layerAliases, median } from '../diagnose/index.js';
+import { median } from '../diagnose/index.js';
 import type { Store, SweepRow } from '../store/index.js';
 import type { Cell, CellResult, Experiment, LayerGrad, Outcome, Scale } from './types.js';
 
@@ -163,18 +163,17 @@ export function readBack(store: Store, runId: string, cell: Cell, stepsPerEpoch:
   };
 }
 
-/** Median over the probed steps of each weighted layer's grad_w_norm and w_norm, read from the store. */
+/** Median over the probed steps of each conv/linear-like layer's (hasWeight) grad_w_norm and w_norm, read from the store. */
 export function layerGrads(store: Store, runId: string): LayerGrad[] {
   const layers = store.getLayers(runId);
   if (!layers.length || !store.getRun(runId)?.probeFields) return [];
   const g = store.probeSeries(runId, 'grad_w_norm');
   const w = store.probeSeries(runId, 'w_norm');
-  const aliases = layerAliases(layers.map((l) => l.kind));
   const nl = layers.length;
   const col = (s: { data: Float32Array; steps: number[] }, l: number) => s.steps.map((_, i) => s.data[i * nl + l]).filter(Number.isFinite);
-  return layers.flatMap((l, i) => (l.kind === 'Conv2d' || l.kind === 'Linear')
-    ? [{ alias: aliases[i], kind: l.kind, gradW: median(col(g, i)), wNorm: median(col(w, i)) }]
-    : []);
+  return layers.flatMap((l, i) => (l.hasWeight
+    ? [{ alias: l.alias ?? l.name, kind: l.kind, gradW: median(col(g, i)), wNorm: median(col(w, i)) }]
+    : []));
 }
 
 /**

@@ -11,6 +11,8 @@ export interface ResidualOptions { use1x1conv?: boolean; strides?: number }
 
 /** d2l 8.6 Residual: two 3x3 convs with batch norm, plus the input (through a 1x1 conv when shapes change). */
 export class Residual extends Module {
+  static override alias = 'residual';
+  static override activation = 'relu' as const; // its output is relu(Y + X)
   readonly conv1: Conv2d;
   readonly conv2: Conv2d;
   readonly conv3: Conv2d | null;
@@ -38,6 +40,8 @@ export class Residual extends Module {
 
 /** d2l 8.4 Inception: four parallel paths (1x1; 1x1 then 3x3; 1x1 then 5x5; 3x3 max-pool then 1x1) concatenated on channels. */
 export class Inception extends Module {
+  static override alias = 'inception';
+  static override activation = 'relu' as const; // every path ends in a ReLU
   readonly p1_1: Conv2d;
   readonly p2_1: Conv2d;
   readonly p2_2: Conv2d;
@@ -75,6 +79,7 @@ export function convBlock(inputChannels: number, numChannels: number): Sequentia
 
 /** d2l 8.7 DenseBlock: each conv_block's output is concatenated onto its input on channels. */
 export class DenseBlock extends Module {
+  static override alias = 'dense';
   readonly net: Sequential;
   readonly outChannels: number;
   constructor(readonly numConvs: number, readonly inputChannels: number, readonly numChannels: number) {

@@ -18,6 +18,7 @@ function defaultInit(weight: Tensor, bias: Tensor | null): void {
 }
 
 export class Linear extends Module {
+  static override alias = 'fc';
   readonly weight: Tensor;
   readonly bias: Tensor | null;
   constructor(readonly inFeatures: number, readonly outFeatures: number, bias = true) {
@@ -34,6 +35,7 @@ export class Linear extends Module {
 
 export interface Conv2dOptions { stride?: Pair; padding?: Pair; bias?: boolean }
 export class Conv2d extends Module {
+  static override alias = 'conv';
   readonly weight: Tensor;
   readonly bias: Tensor | null;
   readonly kernelSize: [number, number];
@@ -56,12 +58,14 @@ export class Conv2d extends Module {
 }
 
 export class MaxPool2d extends Module {
+  static override alias = 'pool';
   constructor(readonly kernelSize: Pair, readonly stride: Pair | null = null, readonly padding: Pair = 0) { super(); }
   forward(x: Tensor): Tensor { return F.maxPool2d(x, this.kernelSize, { stride: this.stride, padding: this.padding }); }
   override extraRepr(): string { return `kernel_size=${this.kernelSize}, stride=${this.stride ?? this.kernelSize}, padding=${this.padding}`; }
 }
 
 export class AvgPool2d extends Module {
+  static override alias = 'pool';
   constructor(readonly kernelSize: Pair, readonly stride: Pair | null = null, readonly padding: Pair = 0) { super(); }
   forward(x: Tensor): Tensor { return F.avgPool2d(x, this.kernelSize, { stride: this.stride, padding: this.padding }); }
   override extraRepr(): string { return `kernel_size=${this.kernelSize}, stride=${this.stride ?? this.kernelSize}, padding=${this.padding}`; }
@@ -69,16 +73,18 @@ export class AvgPool2d extends Module {
 
 /** Pools to a fixed output size whatever the input size; (1, 1) is global average pooling (NiN, GoogLeNet, ResNet). */
 export class AdaptiveAvgPool2d extends Module {
+  static override alias = 'pool';
   constructor(readonly outputSize: Pair) { super(); }
   forward(x: Tensor): Tensor { return F.adaptiveAvgPool2d(x, this.outputSize); }
   override extraRepr(): string { return `output_size=${typeof this.outputSize === 'number' ? this.outputSize : `(${this.outputSize})`}`; }
 }
 
-export class ReLU extends Module { forward(x: Tensor): Tensor { return x.relu(); } }
-export class Sigmoid extends Module { forward(x: Tensor): Tensor { return x.sigmoid(); } }
-export class Tanh extends Module { forward(x: Tensor): Tensor { return x.tanh(); } }
+export class ReLU extends Module { static override activation = 'relu' as const; forward(x: Tensor): Tensor { return x.relu(); } }
+export class Sigmoid extends Module { static override activation = 'sigmoid' as const; forward(x: Tensor): Tensor { return x.sigmoid(); } }
+export class Tanh extends Module { static override activation = 'tanh' as const; forward(x: Tensor): Tensor { return x.tanh(); } }
 
 export class Dropout extends Module {
+  static override alias = 'dropout';
   constructor(readonly p = 0.5) {
     super();
     if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: p must be in [0, 1], got ${p}`);
@@ -88,6 +94,7 @@ export class Dropout extends Module {
 }
 
 export class Flatten extends Module {
+  static override alias = 'flatten';
   constructor(readonly startDim = 1, readonly endDim = -1) { super(); }
   forward(x: Tensor): Tensor { return x.flatten(this.startDim, this.endDim); }
   override extraRepr(): string { return `start_dim=${this.startDim}, end_dim=${this.endDim}`; }
@@ -95,6 +102,7 @@ export class Flatten extends Module {
 
 /** A container calling its children in order; children are named "0", "1", ... as in PyTorch. */
 export class Sequential extends Module {
+  static override alias = 'block';
   private readonly layers: Module[];
   constructor(...layers: Module[]) {
     super();

@@ -1,31 +1,64 @@
 // Module: the base of every layer, as torch.nn.Module. Parameters, buffers and sub-modules
 // are registered by name, so namedParameters() yields PyTorch's dotted keys ("3.weight") and a
-// state dict can be diffed against PyTorch's. Forward hooks are the tap the probes use.
+// state dict can be diffed against PyTorch's. Forward pre-hooks and hooks are the taps the
+// probes use. A module knows its own identity: the alias prefix of its class and whether it
+// has its own `weight`.
 import { Tensor, keep, noGrad } from '../torch/index.js';
 
 export type ForwardHook = (module: Module, input: Tensor, output: Tensor) => void;
+/** Runs before forward(); may return a replacement input, as register_forward_pre_hook. */
+export type ForwardPreHook = (module: Module, input: Tensor) => Tensor | void;
 export interface HookHandle { remove(): void }
+/** The nonlinearities nanscope reasons about (saturation, dead units). */
+export type ActivationKind = 'relu' | 'sigmoid' | 'tanh';
 
 export abstract class Module {
+  /** Prefix of the friendly names d2l readers use (conv1, fc2, bn3): one per class. */
+  static alias = '';
+  /** The nonlinearity this class applies, if it is one. */
+  static activation: ActivationKind | null = null;
   training = true;
   private readonly params = new Map<string, Tensor | null>();
   private readonly buffers = new Map<string, Tensor>();
   private readonly children_ = new Map<string, Module>();
+  private readonly preHooks = new Set<ForwardPreHook>();
   private readonly hooks = new Set<ForwardHook>();
 
   abstract forward(x: Tensor): Tensor;
 
-  /** Runs forward() and then the forward hooks, as Module.__call__. */
+  /**
+   * Runs the pre-hooks, forward() and then the forward hooks, as Module.__call__. An input a
+   * pre-hook substituted (the probes' gradient tap) is released once forward has used it.
+   */
   call(x: Tensor): Tensor {
-    const y = this.forward(x);
-    for (const h of this.hooks) h(this, x, y);
+    let input = x;
+    for (const h of this.preHooks) {
+      const r = h(this, input);
+      if (r) {
+        if (input !== x) input.dispose();
+        input = r;
+      }
+    }
+    const y = this.forward(input);
+    for (const h of this.hooks) h(this, input, y);
+    if (input !== x && input !== y && !input.kept) input.dispose();
     return y;
   }
 
+  registerForwardPreHook(h: ForwardPreHook): HookHandle {
+    this.preHooks.add(h);
+    return { remove: () => this.preHooks.delete(h) };
+  }
   registerForwardHook(h: ForwardHook): HookHandle {
     this.hooks.add(h);
     return { remove: () => this.hooks.delete(h) };
   }
+
+  /** This class's alias prefix (its static `alias`, else the class name in lower case). */
+  get aliasPrefix(): string { return (this.constructor as typeof Module).alias || this.kind.toLowerCase(); }
+  /** Its own trainable `weight` (Conv2d, Linear, BatchNorm2d ...; not a child's), or null. */
+  ownWeight(): Tensor | null { return this.params.get('weight') ?? null; }
+  get activationKind(): ActivationKind | null { return (this.constructor as typeof Module).activation; }
 
   /** Registers (or with null, declares absent) a trainable tensor; the module owns it. */
   protected registerParameter(name: string, t: Tensor | null): Tensor | null {

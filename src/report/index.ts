@@ -2,4 +2,4 @@
 export { writeReport, renderReportHtml, buildBundle, ReportError, type ReportOptions } from './html.js';
 export { OutRefused } from './errors.js';
 export { checkReportOut, REPORT_GENERATOR } from './out.js';
-export { writePngs, chromiumPath, PLOTS, DEFAULT_CHROMIUM, CHROMIUM_ARGS, type PngOptions } from './png.js';
+export { writePngs, pngTargets, chromiumPath, PLOTS, DEFAULT_CHROMIUM, CHROMIUM_ARGS, type PngOptions } from './png.js';

@@ -17,29 +17,33 @@ function realOrSelf(p: string): string {
   }
 }
 
-function isReport(path: string): boolean {
+function head(path: string): Buffer {
   const fd = openSync(path, 'r');
   try {
-    const head = Buffer.alloc(4096);
-    const n = readSync(fd, head, 0, head.length, 0);
-    return head.subarray(0, n).toString('utf8').includes(REPORT_GENERATOR);
+    const b = Buffer.alloc(4096);
+    return b.subarray(0, readSync(fd, b, 0, b.length, 0));
   } finally {
     closeSync(fd);
   }
 }
+
+/** What the report and its plots may replace without --force: an earlier report, an earlier plot. */
+const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+export const isReport = (path: string): boolean => head(path).toString('utf8').includes(REPORT_GENERATOR);
+export const isPng = (path: string): boolean => head(path).subarray(0, 8).equals(PNG_MAGIC);
 
 /**
  * The absolute path to write the report to, or an OutRefused saying why not. The parent
  * folder is resolved through symlinks so that `runs/../runs/nanscope.db` or a linked folder
  * cannot reach the store's files by another name.
  */
-export function checkReportOut(out: string, runsRoot: string, force = false): string {
+export function checkReportOut(out: string, runsRoot: string, force = false, ours: (path: string) => boolean = isReport, flag = '--out'): string {
   const abs = resolve(out);
   const target = join(realOrSelf(dirname(abs)), basename(abs));
   const root = realOrSelf(resolve(runsRoot));
   const rel = relative(root, target);
   const inRoot = rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
-  const refuse = (why: string): never => { throw new OutRefused(`--out ${out}: ${why}`); };
+  const refuse = (why: string): never => { throw new OutRefused(`${flag} ${out}: ${why}`); };
   if (target === root) refuse('is the runs folder');
   if (inRoot && rel.split(/[\\/]/)[0].startsWith('nanscope.db')) refuse('is the run store\'s database; a report never replaces it');
   let st: Stats;
@@ -51,8 +55,9 @@ export function checkReportOut(out: string, runsRoot: string, force = false): st
   }
   if (st.isSymbolicLink()) refuse('is a symlink; give the real path of the file to write');
   if (!st.isFile()) refuse(`exists and is not a plain file (${st.isDirectory() ? 'a folder' : 'a device, pipe or socket'}); pick a file name`);
-  if (isReport(target)) return abs;
-  if (inRoot) refuse('is a file of the runs folder (a run\'s own file), not a report; pick a path outside it or a new name');
-  if (!force) refuse('exists and is not a nanscope report; pick another name, or pass --force to replace it');
+  if (ours(target)) return abs;
+  const what = ours === isPng ? 'a PNG plot' : 'a nanscope report';
+  if (inRoot) refuse(`is a file of the runs folder (a run's own file), not ${what}; pick a path outside it or a new name`);
+  if (!force) refuse(`exists and is not ${what}; pick another name, or pass --force to replace it`);
   return abs;
 }

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ReportError, writeReport } from './html.js';
+import { checkReportOut, isPng } from './out.js';
+import { writeFileAtomic } from '../store/index.js';
 
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
@@ -49,6 +51,13 @@ export interface PngOptions {
   timeoutMs?: number;
   /** Language of verdicts and explanations in the PNGs; default en. */
   lang?: 'en' | 'zh';
+  /** Replace existing files that are not PNGs (never the runs folder's own files; see out.ts). */
+  force?: boolean;
+}
+
+/** Where each plot goes, every path checked (before anything is written): a plot replaces only an earlier plot. */
+export function pngTargets(opts: Pick<PngOptions, 'dir' | 'runsRoot' | 'force'>): Map<string, string> {
+  return new Map(Object.keys(PLOTS).map((name) => [name, checkReportOut(join(resolve(opts.dir), `${name}.png`), opts.runsRoot, opts.force, isPng, '--png')]));
 }
 
 export function chromiumPath(explicit?: string): string {
@@ -67,6 +76,7 @@ export async function writePngs(opts: PngOptions): Promise<string[]> {
   const { chromium } = await import('playwright-core');
   const work = mkdtempSync(join(tmpdir(), 'nanscope-png-'));
   const dir = resolve(opts.dir);
+  const targets = pngTargets(opts);
   mkdirSync(dir, { recursive: true });
   const timeout = opts.timeoutMs ?? 30_000;
   let browser: Awaited<ReturnType<typeof chromium.launch>> | undefined;
@@ -103,8 +113,8 @@ export async function writePngs(opts: PngOptions): Promise<string[]> {
     for (const [name, selector] of Object.entries(PLOTS)) {
       const el = await page.$(selector);
       if (!el || !(await el.isVisible())) continue;
-      const file = join(dir, `${name}.png`);
-      await el.screenshot({ path: file, timeout });
+      const file = checkReportOut(targets.get(name)!, opts.runsRoot, opts.force, isPng, '--png'); // again: just before writing
+      await writeFileAtomic(file, await el.screenshot({ timeout }));
       written.push(file);
     }
     if (errors.length) throw new ReportError(`the report page had errors: ${errors.join('; ')}`);

@@ -180,4 +180,36 @@ export const MIGRATIONS: readonly Migration[] = [
       for (const r of rows) put.run(widen(r.act), widen(r.grad), r.run_id, r.step);
     },
   },
+  {
+    version: 5,
+    name: 'layers of module trees: parent path, depth, alias, has_weight',
+    up: (db) => {
+      // idx stays the blob position, which is now the execution index (the order the layers'
+      // forwards finished in); name is the PyTorch dotted path.
+      db.exec(`
+        ALTER TABLE layers ADD COLUMN parent TEXT NOT NULL DEFAULT '';
+        ALTER TABLE layers ADD COLUMN depth INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE layers ADD COLUMN alias TEXT;
+        ALTER TABLE layers ADD COLUMN has_weight INTEGER;
+      `);
+      // Databases before this held flat Sequentials only (names '0', '1', ...: parent '' and
+      // depth 1, the defaults). Their aliases and has_weight (a weight of rank >= 2) follow the
+      // rule of that time, frozen here: a table of the kinds those models had.
+      const OLD: Record<string, [string, number]> = {
+        Conv2d: ['conv', 1], Linear: ['fc', 1], ReLU: ['relu', 0], Sigmoid: ['sigmoid', 0], Tanh: ['tanh', 0],
+        MaxPool2d: ['pool', 0], AvgPool2d: ['pool', 0], Dropout: ['dropout', 0], Flatten: ['flatten', 0],
+        BatchNorm: ['bn', 0], BatchNorm1d: ['bn', 0], BatchNorm2d: ['bn', 0],
+      };
+      const rows = db.prepare('SELECT run_id, idx, kind FROM layers ORDER BY run_id, idx').all() as { run_id: string; idx: number; kind: string }[];
+      const set = db.prepare('UPDATE layers SET alias = ?, has_weight = ? WHERE run_id = ? AND idx = ?');
+      let run = '';
+      let count: Record<string, number> = {};
+      for (const r of rows) {
+        if (r.run_id !== run) { run = r.run_id; count = {}; }
+        const [prefix, hasWeight] = OLD[r.kind] ?? [r.kind.toLowerCase(), 0];
+        count[prefix] = (count[prefix] ?? 0) + 1;
+        set.run(prefix === 'flatten' ? prefix : `${prefix}${count[prefix]}`, hasWeight, r.run_id, r.idx);
+      }
+    },
+  },
 ];

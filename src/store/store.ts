@@ -386,8 +386,12 @@ export class Store {
         throw new Error(`run ${runId} already has probes with a different layer/field layout`);
       }
       this.stmt('DELETE FROM layers WHERE run_id = ?').run(runId);
-      const insert = this.stmt('INSERT INTO layers (run_id, idx, name, kind) VALUES (?, ?, ?, ?)');
-      layers.forEach((l, idx) => insert.run(runId, idx, l.name, l.kind));
+      const insert = this.stmt('INSERT INTO layers (run_id, idx, name, kind, parent, depth, alias, has_weight) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+      layers.forEach((l, idx) => {
+        const dot = l.name.lastIndexOf('.');
+        insert.run(runId, idx, l.name, l.kind, l.parent ?? (dot < 0 ? '' : l.name.slice(0, dot)), l.depth ?? l.name.split('.').length,
+          l.alias ?? null, l.hasWeight === undefined || l.hasWeight === null ? null : Number(l.hasWeight));
+      });
       this.stmt('UPDATE runs SET probe_fields = ?, updated_at = ? WHERE id = ?').run(
         toJson(probeFields),
         Date.now(),
@@ -397,7 +401,9 @@ export class Store {
   }
 
   getLayers(runId: string): LayerRow[] {
-    return this.stmt('SELECT idx, name, kind FROM layers WHERE run_id = ? ORDER BY idx').all(runId) as LayerRow[];
+    const rows = this.stmt('SELECT idx, name, kind, parent, depth, alias, has_weight FROM layers WHERE run_id = ? ORDER BY idx').all(runId) as
+      (Omit<LayerRow, 'hasWeight'> & { has_weight: number | null })[];
+    return rows.map(({ has_weight: hw, ...r }) => ({ ...r, hasWeight: hw === null ? null : hw !== 0 }));
   }
 
   // --------------------------------------------------------------- steps

@@ -103,13 +103,29 @@ export interface RunFilter {
 }
 
 export interface LayerInput {
+  /** PyTorch dotted path ("1.0.conv2"). */
   name: string;
   /** Module class, e.g. 'Conv2d'. */
   kind: string;
+  /** The enclosing module's path ('' = the model); derived from name when omitted. */
+  parent?: string;
+  /** Path segments (1 = a child of the model); derived from name when omitted. */
+  depth?: number;
+  /** Friendly name (conv1, residual2). */
+  alias?: string | null;
+  /** Its own weight has rank >= 2 (conv, linear). */
+  hasWeight?: boolean | null;
 }
 
-export interface LayerRow extends LayerInput {
+/** A stored layer; idx is its execution index (and its position in probe blobs). */
+export interface LayerRow {
   idx: number;
+  name: string;
+  kind: string;
+  parent: string;
+  depth: number;
+  alias: string | null;
+  hasWeight: boolean | null;
 }
 
 export interface StepInput {

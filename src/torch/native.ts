@@ -107,16 +107,42 @@ export interface NativeModule {
   histogram(t: H): Float64Array;
   setGradHist(on: boolean): void;
   readGradHists(n: number): Float64Array;
-  gradProbe(t: H, slot: number): void;
+  gradProbe(t: H, slot: number, hist?: boolean): void;
   readGradProbes(n: number): Float64Array;
   gradFault(t: H, index: number, value: number): void;
   firstNonFinite(t: H): number;
+  watchForward(on: boolean): void;
+  watchScope(scope: number): void;
+  watchForwardResult(): { ops: number; bad: WatchEvent | null };
+  watchBackward(t: H): void;
+  watchBackwardResult(): { nodes: number; bad: WatchEvent | null };
+}
+
+/** The first non-finite value the locator's native watch saw (forward: an aten op; backward: an autograd node). */
+export interface WatchEvent {
+  /** Ops (or nodes) that finished before this one. */
+  index: number;
+  /** aten op ("aten::addmm") or autograd node ("AddmmBackward0"). */
+  name: string;
+  /** Forward: the aten ops it ran inside, outermost first, " > "-joined, ending with name. */
+  stack: string;
+  /** Backward: the aten op that created the node, or null (AccumulateGrad). */
+  forwardOp: string | null;
+  /** Layer index (Probes' execution index) the op ran in; -1 outside every layer. */
+  scope: number;
+  /** Backward: the gradient arriving at the node was already non-finite. */
+  inputsBad: boolean;
+  /** Which output first held a non-finite value (-1: only the inputs did). */
+  output: number;
+  nan: number; posInf: number; negInf: number;
+  /** Backward, AccumulateGrad: a new handle on the parameter whose gradient it was (the caller disposes it). */
+  variable: H | null;
 }
 
 /** Unary ops the addon registers under these names: (t) => new tensor (or in-place for `_`). */
 export type UnaryName =
   | 'neg' | 'abs' | 'sqrt' | 'exp' | 'log' | 'relu' | 'sigmoid' | 'tanh' | 'square' | 'reciprocal'
-  | 'isfinite' | 'isnan' | 'isinf' | 'logicalNot' | 'detach' | 'clone' | 'contiguous' | 'any' | 'all'
+  | 'isfinite' | 'isnan' | 'isinf' | 'logicalNot' | 'detach' | 'alias' | 'clone' | 'contiguous' | 'any' | 'all'
   | 'relu_' | 'zero_';
 /** Tensor-scalar ops: (t, s) => tensor. */
 export type ScalarName =

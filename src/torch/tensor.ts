@@ -140,6 +140,8 @@ export class Tensor {
   contiguous(): Tensor { return this.u('contiguous'); }
   clone(): Tensor { return this.u('clone'); }
   detach(): Tensor { return this.u('detach'); }
+  /** The same memory under a new autograd node (torch.alias): a tap that sees only its own consumers' gradient. */
+  alias(): Tensor { return this.u('alias'); }
   to(target: DType | Device): Tensor {
     return isDType(target) ? new Tensor(native.to(this.h, target)) : new Tensor(native.toDevice(this.h, target));
   }

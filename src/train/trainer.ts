@@ -12,7 +12,7 @@ import { tidy, keep, type Tensor, type TensorStats } from '../torch/index.js';
 import { SGD, crossEntropyLoss, type Module, type LossFn } from '../nn/index.js';
 import { buildModel, type ModelFactory } from '../models/index.js';
 import { DataLoader, NUM_CLASSES, type Batch, type BatchSource, type FashionMnist } from '../data/index.js';
-import { Probes, gradientSummary, locate, locateUpdate, explain, History, verdict, netActivation, EarlyWarning, PROBE_FIELDS, FIELD, NF, type NonFiniteReport, type Origin, type Verdict, type StepHistograms, type LayerMeta } from '../diagnose/index.js';
+import { Probes, gradientSummary, layerMeta, locate, locateUpdate, explain, History, verdict, netActivation, EarlyWarning, PROBE_FIELDS, FIELD, NF, type NonFiniteReport, type Origin, type Verdict, type StepHistograms, type LayerMeta } from '../diagnose/index.js';
 import { writeFileAtomicSync, type Store, type StepInput, type ProbeInput } from '../store/index.js';
 import { FLOAT32_MAX, type TrainConfig } from './config.js';
 import { applyInit } from './init.js';
@@ -134,20 +134,18 @@ export class Trainer {
     }
     this.opt = new SGD(this.net.parameters(), { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay });
     this.baseLr = c.lr;
-    this.probes = new Probes(this.net);
+    this.probes = new Probes(this.net, [1, 1, c.resize, c.resize]);
     this.history = new History(this.probes.layers.length);
     this.warning = new EarlyWarning(this.probes.layers.map((l) => l.alias));
     this.dir = o.store.runDir(o.runId);
     const out = o.out ?? process.stdout;
     this.log = o.silent ? () => {} : (s) => out.write(`${s}\n`);
-    o.store.setLayers(o.runId, this.probes.layers.map((l) => ({ name: l.name, kind: l.kind })), [...PROBE_FIELDS]);
+    o.store.setLayers(o.runId, this.layers, [...PROBE_FIELDS]);
     if (o.resumeFrom) this.restore(o.resumeFrom);
   }
 
-  /** Per-layer metadata (layers.ts): what the verdict and the explanations read. */
-  get layers(): LayerMeta[] {
-    return this.probes.layers.map(({ name, alias, kind, hasWeight, activation }) => ({ name, alias, kind, hasWeight, activation }));
-  }
+  /** The watched layers in execution order, with their paths and identity (see diagnose/layers.ts). */
+  get layers(): LayerMeta[] { return layerMeta(this.probes.layers); }
 
   private restore(path: string): void {
     checkPosition(readCheckpointMeta(path), this.train.numBatches, path); // before any weight is touched
@@ -260,7 +258,7 @@ export class Trainer {
       this.opt.step(applied);
       this.opt.lr = lrWas;
       if (saved) {
-        const o = locateUpdate(this.net, lr);
+        const o = locateUpdate(this.net, X.shape, lr);
         if (o) {
           torch.noGrad(() => this.opt.params.forEach((p, i) => p.copy_(saved.params[i])));
           this.opt.momentumBuffers.forEach((m, i) => {

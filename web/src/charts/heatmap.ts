@@ -14,15 +14,21 @@ export interface HeatmapData {
   labels: string[];
   /** Row-major steps × layers: values[i * labels.length + l]. */
   values: ArrayLike<number>;
+  /** Per row, for module trees: indentation (tree depth), and whether it is a block that folds. */
+  rows?: { indent: number; block: boolean; collapsed: boolean; title: string }[];
 }
 
 export interface HeatmapOptions {
   id: string;
   rowHeight?: number;
   onPick?: (step: number) => void;
+  /** A row label was clicked (the run page folds or unfolds that block). */
+  onRowClick?: (row: number) => void;
 }
 
-const LEFT = 118;
+const LEFT = 150;
+/** Characters of a row label that fit LEFT at the label font (callers fit their labels to it). */
+export const LABEL_CHARS = 24;
 const BOTTOM = 26;
 const TOP = 6;
 const RIGHT = 10;
@@ -98,6 +104,11 @@ export class Heatmap {
       this.tip.hidden = true;
     });
     this.canvas.addEventListener('click', (e) => {
+      const row = this.labelAt(e);
+      if (row !== null) {
+        this.opts.onRowClick?.(row);
+        return;
+      }
       const cell = this.cellAt(e);
       if (cell && this.opts.onPick) this.opts.onPick(this.data.steps[cell.col]);
     });
@@ -173,7 +184,26 @@ export class Heatmap {
     return { col, row };
   }
 
+  /** The row whose label is under the pointer, or null. */
+  private labelAt(e: MouseEvent): number | null {
+    const r = this.canvas.getBoundingClientRect();
+    const { rowH } = this.geometry();
+    const x = e.clientX - r.left;
+    const row = Math.floor((e.clientY - r.top - TOP) / rowH);
+    return x >= 0 && x < LEFT && row >= 0 && row < this.data.labels.length ? row : null;
+  }
+
   private hover(e: MouseEvent): void {
+    const label = this.labelAt(e);
+    if (label !== null && this.data.rows) {
+      const row = this.data.rows[label];
+      this.tip.textContent = row.block ? `${row.title} · click to ${row.collapsed ? 'unfold' : 'fold'} this block` : row.title;
+      this.tip.hidden = false;
+      const r = this.canvas.getBoundingClientRect();
+      this.tip.style.left = `${e.clientX - r.left + 12}px`;
+      this.tip.style.top = `${e.clientY - r.top + 12}px`;
+      return;
+    }
     const cell = this.cellAt(e);
     if (!cell) {
       this.tip.hidden = true;
@@ -181,7 +211,7 @@ export class Heatmap {
     }
     const nl = this.data.labels.length;
     const v = this.data.values[cell.col * nl + cell.row];
-    this.tip.textContent = `layer ${this.data.labels[cell.row]} · step ${this.data.steps[cell.col]} · ${
+    this.tip.textContent = `layer ${this.data.rows?.[cell.row]?.title ?? this.data.labels[cell.row]} · step ${this.data.steps[cell.col]} · ${
       this.na[cell.row] ? 'n/a' : fmt(v)
     }`;
     this.tip.hidden = false;
@@ -219,7 +249,11 @@ export class Heatmap {
     labels.forEach((lab, l) => {
       ctx.fillStyle = l === this.highlightRow ? '#e0145a' : this.na[l] ? '#999' : '#333';
       ctx.textAlign = 'right';
-      ctx.fillText(lab, LEFT - 6, TOP + l * rowH + rowH / 2, LEFT - 10);
+      const row = this.data.rows?.[l];
+      // A block's row carries its fold marker; rows indent by tree depth (right-aligned labels
+      // step left as they nest, so a block's members read as a group above its row).
+      const text = row?.block ? `${row.collapsed ? '▸' : '▾'} ${lab}` : lab;
+      ctx.fillText(text, LEFT - 6 - 6 * Math.min(3, row?.indent ?? 0), TOP + l * rowH + rowH / 2, LEFT - 10);
     });
     if (ns > 0 && nl > 0) {
       // One pixel per cell, scaled up without smoothing: fast for any size.

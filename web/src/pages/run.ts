@@ -2,7 +2,8 @@
 // ratios, the verdict and the NaN locator report.
 
 import { BarChart } from '../charts/bars.js';
-import { Heatmap } from '../charts/heatmap.js';
+import { Heatmap, LABEL_CHARS } from '../charts/heatmap.js';
+import { containers, defaultCollapsed, fitLabel, visibleRows } from '../layer-tree.js';
 import { LineChart, type ChartMarker } from '../charts/line.js';
 import { seriesColor } from '../charts/colors.js';
 import { clear, h, panel } from '../dom.js';
@@ -332,6 +333,7 @@ export async function runPage(root: HTMLElement, src: Source, id: string): Promi
       barsUserPicked = true;
       setBarStep(s);
     },
+    onRowClick: (r) => toggleBlock(shownRows()[r]),
   });
   cleanups.push(() => heatmap.destroy());
   if (!fields.length) heatBody.append(h('p', { class: 'muted' }, 'This run records no per-layer probes.'));
@@ -517,11 +519,29 @@ export async function runPage(root: HTMLElement, src: Source, id: string): Promi
   renderConfig();
 
   // ------------------------------------------------------- probe plumbing
+  // Module trees: rows in execution order, blocks folded (click a block's label) so a deep
+  // net still fits; a folded block's row stands for everything below it.
+  let collapsed = defaultCollapsed(detail.layers);
+  let foldedFor = detail.layers.length; // a live run's layers may arrive after the page opened
+  const blocks = (): Set<string> => containers(detail.layers);
+  const shownRows = (): number[] => {
+    if (foldedFor !== detail.layers.length) { collapsed = defaultCollapsed(detail.layers); foldedFor = detail.layers.length; }
+    return detail.layers.length ? visibleRows(detail.layers, collapsed) : (probes?.layers ?? []).map((_, i) => i);
+  };
+  const toggleBlock = (i: number | undefined): void => {
+    const l = i === undefined ? undefined : detail.layers[i];
+    if (!l || !blocks().has(l.name)) return;
+    collapsed = new Set(collapsed);
+    if (!collapsed.delete(l.name)) collapsed.add(l.name);
+    drawHeatmap();
+    drawOverTime();
+    if (barStep !== null) void loadBars(barStep);
+  };
   const layerLabel = (i: number): string => {
     const l = detail.layers[i];
     if (!l) return String(i);
-    const alias = asVerdict(detail.run.verdict)?.layers.find((v) => v.name === l.name)?.alias;
-    return `${l.name} ${l.kind}${alias ? ` ${alias}` : ''}`;
+    const alias = l.alias ?? asVerdict(detail.run.verdict)?.layers.find((v) => v.name === l.name)?.alias;
+    return fitLabel({ ...l, alias }, LABEL_CHARS);
   };
   const na = (field: string): boolean[] => {
     const p = probes;
@@ -542,9 +562,25 @@ export async function runPage(root: HTMLElement, src: Source, id: string): Promi
   const drawHeatmap = (): void => {
     const p = probes;
     if (!p || !heatField) return;
-    heatmap.setData({ steps: p.steps, labels: p.layers.map((_, i) => layerLabel(i)), values: p.series[heatField] ?? [] });
+    const rows = shownRows();
+    const all = p.series[heatField] ?? [];
+    const nl = p.layers.length;
+    const values = new Float64Array(p.steps.length * rows.length);
+    for (let i = 0; i < p.steps.length; i++) rows.forEach((l, r) => { values[i * rows.length + r] = all[i * nl + l]; });
+    const bs = blocks();
+    heatmap.setData({
+      steps: p.steps, labels: rows.map(layerLabel), values,
+      rows: rows.map((l) => {
+        const m = detail.layers[l];
+        return { indent: Math.max(0, (m?.depth ?? 1) - 1), block: !!m && bs.has(m.name), collapsed: !!m && collapsed.has(m.name),
+          title: m ? `${m.name} ${m.kind}${m.alias ? ` ${m.alias}` : ''}` : String(l) };
+      }),
+    });
     const loc = mainLocator();
-    const row = loc?.layer !== undefined ? p.layers.indexOf(loc.layer) : -1;
+    // The located layer, or the folded block that stands for it.
+    const row = loc?.layer !== undefined && loc.layer !== null
+      ? rows.findIndex((l) => { const n = p.layers[l]; return n === loc.layer || (collapsed.has(n) && String(loc.layer).startsWith(`${n}.`)); })
+      : -1;
     heatmap.setMarks(nanMarkers().map((m) => m.x), row >= 0 ? row : null);
     heatmap.setSelected(barStep);
   };
@@ -555,8 +591,9 @@ export async function runPage(root: HTMLElement, src: Source, id: string): Promi
     const kinds = p.kinds;
     if (hasField('act_zero_frac')) {
       const naDead = na('act_zero_frac');
-      let idx = kinds.map((k, i) => (/relu/i.test(k) && !naDead[i] ? i : -1)).filter((i) => i >= 0);
-      if (!idx.length) idx = kinds.map((k, i) => (ACTIVATION_KINDS.test(k) && !naDead[i] ? i : -1)).filter((i) => i >= 0);
+      const shown = new Set(shownRows());
+      let idx = kinds.map((k, i) => (/relu/i.test(k) && !naDead[i] && shown.has(i) ? i : -1)).filter((i) => i >= 0);
+      if (!idx.length) idx = kinds.map((k, i) => (ACTIVATION_KINDS.test(k) && !naDead[i] && shown.has(i) ? i : -1)).filter((i) => i >= 0);
       deadChart.setData(
         p.steps,
         idx.map((l, k) => ({ label: layerLabel(l), values: column('act_zero_frac', l), color: seriesColor(k) })),
@@ -564,7 +601,7 @@ export async function runPage(root: HTMLElement, src: Source, id: string): Promi
     }
     if (hasField('update_ratio')) {
       const naR = na('update_ratio');
-      const idx = p.layers.map((_, i) => i).filter((i) => !naR[i]);
+      const idx = shownRows().filter((i) => !naR[i]);
       ratioChart.setData(
         p.steps,
         idx.map((l, k) => ({ label: layerLabel(l), values: column('update_ratio', l), color: seriesColor(k) })),
@@ -574,16 +611,17 @@ export async function runPage(root: HTMLElement, src: Source, id: string): Promi
 
   let barReq = 0;
   const drawBars = (ps: ProbeStepResponse): void => {
-    const labels = ps.layers;
+    const rows = shownRows().filter((i) => i < ps.layers.length);
+    const labels = rows.map((i) => (detail.layers[i] ? layerLabel(i) : ps.layers[i]));
     const val = (f: string): number[] => {
       const fi = ps.fields.indexOf(f);
-      return fi < 0 ? labels.map(() => Number.NaN) : ps.values.map((row) => row[fi]);
+      return fi < 0 ? labels.map(() => Number.NaN) : rows.map((i) => ps.values[i][fi]);
     };
     const naOf = (f: string): boolean[] => {
       const known = na(f);
       // Without a series for this field, treat an all-NaN layer at this step as n/a
       // unless the step itself was non-finite.
-      return known.length ? known : val(f).map((v) => Number.isNaN(v));
+      return known.length ? rows.map((i) => known[i]) : val(f).map((v) => Number.isNaN(v));
     };
     barActMax.setData(labels, val('act_max'), naOf('act_max'));
     barDead.setData(labels, val('act_zero_frac'), naOf('act_zero_frac'));
