@@ -1,8 +1,17 @@
 // Small helpers the experiments' expected-outcome checks share.
 import { d2lNum } from '../diagnose/format.js';
+import { CHANCE_SIGMAS } from '../diagnose/thresholds.js';
 import type { CellResult } from './types.js';
 
 export const CHANCE = 0.1;
+/**
+ * Highest test accuracy that is still chance for n test images: 1/C plus CHANCE_SIGMAS binomial
+ * standard errors (the band the verdict uses for training accuracy). "Above chance" means above this,
+ * a statement that holds whatever the machine, unlike a fixed bar a borderline run crosses on one CPU only.
+ */
+export const chanceCeiling = (n: number): number => CHANCE + CHANCE_SIGMAS * Math.sqrt((CHANCE * (1 - CHANCE)) / n);
+/** Test images a result was scored on (the whole test set when not limited). */
+export const testSize = (r: CellResult): number => r.config.limitTest ?? 10_000;
 export const diverged = (r: CellResult): boolean => r.nanStep !== null;
 export const inFirstEpoch = (r: CellResult): boolean => r.nanStep !== null && r.nanEpoch === 0;
 export const hasReport = (r: CellResult): boolean => r.nanLayer !== null && r.nanPass !== null;

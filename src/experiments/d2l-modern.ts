@@ -6,22 +6,14 @@
 // the non-finite verdict; a run stuck at chance never gets the healthy verdict.
 import { d2lLine } from '../diagnose/format.js';
 import { baseConfig } from './scale.js';
-import { diverged, hasReport, CHANCE } from './checks.js';
+import { diverged, hasReport, chanceCeiling, testSize } from './checks.js';
 import { CHANCE_SIGMAS } from '../diagnose/thresholds.js';
-import { NUM_CLASSES } from '../data/index.js';
 import { check, outcome, type Cell, type CellResult, type Experiment, type Scale } from './types.js';
-
-/**
- * Highest test accuracy that is still chance for n test images: 1/C plus CHANCE_SIGMAS binomial
- * standard errors (the band the verdict uses for training accuracy).
- */
-export const chanceCeiling = (n: number): number => CHANCE + CHANCE_SIGMAS * Math.sqrt((CHANCE * (1 - CHANCE)) / n);
 
 export type Fate = 'nan' | 'stuck at chance' | 'learning';
 export function fate(r: CellResult): Fate {
   if (diverged(r)) return 'nan';
-  const n = r.config.limitTest ?? 1000 * NUM_CLASSES;
-  return r.testAcc !== null && r.testAcc <= chanceCeiling(n) ? 'stuck at chance' : 'learning';
+  return r.testAcc !== null && r.testAcc <= chanceCeiling(testSize(r)) ? 'stuck at chance' : 'learning';
 }
 
 function modern(model: 'nin' | 'googlenet', o: { name: string; title: string; phenomenon: string; cpuEpochs: number; reduction: string }): Experiment {

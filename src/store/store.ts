@@ -218,7 +218,7 @@ export class Store {
     addIn('parent_id', filter.parentId);
     let sql = 'SELECT * FROM runs';
     if (where.length) sql += ` WHERE ${where.join(' AND ')}`;
-    sql += ' ORDER BY created_at DESC, id DESC';
+    sql += ' ORDER BY created_at DESC, rowid DESC';
     if (filter.limit !== undefined) {
       sql += ' LIMIT ?';
       params.push(Math.max(0, Math.floor(filter.limit)));
@@ -652,8 +652,8 @@ export class Store {
   listSweeps(limit?: number): SweepRow[] {
     const rows = (
       limit === undefined
-        ? this.stmt('SELECT * FROM sweeps ORDER BY created_at DESC, id DESC').all()
-        : this.stmt('SELECT * FROM sweeps ORDER BY created_at DESC, id DESC LIMIT ?').all(Math.max(0, Math.floor(limit)))
+        ? this.stmt('SELECT * FROM sweeps ORDER BY created_at DESC, rowid DESC').all()
+        : this.stmt('SELECT * FROM sweeps ORDER BY created_at DESC, rowid DESC LIMIT ?').all(Math.max(0, Math.floor(limit)))
     ) as SweepDbRow[];
     return rows.map(sweepFromDb);
   }
@@ -704,7 +704,7 @@ export class Store {
 
   /** In creation order. */
   listSweepCells(sweepId: string): RunRow[] {
-    const rows = this.stmt('SELECT * FROM runs WHERE sweep_id = ? ORDER BY created_at, id').all(sweepId) as RunDbRow[];
+    const rows = this.stmt('SELECT * FROM runs WHERE sweep_id = ? ORDER BY created_at, rowid').all(sweepId) as RunDbRow[];
     return rows.map(runFromDb);
   }
 
