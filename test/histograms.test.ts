@@ -39,9 +39,14 @@ test('histogram counts above 2^24 come back exact', () => {
 test('a database with Float32 histogram blobs is upgraded in place', () => {
   const root = tmp();
   const v = MIGRATIONS.find((m) => m.name === 'histogram counts as exact Float64')!.version;
-  setup(root, MIGRATIONS.filter((m) => m.version < v)).close();
+  // The database as it was before that migration, written with that schema's own SQL: today's
+  // Store methods write columns later migrations added (layers.parent since module trees).
+  const old = openStore(root, { migrations: MIGRATIONS.filter((m) => m.version < v) });
+  old.createRun({ id: 'r', name: 'r', config: {} });
+  old.close();
   // Histograms as the schema before it stored them: Float32 counts.
   const db = new Database(join(root, DB_FILE));
+  for (const [i, kind] of ['Conv2d', 'ReLU'].entries()) db.prepare('INSERT INTO layers (run_id, idx, name, kind) VALUES (?, ?, ?, ?)').run('r', i, String(i), kind);
   const f32 = new Float32Array(2 * HIST_BINS);
   f32[0] = 1234; f32[HIST_BINS] = NaN; f32[HIST_BINS + 1] = 16777216;
   const blob = Buffer.from(f32.buffer);
