@@ -4,17 +4,27 @@
 
 import type { ProbeSeries } from './types.js';
 
+/** A view of a typed array's bytes, not a copy; SQLite copies it when binding. */
+const bytesOf = (a: Float32Array | Float64Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+/**
+ * A blob back as a typed array. Copied: the driver's Buffer may sit at an offset that is not
+ * aligned to the element size.
+ */
+function decodeAs<T extends Float32Array | Float64Array>(blob: Uint8Array, Ctor: { new (n: number): T; BYTES_PER_ELEMENT: number }, what: string): T {
+  const size = Ctor.BYTES_PER_ELEMENT;
+  if (blob.byteLength % size !== 0) throw new Error(`${what} of ${blob.byteLength} bytes is not Float${8 * size} data`);
+  const out = new Ctor(blob.byteLength / size);
+  new Uint8Array(out.buffer).set(blob);
+  return out;
+}
+
 export function encodeProbe(values: Float32Array): Buffer {
-  // A view, not a copy; SQLite copies it when binding.
-  return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+  return bytesOf(values);
 }
 
 export function decodeProbe(blob: Uint8Array): Float32Array {
-  if (blob.byteLength % 4 !== 0) throw new Error(`probe blob of ${blob.byteLength} bytes is not Float32 data`);
-  // Copy: the driver's Buffer may sit at an offset that is not 4-byte aligned.
-  const out = new Float32Array(blob.byteLength / 4);
-  new Uint8Array(out.buffer).set(blob);
-  return out;
+  return decodeAs(blob, Float32Array, 'probe blob');
 }
 
 /**
@@ -23,15 +33,11 @@ export function decodeProbe(blob: Uint8Array): Float32Array {
  * NaN still says "nothing seen for that layer".
  */
 export function encodeCounts(values: ArrayLike<number>): Buffer {
-  const f = values instanceof Float64Array ? values : Float64Array.from(values);
-  return Buffer.from(f.buffer, f.byteOffset, f.byteLength);
+  return bytesOf(values instanceof Float64Array ? values : Float64Array.from(values));
 }
 
 export function decodeCounts(blob: Uint8Array): Float64Array {
-  if (blob.byteLength % 8 !== 0) throw new Error(`histogram blob of ${blob.byteLength} bytes is not Float64 data`);
-  const out = new Float64Array(blob.byteLength / 8);
-  new Uint8Array(out.buffer).set(blob);
-  return out;
+  return decodeAs(blob, Float64Array, 'histogram blob');
 }
 
 /** Pick one field out of per-step layers×fields blobs into a steps×layers matrix. */
