@@ -13,7 +13,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker, UnrecoverableError, DelayedError, type Job } from 'bullmq';
-import { openStore, exportRun, toJson } from '../store/index.js';
+import { openStore, exportRun, toJson, writerState } from '../store/index.js';
 import { cellTrainArgv, cellEnv } from '../cli/cell-process.js';
 import { EXIT_WITH_PARENT_ENV } from '../cli/parent-watch.js';
 import { connectRedis } from './redis.js';
@@ -36,17 +36,13 @@ const CELL_DIR = 'nanscope-cell-';
 /** How often the worker reports a held cell's step to Redis (job progress). */
 const PROGRESS_MS = 3000;
 
-function isAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
-}
-
 /** Temporary stores left by workers of this machine that were killed (-9) mid-cell. */
 function removeDeadWorkersDirs(dir: string): void {
   let names: string[] = [];
   try { names = readdirSync(dir); } catch { return; }
   for (const n of names) {
     const m = new RegExp(`^${CELL_DIR}(\\d+)-`).exec(n);
-    if (m && !isAlive(Number(m[1]))) rmSync(join(dir, n), { recursive: true, force: true });
+    if (m && writerState({ pid: Number(m[1]), host: null, pidStart: null }) === 'dead') rmSync(join(dir, n), { recursive: true, force: true });
   }
 }
 
