@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { openStore } from '../src/store/index.js';
+import { openStore, writerState } from '../src/store/index.js';
 import { startServer } from '../src/server/index.js';
 import { tmp, CLI, waitForSteps } from './helpers.js';
 
@@ -117,6 +117,12 @@ test('kill -9 of a run or a sweep: the dashboard server sees them as gone; SIGHU
   again.kill('SIGKILL');
   process.kill(cell2.pid, 'SIGKILL');
   await again.done;
+  // The cell is the sweep's child, not ours: SIGKILL is delivered, but its teardown (a libtorch
+  // process) may not be over when the server looks. Wait until the OS says it is gone.
+  for (let i = 0; writerState({ pid: cell2.pid, host: null, pidStart: null }) !== 'dead'; i++) {
+    assert.ok(i < 200, `cell process ${cell2.pid} still alive 10 s after SIGKILL`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
   const s2 = openStore(root);
   assert.equal(s2.getSweep(sweep.id)!.status, 'running');
   assert.equal(s2.getRun(cell2.id)!.status, 'running');
