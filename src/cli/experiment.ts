@@ -14,6 +14,7 @@ import { renderPngs } from '../experiments/plot.js';
 import { SCALES, type Scale } from '../experiments/types.js';
 import { describeConfig } from '../experiments/scale.js';
 import { checkQueueUrl } from '../queue/url.js';
+import { estimateCells, formatDuration, CONFIRM_SECONDS, WARMUP_STEPS } from '../experiments/estimate.js';
 
 const FLAGS: Flags = {
   scale: { type: 'string', help: 'cpu (documented reduction, minutes on 2 cores) | full (d2l: 224x224, all data, 10 epochs)', default: 'cpu' },
@@ -32,6 +33,7 @@ const FLAGS: Flags = {
   'from-store': { type: 'string', help: 'train nothing: rebuild the table (and --write-results) from the runs recorded under this experiment sweep id' },
   list: { type: 'bool', help: 'list the experiments and exit' },
   plan: { type: 'bool', help: 'print the runs the experiment would make and exit' },
+  yes: { type: 'bool', help: 'start a --scale full run even when its measured estimate here is over an hour' },
   verbose: { type: 'bool', help: 'print each run\'s epoch lines' },
   help: { type: 'bool', help: 'show this help' },
 };
@@ -76,18 +78,30 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     checkQueueUrl(queueUrl);
     if (str(p, 'from-store')) throw new UsageError('experiment: --from-store trains nothing; drop --queue');
   }
+  const from = str(p, 'from-store');
+  // The full scale can run for days on a CPU: say how long before starting, measured here (cells sent to workers run elsewhere).
+  if (scale === 'full' && !from && queueUrl === undefined) {
+    const est = await estimateCells(planned);
+    const per = est.shapes.map((s) => `${s.example.model} ${s.example.resize}px batch ${s.example.batchSize} bn ${s.example.bn}: ${s.imgPerS.toFixed(0)} img/s x ${s.cells} runs`).join('; ');
+    out.write(`estimate on this machine: ${planned.length} runs, about ${formatDuration(est.seconds)} (training img/s from a ${WARMUP_STEPS}-step warm-up per net: ${per})\n`);
+    if (est.seconds > CONFIRM_SECONDS && !bool(p, 'yes')) {
+      throw new UsageError(`experiment: ${exp.name} --scale full would take about ${formatDuration(est.seconds)} on this machine (over an hour); pass --yes to start it`);
+    }
+  }
   // Redis is reached (or refused with its URL) before the store is touched or a job is added.
   const redis = queueUrl !== undefined ? await (await import('../queue/redis.js')).connectRedis(queueUrl) : null;
   const store = openRuns(str(p, 'runs-dir')!);
   const stop = { stop: false };
   const offSignals = stopAfterStep(stop, (s) => process.stderr.write(s));
   try {
-    const from = str(p, 'from-store');
     const run: ExperimentRun = from ? reloadExperiment(exp, store, from)
       : redis ? await (await import('./experiment-queue.js')).runExperimentQueued(exp, { store, scale, seeds, overrides, only, stop }, redis, queueUrl!)
         : await runExperiment(exp, { store, scale, seeds, overrides, only, stopSignal: stop, verbose: bool(p, 'verbose') });
     out.write(`\n${textTable(resultTable(exp, run.results))}\n\n`);
     if (exp.summary && run.results.length) out.write(`${textTable(exp.summary(run.results))}\n\n`);
+    for (const t of run.results.length ? exp.tables?.(run.results) ?? [] : []) out.write(`${t.title}\n${textTable(t)}\n\n`);
+    const said = run.results.length ? exp.conclusion?.(run.results) : undefined;
+    if (said) out.write(`what the numbers support here:\n${said.en.map((s) => `  - ${s}`).join('\n')}\n${said.zh.map((s) => `  - ${s}`).join('\n')}\n\n`);
     out.write(`expected outcome ${run.outcome.held ? 'HELD' : 'did NOT hold'}:\n`);
     for (const c of run.outcome.checks) out.write(`  [${c.ok ? 'x' : ' '}] ${c.text}\n`);
     out.write(`\nruns recorded under sweep ${run.sweepId} in ${store.root}\n`);

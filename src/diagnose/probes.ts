@@ -5,13 +5,14 @@
 // only what flows back through this layer (a pre-hook hands forward a fresh alias of the input
 // and taps that, so a residual skip's second consumer does not leak in). Parameters and their
 // gradients are reduced after backward. Nothing is retained but numbers.
-import { stats, type Tensor } from '../torch/index.js';
+import { stats, isGradEnabled, type Tensor } from '../torch/index.js';
 import { native } from '../torch/native.js';
 import { fromRaw, l2, mean, std, nonFinite, histogram, HIST_BINS, type TensorStats } from '../torch/stats.js';
 import type { Module, HookHandle } from '../nn/index.js';
 import { PROBE_FIELDS, NF, FIELD } from './fields.js';
 import { traceLayers, type LayerInfo } from './layers.js';
 import { STAT_FIELDS } from '../torch/stats.js';
+import { bnBuffers, bnDeviation, type BnDeviation } from './bn-stats.js';
 
 /** Per slot: the stats, then the order the hook fired in (-1: never). */
 const GRAD_SLOT = STAT_FIELDS.length + 1;
@@ -51,10 +52,14 @@ export class Probes {
   private actHist: Float64Array = new Float64Array(0);
   /** Set by the locator: module scopes are reported to the native op watch. */
   private scopes: number[] | null = null;
+  /** Per layer: whether it is a BN layer, and this step's batch-statistics deviation. */
+  private readonly isBn: boolean[];
+  private bnDev: (BnDeviation | null)[] = [];
 
   /** inputShape: the model's input (any batch size); one traced forward finds the layers. */
   constructor(readonly net: Module, inputShape: readonly number[]) {
     this.layers = traceLayers(net, inputShape);
+    this.isBn = this.layers.map((l) => bnBuffers(l.module) !== null);
     for (const l of this.layers) {
       this.hooks.push(l.module.registerForwardPreHook((_m, x) => this.onEnter(l.index, x)));
       this.hooks.push(l.module.registerForwardHook((_m, _x, y) => this.onForward(l.index, y)));
@@ -64,6 +69,10 @@ export class Probes {
 
   private onEnter(i: number, x: Tensor): Tensor | void {
     if (!this.active) return;
+    // Training mode as each BN decides it (the built-in: module.training; d2l's: grad mode): read the running
+    // buffers before this forward updates them.
+    const bn = this.isBn[i] && this.layers[i].module.training && isGradEnabled() ? bnBuffers(this.layers[i].module) : null;
+    if (bn) this.bnDev[i] = bnDeviation(x, bn.mean, bn.var, bn.eps);
     if (this.scopes) {
       this.scopes.push(i);
       native.watchScope(i);
@@ -102,6 +111,7 @@ export class Probes {
     this.firstBad = -1;
     this.fwd = this.layers.map(() => null);
     this.inputs = this.layers.map(() => null);
+    this.bnDev = this.layers.map(() => null);
     if (this.scopes) this.scopes = [];
     native.readGradProbes(2 * this.layers.length); // clear stale slots
   }
@@ -155,6 +165,8 @@ export class Probes {
         if (l.band) v[o + FIELD.act_sat_frac] = a.sat / Math.max(1, a.numel);
         v[o + FIELD.act_nonfinite] = nonFinite(a);
       }
+      const d = this.bnDev[l.index];
+      if (d) { v[o + FIELD.bn_mean_dev] = d.meanDev; v[o + FIELD.bn_var_dev] = d.varDev; }
       const g = gout[l.index];
       if (g) { v[o + FIELD.grad_out_norm] = l2(g); v[o + FIELD.grad_nonfinite] = nonFinite(g); }
       const gin = gins[l.index];

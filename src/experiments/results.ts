@@ -11,7 +11,7 @@ import type { ExperimentRun } from './run.js';
 import type { Chart } from './plot.js';
 import type { Experiment, Scale, CellResult } from './types.js';
 
-export const ORDER = ['phenomenon-1', 'phenomenon-2', 'phenomenon-3', 'bn-fix', 'vanishing', 'd2l-baseline'];
+export const ORDER = ['phenomenon-1', 'phenomenon-2', 'phenomenon-3', 'bn-fix', 'vanishing', 'bn-effects', 'd2l-baseline'];
 
 const begin = (name: string, scale: Scale) => `<!-- BEGIN generated: experiment ${name} ${scale} -->`;
 const end = (name: string, scale: Scale) => `<!-- END generated: experiment ${name} ${scale} -->`;
@@ -63,6 +63,8 @@ export function sectionFor(run: ExperimentRun, opts: { threads?: number; plots?:
     t,
     '',
     ...(e.summary && run.results.length ? [markdownTable(e.summary(run.results)), ''] : []),
+    ...(e.tables && run.results.length ? e.tables(run.results).flatMap((x) => [`**${x.title}**`, '', markdownTable(x), '']) : []),
+    ...(e.conclusion && run.results.length ? conclusionLines(e.conclusion(run.results)) : []),
     `Steps are 1-based, epochs 1-based (as d2l prints them); "steps run" is steps done / planned. A run stops at its first non-finite value (nanscope's --on-nan stop), so "loss" is nan there and the accuracies are not computed; d2l's loop would keep going on NaN weights and print \`loss nan, train acc 0.100, test acc 0.100\` (argmax of NaN logits is class 0, a tenth of the balanced data).`,
     '',
     `**Expected outcome ${run.outcome.held ? 'held' : 'did NOT hold'}:**`,
@@ -74,6 +76,10 @@ export function sectionFor(run: ExperimentRun, opts: { threads?: number; plots?:
   ];
   for (const p of opts.plots ?? []) lines.push('', `![${e.name} ${run.scale}](${relative(dirname(opts.resultsPath), p)})`);
   return lines.join('\n');
+}
+
+function conclusionLines(c: { en: string[]; zh: string[] }): string[] {
+  return ['**What the numbers support here:**', '', ...c.en.map((s) => `- ${s}`), '', '**这些数字在这里支持什么：**', '', ...c.zh.map((s) => `- ${s}`), ''];
 }
 
 /** Placeholder for a scale that was not run here: the cells it would run, marked not run. */
@@ -187,6 +193,7 @@ export function chartsFor(run: ExperimentRun): [string, Chart][] {
   const e = run.experiment;
   const rs = run.results;
   if (!rs.length) return [];
+  if (e.charts) return e.charts(rs);
   if (e.plot === 'layer-grads') {
     // One chart per model: the layers differ (AlexNet conv1..fc3, LeNet conv1..fc3 of its own).
     const models = [...new Set(rs.map((r) => r.config.model))];

@@ -8,7 +8,7 @@ import { validate, type TrainConfig } from '../train/config.js';
 import { loadFashionMnist } from '../data/index.js';
 import { median } from '../diagnose/index.js';
 import type { Store, SweepRow } from '../store/index.js';
-import type { Cell, CellResult, Experiment, LayerGrad, Outcome, Scale } from './types.js';
+import type { BnNoise, Cell, CellResult, Experiment, LayerGrad, Outcome, Scale } from './types.js';
 
 /** Limits a caller may impose on every cell (tests, quick looks); recorded with the invocation. */
 export interface Overrides {
@@ -158,6 +158,7 @@ export function readBack(store: Store, runId: string, cell: Cell, stepsPerEpoch:
     maxLoss: finite.reduce((m, s) => Math.max(m, s.loss), -Infinity),
     gradNormFirst: gn[0] ?? null, gradNormLast: gn[gn.length - 1] ?? null,
     layerGrads: layerGrads(store, runId),
+    bnNoise: bnNoise(store, runId, stepsPerEpoch),
     verdict: (run.verdict as { run?: string } | null)?.run ?? '-',
     seconds,
   };
@@ -174,6 +175,28 @@ export function layerGrads(store: Store, runId: string): LayerGrad[] {
   return layers.flatMap((l, i) => (l.hasWeight
     ? [{ alias: l.alias ?? l.name, kind: l.kind, gradW: median(col(g, i)), wNorm: median(col(w, i)) }]
     : []));
+}
+
+/**
+ * Per BN layer, the median of bn_mean_dev and bn_var_dev over the last epoch's probed steps (the
+ * running estimate lags at the start; by the last epoch it tracks the population). Runs recorded
+ * before these fields existed, and nets without BN, give [].
+ */
+export function bnNoise(store: Store, runId: string, stepsPerEpoch: number): BnNoise[] {
+  const run = store.getRun(runId);
+  const fields = run?.probeFields ?? [];
+  if (!fields.includes('bn_mean_dev')) return [];
+  const layers = store.getLayers(runId);
+  const m = store.probeSeries(runId, 'bn_mean_dev');
+  const v = store.probeSeries(runId, 'bn_var_dev');
+  const last = Math.max(0, ...m.steps);
+  const from = last - stepsPerEpoch; // the last epoch's steps (or all, when shorter)
+  const nl = layers.length;
+  const col = (s: { data: Float32Array; steps: number[] }, l: number) => s.steps.flatMap((st, i) => (st > from ? [s.data[i * nl + l]] : [])).filter(Number.isFinite);
+  return layers.flatMap((l, i) => {
+    const mc = col(m, i);
+    return mc.length ? [{ alias: l.alias ?? l.name, meanDev: median(mc), varDev: median(col(v, i)) }] : [];
+  });
 }
 
 /**

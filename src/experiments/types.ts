@@ -2,6 +2,7 @@
 // config written in code, at two scales, plus the outcome it expects, checked on the measured
 // results at the end. The runner (run.ts) executes the cells and records each in the store.
 import type { TrainConfig } from '../train/config.js';
+import type { Chart } from './plot.js';
 
 export type Scale = 'cpu' | 'full';
 export const SCALES: readonly Scale[] = ['cpu', 'full'];
@@ -46,11 +47,19 @@ export interface CellResult {
   gradNormFirst: number | null;
   gradNormLast: number | null;
   layerGrads: LayerGrad[];
+  /** Per BN layer: median over the last epoch's steps of the batch-statistics probe (bn_mean_dev, bn_var_dev). */
+  bnNoise: BnNoise[];
   verdict: string;
   seconds: number;
 }
 
+/** How far the batch mean and variance a BN layer used sat from its running estimate (diagnose/bn-stats.ts). */
+export interface BnNoise { alias: string; meanDev: number; varDev: number }
+
 export interface Check { ok: boolean; text: string }
+export interface NamedTable { title: string; head: string[]; rows: string[][] }
+/** What the numbers support, in English and Chinese (generated from the results, never typed in). */
+export interface Conclusion { en: string[]; zh: string[] }
 export interface Outcome { held: boolean; checks: Check[] }
 
 export interface Experiment {
@@ -71,8 +80,14 @@ export interface Experiment {
   columns?: { head: string; cell: (r: CellResult) => string }[];
   /** A table over all cells beside the per-cell one (phenomenon-3: how many seeds went non-finite by each epoch). */
   summary?: (results: CellResult[]) => { head: string[]; rows: string[][] };
-  /** What the plot shows. */
+  /** More tables, each with a title (bn-effects: one per question). */
+  tables?: (results: CellResult[]) => NamedTable[];
+  /** A summary under the tables of which claims the numbers support. */
+  conclusion?: (results: CellResult[]) => Conclusion;
+  /** What the plot shows ('custom': the experiment's own charts). */
   plot?: 'loss' | 'layer-grads' | 'epochs';
+  /** The experiment's own charts: [file suffix, chart] ('' for the main one); used instead of plot. */
+  charts?: (results: CellResult[]) => [string, Chart][];
 }
 
 export const check = (ok: boolean, text: string): Check => ({ ok, text });

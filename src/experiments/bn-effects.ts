@@ -1,0 +1,229 @@
+// The seed's second principle, measured: what BatchNorm does besides keeping the runs finite.
+// Mu Li's lecture (the seed's "原理二"): a mini-batch is a random sample, so the mean and variance
+// BN divides by are noisy; that noise controls model complexity (a regulariser); and BN's main
+// practical effect is faster convergence (it tolerates a larger learning rate), not a higher
+// final accuracy. Three questions, one table each, and a summary of what the numbers support:
+//   convergence: the same net with and without BN on d2l's recipes, epochs to a train accuracy;
+//   lr headroom: an lr ladder with and without BN, per seed;
+//   mini-batch noise: BN-LeNet at batch 16, 64, 256, with the spread of the batch statistics BN
+//   used (probe fields bn_mean_dev, bn_var_dev, read back from the store), against no BN.
+import { baseConfig } from './scale.js';
+import { byArm, ran, chanceCeiling, testSize, diverged } from './checks.js';
+import { f3, sci } from './table.js';
+import type { TrainConfig } from '../train/config.js';
+import { check, outcome, type Cell, type CellResult, type Conclusion, type Experiment, type NamedTable, type Scale } from './types.js';
+import type { Chart } from './plot.js';
+
+/** The fixed train accuracy "converged" means here (d2l's sigmoid LeNet passes it in epoch 4 of 10, BN-LeNet in epoch 1). */
+export const TARGET_TRAIN_ACC = 0.7;
+/** The lr ladder: decades around d2l's 0.9 / 1.0. */
+export const LADDER = [0.1, 1, 10, 100, 1000] as const;
+export const BATCHES = [16, 64, 256] as const;
+/** d2l's lrs at batch 256: LeNet 0.9 (6.6), BN-LeNet 1.0 (8.5). */
+const LR = { none: 0.9, bn: 1.0 };
+
+const CPU = {
+  /** Convergence: all 60000 training images, 4 epochs (sigmoid LeNet passes 0.7 in epoch 4 of d2l's run here). */
+  convergence: { epochs: 4, limitTrain: null, limitTest: 2000 },
+  /** Ladder: one epoch of 12800 stratified images (50 steps), tested on 2000. */
+  ladder: { epochs: 1, limitTrain: 12800, limitTest: 2000 },
+  /** Noise: 5 epochs of 6400 images (2000 steps at batch 16, 125 at 256), tested on 2000. */
+  noise: { epochs: 5, limitTrain: 6400, limitTest: 2000 },
+};
+
+const lenet = (scale: Scale, patch: Partial<TrainConfig>, cpu: Partial<TrainConfig>): TrainConfig =>
+  baseConfig('lenet', scale, { ...(scale === 'cpu' ? cpu : {}), ...patch });
+
+export const convArm = (net: string) => `convergence: ${net}`;
+export const ladderArm = (lr: number, bn: string) => `ladder: lr ${lr}, bn ${bn}`;
+export const noiseArm = (batch: number, bn: string) => `noise: batch ${batch}, bn ${bn}`;
+
+/** The convergence pairs: [arm without BN, arm with BN]. AlexNet's only at full scale (10 epochs at 96x96 are ~30 min a run here). */
+function convergencePairs(scale: Scale): [string, string][] {
+  const pairs: [string, string][] = [[convArm('lenet sigmoid, lr 0.9, bn none'), convArm('lenet sigmoid, lr 1, bn scratch')]];
+  if (scale === 'full') for (const lr of [0.01, 0.1]) pairs.push([convArm(`alexnet 96, lr ${lr}, bn none`), convArm(`alexnet 96, lr ${lr}, bn builtin`)]);
+  return pairs;
+}
+
+function cells(scale: Scale, seeds: number[]): Cell[] {
+  const out: Cell[] = [];
+  // Convergence and noise are one seed at cpu scale (the ladder is the per-seed question).
+  const few = scale === 'cpu' ? seeds.slice(0, 1) : seeds;
+  for (const seed of few) {
+    out.push({ arm: convArm('lenet sigmoid, lr 0.9, bn none'), seed, config: lenet(scale, { lr: LR.none, seed }, CPU.convergence) });
+    out.push({ arm: convArm('lenet sigmoid, lr 1, bn scratch'), seed, config: lenet(scale, { lr: LR.bn, bn: 'scratch', seed }, CPU.convergence) });
+    if (scale === 'full') {
+      for (const lr of [0.01, 0.1]) for (const bn of ['none', 'builtin'] as const) {
+        out.push({ arm: convArm(`alexnet 96, lr ${lr}, bn ${bn}`), seed, config: baseConfig('alexnet', scale, { resize: 96, lr, bn, seed }) });
+      }
+    }
+  }
+  for (const seed of seeds) for (const lr of LADDER) for (const bn of ['none', 'builtin'] as const) {
+    out.push({ arm: ladderArm(lr, bn), seed, config: lenet(scale, { lr, bn, seed }, CPU.ladder) });
+  }
+  // Same epochs at every batch size; the lr scales with the batch (d2l's lr per 256 images), so
+  // plain SGD's own noise (lr / batch) is the same in every cell and what changes is the noise of BN's statistics.
+  for (const seed of few) for (const b of BATCHES) for (const bn of ['none', 'scratch'] as const) {
+    out.push({ arm: noiseArm(b, bn), seed, config: lenet(scale, { batchSize: b, lr: (bn === 'none' ? LR.none : LR.bn) * b / 256, bn, seed }, CPU.noise) });
+  }
+  return out;
+}
+
+/** 1-based epoch whose train accuracy first reached the target, or null. */
+export function epochsTo(r: CellResult, target = TARGET_TRAIN_ACC): number | null {
+  const e = r.epochs.find((x) => (x.trainAcc ?? 0) >= target);
+  return e ? e.epoch + 1 : null;
+}
+const reached = (r: CellResult): string => {
+  const e = epochsTo(r);
+  return e === null ? `not in ${r.epochs.length} epochs (${r.epochs.length * r.stepsPerEpoch} steps)` : `epoch ${e} (step ${e * r.stepsPerEpoch})`;
+};
+const learns = (r: CellResult): boolean => !diverged(r) && r.status === 'finished' && (r.testAcc ?? 0) > chanceCeiling(testSize(r));
+const finite = (r: CellResult): boolean => !diverged(r);
+
+/** Per seed and BN mode: the largest ladder lr that stayed finite and the largest above chance (0: none). */
+export function headroom(rs: readonly CellResult[], seed: number, bn: string): { finite: number; learns: number; tried: number[] } {
+  const mine = rs.filter((r) => r.seed === seed && r.arm.startsWith('ladder:') && r.arm.endsWith(`bn ${bn}`));
+  const lr = (r: CellResult) => r.config.lr;
+  return { finite: Math.max(0, ...mine.filter(finite).map(lr)), learns: Math.max(0, ...mine.filter(learns).map(lr)), tried: mine.map(lr).sort((a, b) => a - b) };
+}
+const lrText = (v: number, tried: number[]): string => (v === 0 ? 'none' : v === Math.max(...tried) ? `${v} (top of ladder)` : String(v));
+
+/** Mean over BN layers of a noise field (one number per run, for the comparisons). */
+const avgNoise = (r: CellResult, k: 'meanDev' | 'varDev'): number => r.bnNoise.reduce((s, l) => s + l[k], 0) / Math.max(1, r.bnNoise.length);
+const gap = (r: CellResult): number | null => (r.trainAcc === null || r.testAcc === null ? null : r.trainAcc - r.testAcc);
+
+function tables(rs: CellResult[]): NamedTable[] {
+  const out: NamedTable[] = [];
+  const conv = rs.filter((r) => r.arm.startsWith('convergence:'));
+  if (conv.length) {
+    out.push({
+      title: `Convergence: epochs until the train accuracy (d2l's, over the epoch) reached ${TARGET_TRAIN_ACC}`,
+      head: ['arm', 'seed', `reached ${TARGET_TRAIN_ACC} at`, 'train acc per epoch', 'final loss / train / test'],
+      rows: conv.map((r) => [r.arm.slice(13), String(r.seed), diverged(r) ? `non-finite at step ${r.nanStep}` : reached(r),
+        r.epochs.map((e) => f3(e.trainAcc)).join(' '), `${f3(r.loss)} / ${f3(r.trainAcc)} / ${f3(r.testAcc)}`]),
+    });
+  }
+  const seeds = [...new Set(rs.filter((r) => r.arm.startsWith('ladder:')).map((r) => r.seed))];
+  if (seeds.length) {
+    const ladder = rs.filter((r) => r.arm.startsWith('ladder:'));
+    out.push({
+      title: `Learning-rate headroom: per seed, the largest lr that stayed finite and the largest whose test accuracy is above chance (> ${chanceCeiling(testSize(ladder[0])).toFixed(3)} on ${testSize(ladder[0])} test images)`,
+      head: ['seed', 'bn', 'largest finite lr', 'largest lr above chance', 'test acc per lr (lr: acc)'],
+      rows: seeds.flatMap((seed) => ['none', 'builtin'].map((bn) => {
+        const h = headroom(rs, seed, bn);
+        const per = ladder.filter((r) => r.seed === seed && r.arm.endsWith(`bn ${bn}`)).map((r) => `${r.config.lr}: ${diverged(r) ? `NaN@${r.nanStep}` : f3(r.testAcc)}`).join(', ');
+        return [String(seed), bn, lrText(h.finite, h.tried), lrText(h.learns, h.tried), per];
+      })),
+    });
+  }
+  const noise = rs.filter((r) => r.arm.startsWith('noise:'));
+  if (noise.length) {
+    out.push({
+      title: 'Mini-batch noise: how far the batch mean and variance BN used sat from its running estimate (median over the last epoch\'s steps, per BN layer), and the accuracies',
+      head: ['batch', 'bn', 'seed', 'lr', 'steps', 'mean dev per BN layer', 'log-var dev per BN layer', 'train acc', 'test acc', 'train - test'],
+      rows: noise.map((r) => [String(r.config.batchSize), r.config.bn, String(r.seed), String(r.config.lr), String(r.steps),
+        r.bnNoise.length ? r.bnNoise.map((l) => `${l.alias} ${sci(l.meanDev)}`).join(', ') : '-',
+        r.bnNoise.length ? r.bnNoise.map((l) => `${l.alias} ${sci(l.varDev)}`).join(', ') : '-',
+        f3(r.trainAcc), f3(r.testAcc), gap(r) === null ? '-' : (gap(r)! >= 0 ? '+' : '') + f3(gap(r))]),
+    });
+  }
+  return out;
+}
+
+/** What the numbers support, each sentence computed from the results (both languages say the same). */
+function conclusion(rs: CellResult[]): Conclusion {
+  const en: string[] = [], zh: string[] = [];
+  for (const [a, b] of convergencePairsOf(rs)) {
+    const none = byArm(rs, a), bn = byArm(rs, b);
+    const ea = none.map(epochsTo), eb = bn.map(epochsTo);
+    const faster = eb.every((e, i) => e !== null && (ea[i] === null || e < ea[i]!));
+    const accA = none.map((r) => f3(r.testAcc)).join('/'), accB = bn.map((r) => f3(r.testAcc)).join('/');
+    const name = a.slice(13).replace(/, bn none$/, '');
+    const txt = (x: (number | null)[]) => x.map((e) => (e === null ? '-' : String(e))).join('/');
+    en.push(`Convergence (${name}): with BN the train accuracy reached ${TARGET_TRAIN_ACC} in epoch ${txt(eb)}, without BN in epoch ${txt(ea)} ('-': not within the run): ${faster ? 'BN converged faster here, as the lecture says' : 'BN did NOT converge faster here'}. Final test accuracy: ${accB} with BN, ${accA} without${none.some((r) => (r.testAcc ?? 0) <= chanceCeiling(testSize(r))) ? ' (the run without BN had not left chance, so its final accuracy says nothing about a ceiling)' : ''}.`);
+    zh.push(`收敛速度（${name}）：加 BN 后训练精度在第 ${txt(eb)} 轮达到 ${TARGET_TRAIN_ACC}，不加 BN 在第 ${txt(ea)} 轮（“-”：本次运行内未达到）：${faster ? '这里 BN 确实加速了收敛，与李沐老师讲的一致' : '这里 BN 并没有加速收敛'}。最终测试精度：加 BN ${accB}，不加 ${accA}${none.some((r) => (r.testAcc ?? 0) <= chanceCeiling(testSize(r))) ? '（不加 BN 的运行还停在随机猜测水平，它的最终精度不能说明精度上限）' : ''}。`);
+  }
+  const seeds = [...new Set(rs.filter((r) => r.arm.startsWith('ladder:')).map((r) => r.seed))];
+  if (seeds.length) {
+    const per = seeds.map((s) => ({ s, n: headroom(rs, s, 'none'), b: headroom(rs, s, 'builtin') }));
+    const wider = per.filter((x) => x.b.learns > x.n.learns).length;
+    const nanNone = per.filter((x) => x.n.finite < Math.max(...x.n.tried)).length, nanBn = per.filter((x) => x.b.finite < Math.max(...x.b.tried)).length;
+    const list = per.map((x) => `seed ${x.s}: ${x.b.learns || 'none'} with BN, ${x.n.learns || 'none'} without`).join('; ');
+    const listZh = per.map((x) => `种子 ${x.s}：加 BN ${x.b.learns || '无'}，不加 ${x.n.learns || '无'}`).join('；');
+    en.push(`Learning-rate headroom: the largest lr still above chance was higher with BN for ${wider} of ${per.length} seeds (${list}). Runs that went non-finite somewhere on the ladder: ${nanNone} of ${per.length} seeds without BN, ${nanBn} with.${nanNone === 0 ? ' Sigmoid LeNet does not blow up to NaN at a large lr here: it saturates and sits at chance, so "stays finite" does not separate the two; "still learns" does.' : ''}`);
+    zh.push(`学习率余量：仍高于随机水平的最大学习率，加 BN 更高的种子有 ${wider}/${per.length} 个（${listZh}）。在阶梯上出现 NaN/Inf 的种子：不加 BN ${nanNone}/${per.length}，加 BN ${nanBn}/${per.length}。${nanNone === 0 ? '这里 sigmoid 的 LeNet 在大学习率下不会变成 NaN，而是饱和、停在随机水平，所以“保持有限”区分不开两者，“还能学习”才区分得开。' : ''}`);
+  }
+  const noise = rs.filter((r) => r.arm.startsWith('noise:'));
+  const bnAt = (b: number) => noise.filter((r) => r.config.bn !== 'none' && r.config.batchSize === b && r.bnNoise.length);
+  const small = bnAt(BATCHES[0]), large = bnAt(BATCHES[BATCHES.length - 1]);
+  if (small.length && large.length) {
+    const m = (rr: CellResult[], k: 'meanDev' | 'varDev') => rr.reduce((s, r) => s + avgNoise(r, k), 0) / rr.length;
+    const rMean = m(small, 'meanDev') / m(large, 'meanDev'), rVar = m(small, 'varDev') / m(large, 'varDev');
+    const g = (rr: CellResult[]) => rr.reduce((s, r) => s + (gap(r) ?? NaN), 0) / rr.length;
+    const gs = g(small), gl = g(large);
+    const noneAt = (b: number) => noise.filter((r) => r.config.bn === 'none' && r.config.batchSize === b);
+    const noneStuck = noise.filter((r) => r.config.bn === 'none').every((r) => (r.testAcc ?? 0) <= chanceCeiling(testSize(r)));
+    const ng = (b: number) => g(noneAt(b));
+    const iid = Math.sqrt(BATCHES[BATCHES.length - 1] / BATCHES[0]);
+    en.push(`Mini-batch noise: at batch ${BATCHES[0]} the batch mean BN divided by sat ${rMean.toFixed(1)}x further from its running estimate than at batch ${BATCHES[BATCHES.length - 1]} (log-variance: ${rVar.toFixed(1)}x; independent samples would give sqrt(${BATCHES[BATCHES.length - 1]}/${BATCHES[0]}) = ${iid}): the noise is real and shrinks with the batch, as the lecture says. Whether it regularises: train minus test accuracy was ${f3(gs)} at batch ${BATCHES[0]} and ${f3(gl)} at ${BATCHES[BATCHES.length - 1]} with BN${noneStuck ? '; the runs without BN stayed at chance in this budget, so there is no no-BN gap to compare with' : `, ${f3(ng(BATCHES[0]))} and ${f3(ng(BATCHES[BATCHES.length - 1]))} without`}. ${gs < gl ? 'A smaller gap with the noisier batch is consistent with a regulariser' : 'The noisier batch did not give a smaller gap here, so these runs do not show the regularising effect'}; with ${small.length} seed(s) and ${testSize(small[0])} test images (one standard error of a test accuracy near 0.8 is about ${Math.sqrt(0.16 / testSize(small[0])).toFixed(3)}), a difference of a few hundredths is not evidence either way.`);
+    zh.push(`小批量噪音：批量 ${BATCHES[0]} 时 BN 所用的批均值离它的滑动平均估计是批量 ${BATCHES[BATCHES.length - 1]} 时的 ${rMean.toFixed(1)} 倍（对数方差：${rVar.toFixed(1)} 倍；独立样本的理论值为 sqrt(${BATCHES[BATCHES.length - 1]}/${BATCHES[0]}) = ${iid}）：噪音确实存在，并随批量增大而减小，与讲解一致。是否起到正则化作用：加 BN 时训练精度减测试精度在批量 ${BATCHES[0]} 为 ${f3(gs)}，批量 ${BATCHES[BATCHES.length - 1]} 为 ${f3(gl)}${noneStuck ? '；不加 BN 的运行在这个预算内停在随机水平，没有可比较的差距' : `，不加 BN 时为 ${f3(ng(BATCHES[0]))} 和 ${f3(ng(BATCHES[BATCHES.length - 1]))}`}。${gs < gl ? '噪音更大的小批量差距更小，这与“正则化”的说法相符' : '噪音更大的小批量并没有更小的差距，这些运行没有显示出正则化效果'}；只有 ${small.length} 个种子、${testSize(small[0])} 张测试图像（精度 0.8 附近一个标准误约 ${Math.sqrt(0.16 / testSize(small[0])).toFixed(3)}），几个百分点的差别不能作为任何一方的证据。`);
+  }
+  return { en, zh };
+}
+
+function convergencePairsOf(rs: readonly CellResult[]): [string, string][] {
+  return (['cpu', 'full'] as Scale[]).flatMap(convergencePairs).filter(([a, b], i, all) => ran(rs, a) && ran(rs, b) && all.findIndex(([x]) => x === a) === i);
+}
+
+function charts(rs: CellResult[]): [string, Chart][] {
+  const conv = rs.filter((r) => r.arm.startsWith('convergence:'));
+  if (!conv.length) return [];
+  return [['', {
+    title: 'bn-effects: training loss per step, with and without BN (log scale)', xLabel: 'step', yLabel: 'loss', logY: true,
+    series: conv.map((r) => {
+      // A 20-step running mean: single-batch losses hide the trend.
+      const pts = r.lossCurve.map((p, i, a) => {
+        const w = a.slice(Math.max(0, i - 19), i + 1).map((q) => q.loss);
+        return [p.step, w.reduce((s, v) => s + v, 0) / w.length] as [number, number];
+      });
+      return { label: `${r.arm.slice(13)} s${r.seed}`, group: r.arm.replace(/, bn \w+$/, ''), points: pts, nanAt: r.nanStep };
+    }),
+  }]];
+}
+
+export const bnEffects: Experiment = {
+  name: 'bn-effects',
+  title: 'what else BN does: faster convergence, lr headroom, mini-batch noise',
+  phenomenon: 'The seed\'s second principle (原理二), from Mu Li\'s BatchNorm lecture: a mini-batch is a random sample, so it brings noise into the network (一定程度上,这里的小批量会给网络带来一定的噪音), which controls model complexity (来控制模型复杂度); BN\'s effect is faster convergence (加速收敛), i.e. a larger usable learning rate, rather than a higher final accuracy.',
+  setup: `Three questions. Convergence: d2l's sigmoid LeNet (lr 0.9) and BN-LeNet (d2l's from-scratch batch_norm, lr 1.0), batch 256; at full scale also ReLU AlexNet at 96x96 at d2l's lr 0.01 and 10x that, without BN and with the built-in BN; epochs until the train accuracy d2l prints reached ${TARGET_TRAIN_ACC} (the steps table has no per-step accuracy, so steps are counted at epoch ends). lr headroom: sigmoid LeNet without BN and with the built-in BN at lr ${LADDER.join(', ')}, per seed: the largest lr that stayed finite and the largest still above chance. Mini-batch noise: LeNet with d2l's from-scratch BN and without BN at batch ${BATCHES.join(', ')} for the same epochs, the lr scaled with the batch (d2l's lr x batch/256, so plain SGD's own noise lr/batch is the same in every cell); a probe on every BN layer records, per step, how far the batch mean and variance BN divided by sat from its running estimate (bn_mean_dev: RMS over channels of (batch mean - running mean)/running std; bn_var_dev: RMS of ln(batch var / running var)), stored with the run's probes and read back here.`,
+  reduction: `All LeNet (28x28) on 1 thread. Convergence: all 60000 training images for ${CPU.convergence.epochs} epochs (d2l's LeNet passes ${TARGET_TRAIN_ACC} in epoch 4 here), tested on 2000; one seed; AlexNet's arms only at full scale (10 epochs at 96x96 are about half an hour a run here). Ladder: 1 epoch of 12800 stratified images (50 steps) per lr, tested on 2000, every seed: a short look, in which sigmoid LeNet without BN may not leave chance at any lr (it needs about one full epoch of 60000 at lr 0.9). Noise: ${CPU.noise.epochs} epochs of 6400 images, tested on 2000, one seed.`,
+  expected: `BN reaches train accuracy ${TARGET_TRAIN_ACC} in fewer epochs than the same net without BN; for every seed the largest lr still above chance is higher with BN; and the spread of BN's batch statistics shrinks as the batch grows (batch ${BATCHES.join(' > ')}) in every BN layer. Final accuracy and the train/test gap are reported, not asserted: the summary says what they support.`,
+  defaultSeeds: { cpu: 2, full: 3 },
+  cells,
+  tables,
+  conclusion,
+  charts,
+  check(results) {
+    const checks = [];
+    for (const [a, b] of convergencePairsOf(results)) {
+      const none = byArm(results, a), bn = byArm(results, b);
+      const ok = bn.every((r, i) => { const e = epochsTo(r), n = none[i] ? epochsTo(none[i]) : null; return e !== null && (n === null || e < n); });
+      checks.push(check(ok, `${b.slice(13)} reached train acc ${TARGET_TRAIN_ACC} sooner than without BN (${bn.map(reached).join('; ')} vs ${none.map(reached).join('; ')})`));
+    }
+    const seeds = [...new Set(results.filter((r) => r.arm.startsWith('ladder:')).map((r) => r.seed))];
+    for (const s of seeds) {
+      const n = headroom(results, s, 'none'), b = headroom(results, s, 'builtin');
+      checks.push(check(b.learns > n.learns, `seed ${s}: largest lr above chance ${b.learns || 'none'} with BN > ${n.learns || 'none'} without`));
+    }
+    const noise = results.filter((r) => r.arm.startsWith('noise:') && r.config.bn !== 'none');
+    for (const seed of [...new Set(noise.map((r) => r.seed))]) {
+      const by = BATCHES.map((bs) => noise.find((r) => r.seed === seed && r.config.batchSize === bs)).filter((r): r is CellResult => !!r && r.bnNoise.length > 0);
+      if (by.length < 2) continue;
+      const layers = by[0].bnNoise.map((l) => l.alias);
+      const ok = layers.every((al) => by.every((r, i) => i === 0 || (r.bnNoise.find((l) => l.alias === al)?.meanDev ?? Infinity) < (by[i - 1].bnNoise.find((l) => l.alias === al)?.meanDev ?? -Infinity)));
+      checks.push(check(ok, `seed ${seed}: batch-mean spread falls with the batch in every BN layer (${by.map((r) => `batch ${r.config.batchSize}: ${r.bnNoise.map((l) => sci(l.meanDev)).join('/')}`).join('; ')})`));
+    }
+    return outcome(checks);
+  },
+};
