@@ -145,7 +145,7 @@ function replaceIntro(doc: string, name: string, intro: string): string {
 
 /** Writes (or replaces) this run's block, and a not-run block for the other scale when it has none. */
 /** Experiments may run side by side; their read-modify-write of the results file takes turns. */
-function withLock<T>(path: string, fn: () => T): T {
+export function withLock<T>(path: string, fn: () => T): T {
   const lock = `${path}.lock`;
   const t0 = Date.now();
   for (;;) {

@@ -19,6 +19,8 @@ export interface OpenOptions {
    * (a read-only folder or file), open it read-only instead of failing.
    */
   readOnlyFallback?: boolean;
+  /** Open read-only from the start: no WAL switch, no migration (a store on an older schema is refused). */
+  readOnly?: boolean;
 }
 
 /** Errors that mean "not writable here" rather than "broken". */

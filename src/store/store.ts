@@ -104,6 +104,11 @@ export class Store {
     this.dbPath = join(this.root, DB_FILE);
     let db: Db;
     let readonly = false;
+    if (opts.readOnly) {
+      this.db = openDatabaseReadOnly(this.dbPath, opts.migrations);
+      this.readonly = true;
+      return;
+    }
     try {
       mkdirSync(this.root, { recursive: true });
       db = openDatabase(this.dbPath, opts);

@@ -1,0 +1,140 @@
+// The fidelity table at the top of RESULTS.md: d2l's own full recipes run here with
+// `nanscope train`, each final line beside the lines d2l's English and Chinese builds printed
+// (shared/REFERENCE.md). Rows are read from the stores the runs were recorded in (found by run
+// name), never typed in; a run still going when the table is generated says how far it got.
+import { existsSync, mkdtempSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore, DB_FILE, type Store, type RunRow } from '../store/index.js';
+import { d2lLine } from '../diagnose/format.js';
+import { markdownTable } from './table.js';
+
+type Line = [loss: number, train: number, test: number, imgPerS: number];
+
+export interface FidelityRow {
+  /** The run's --name. */
+  name: string;
+  what: string;
+  flags: string;
+  /** Planned training steps (all 60000 images: ceil(60000 / batch) x epochs). */
+  steps: number;
+  en: Line | null;
+  zh: Line | null;
+  /** d2l's line is for a different setting than this row's run (e.g. 10 epochs at 224 vs one epoch). */
+  refNote?: string;
+  spread?: string;
+  /** Said beside the time and img/s. */
+  note?: string;
+  /** Rows that need a GPU here: never run, the reason shown. */
+  notRun?: string;
+}
+
+const steps = (batch: number, epochs: number) => Math.ceil(60000 / batch) * epochs;
+const LOW_PRIORITY = 'ran at lowest priority (nice 19, 1 thread) beside other work: its time and img/s are not a speed figure';
+
+export const FIDELITY_ROWS: readonly FidelityRow[] = [
+  { name: 'lenet-e10', what: 'LeNet, sigmoid (d2l 6.6): lr 0.9, batch 256, 28x28, 10 epochs', flags: '--model lenet --epochs 10', steps: steps(256, 10),
+    en: [0.455, 0.831, 0.789, 72322.5], zh: [0.469, 0.823, 0.779, 55296.6] },
+  { name: 'lenet-bn-scratch-e10', what: 'LeNet + BN from scratch (d2l 8.5): lr 1.0, batch 256, 10 epochs', flags: '--model lenet --bn scratch --lr 1 --epochs 10', steps: steps(256, 10),
+    en: [0.269, 0.900, 0.838, 34608.7], zh: [0.273, 0.899, 0.807, 32293.9], spread: 'BN-LeNet test acc across d2l builds: 0.52-0.89' },
+  { name: 'lenet-bn-builtin-e10', what: 'LeNet + BN built-in (d2l 8.5): lr 1.0, batch 256, 10 epochs', flags: '--model lenet --bn builtin --lr 1 --epochs 10', steps: steps(256, 10),
+    en: [0.278, 0.897, 0.836, 63564.3], zh: [0.267, 0.902, 0.708, 50597.3], spread: 'BN-LeNet test acc across d2l builds: 0.52-0.89' },
+  { name: 'alexnet224-e1', what: 'AlexNet (d2l 8.1) exact recipe: lr 0.01, batch 128, 224x224, ONE epoch of 10', flags: '--model alexnet --epochs 1 --threads 1', steps: steps(128, 1),
+    en: [0.327, 0.880, 0.882, 4171.2], zh: [0.331, 0.878, 0.883, 3941.8], refNote: 'd2l\'s line is after 10 epochs; this run is its first',
+    spread: 'AlexNet across 36 en + 18 zh builds: loss 0.325-0.368, test acc 0.847-0.885, never NaN', note: LOW_PRIORITY },
+  { name: 'alexnet96-e10', what: 'AlexNet at 96x96 (d2l\'s recipe otherwise): lr 0.01, batch 128, 10 epochs', flags: '--model alexnet --resize 96 --epochs 10 --threads 1', steps: steps(128, 10),
+    en: [0.327, 0.880, 0.882, 4171.2], zh: [0.331, 0.878, 0.883, 3941.8], refNote: 'd2l\'s line is at 224x224',
+    spread: 'AlexNet across 36 en + 18 zh builds: loss 0.325-0.368, test acc 0.847-0.885, never NaN', note: LOW_PRIORITY },
+  { name: 'alexnet224-e10', what: 'AlexNet (d2l 8.1) exact recipe: 224x224, 10 epochs', flags: '--model alexnet', steps: steps(128, 10),
+    en: [0.327, 0.880, 0.882, 4171.2], zh: [0.331, 0.878, 0.883, 3941.8], notRun: 'not run (no GPU): about 6 h on this machine at ~21 img/s' },
+];
+
+const ref = (l: Line | null) => (l ? `${d2lLine(l[0], l[1], l[2])}, ${l[3]} img/s (GPU)` : '-');
+
+/**
+ * Opens a store for reading without changing it: read-only when its schema is this nanscope's;
+ * a store on an older schema (e.g. written by a running older nanscope) is copied first and the
+ * copy migrated, so a run still writing the original is never touched.
+ */
+export function openForReading(dir: string): Store {
+  try {
+    return openStore(dir, { readOnly: true });
+  } catch (e) {
+    if (!/has schema v\d+, this nanscope needs/.test((e as Error).message)) throw e;
+    const tmp = mkdtempSync(join(tmpdir(), 'nanscope-fidelity-'));
+    for (const suffix of ['', '-wal']) {
+      const f = join(dir, DB_FILE + suffix);
+      if (existsSync(f)) copyFileSync(f, join(tmp, DB_FILE + suffix));
+    }
+    return openStore(tmp);
+  }
+}
+
+/** The newest run with this name across the stores. */
+function findRun(stores: readonly Store[], name: string): { store: Store; run: RunRow } | null {
+  for (const store of stores) {
+    const run = store.listRuns().find((r) => r.name === name);
+    if (run) return { store, run };
+  }
+  return null;
+}
+
+function measured(store: Store, run: RunRow, row: FidelityRow): { line: string; time: string } {
+  const epochs = store.getEpochs(run.id);
+  const last = epochs[epochs.length - 1];
+  // Training throughput over every recorded step (a run stopped mid-epoch has steps but no epoch line).
+  const st = store.getSteps(run.id).filter((x) => x.timeMs !== null && x.imgPerS !== null && !x.nonfinite);
+  const trainS = st.reduce((s, x) => s + x.timeMs! / 1000, 0);
+  const images = st.reduce((s, x) => s + (x.imgPerS! * x.timeMs!) / 1000, 0);
+  const wall = ((run.finishedAt ?? run.updatedAt) - run.createdAt) / 1000;
+  const ips = trainS > 0 ? `${(images / trainS).toFixed(0)} img/s (training)` : '-';
+  const time = `${(wall / 60).toFixed(1)} min wall, ${ips}${row.note ? `; ${row.note}` : ''}`;
+  const done = store.latestStep(run.id) ?? run.stepsDone;
+  const c = run.config as { limitTrain?: number | null; epochs?: number } | null;
+  // A run of the row's name that is not the row's recipe (fewer images or epochs) says so.
+  const off = c?.limitTrain ? ` (on ${c.limitTrain} of 60000 training images: not d2l's recipe)` : '';
+  if (run.status !== 'finished' || (!off && done < row.steps)) {
+    const at = last ? `; last epoch end: ${d2lLine(last.loss, last.trainAcc, last.testAcc)}` : '';
+    return { line: `not finished: ${done} of ${row.steps} steps when this table was generated (status ${run.status})${at}`, time };
+  }
+  return { line: last ? `${d2lLine(last.loss, last.trainAcc, last.testAcc)}${off}` : `finished without an epoch line${off}`, time };
+}
+
+export function fidelityTable(stores: readonly Store[]): { head: string[]; rows: string[][] } {
+  const head = ['run (d2l recipe)', 'nanscope here', 'time, img/s here', 'd2l-en 0.17.5', 'd2l-zh 2.0.0', 'd2l spread / note', 'command'];
+  const rows = FIDELITY_ROWS.map((row) => {
+    const found = row.notRun ? null : findRun(stores, row.name);
+    const m = found ? measured(found.store, found.run, row) : { line: row.notRun ?? 'not run yet', time: '-' };
+    const note = [row.refNote, row.spread].filter(Boolean).join('; ') || '-';
+    return [row.what, m.line, m.time, ref(row.en), ref(row.zh), note, `\`nanscope train ${row.flags} --name ${row.name}\``];
+  });
+  return { head, rows };
+}
+
+export const FIDELITY_BEGIN = '<!-- BEGIN generated: fidelity -->';
+export const FIDELITY_END = '<!-- END generated: fidelity -->';
+
+export function fidelitySection(stores: readonly Store[], o: { command: string; date: Date; machine: string; note?: string }): string {
+  return [
+    '## Fidelity: d2l\'s own recipes, run here, beside d2l\'s printed lines',
+    '',
+    `Command: \`${o.command}\`  `,
+    `Generated: ${o.date.toISOString().replace('T', ' ').slice(0, 16)} UTC from the runs recorded in ${stores.map((s) => `\`${s.root}\``).join(', ')}; machine: ${o.machine}.`,
+    '',
+    markdownTable(fidelityTable(stores)),
+    '',
+    ...(o.note ? [`Note: ${o.note}`, ''] : []),
+    'd2l\'s lines are what its notebook builds printed on a GPU (no seed set, so each build differs; the spread column gives the range across builds). Loss / train acc are over the last epoch, test acc on all 10000 test images, as d2l\'s train_ch6 prints them.',
+  ].join('\n');
+}
+
+/** Puts the section at the top of the results file (after its header), replacing an older one. */
+export function placeFidelity(doc: string, section: string): string {
+  const block = `${FIDELITY_BEGIN}\n${section}\n${FIDELITY_END}`;
+  const i = doc.indexOf(FIDELITY_BEGIN), j = doc.indexOf(FIDELITY_END);
+  if (i >= 0 && j > i) return doc.slice(0, i) + block + doc.slice(j + FIDELITY_END.length);
+  const firstBlock = [doc.indexOf('\n<!-- BEGIN'), doc.indexOf('\n## ')].filter((k) => k >= 0);
+  const at = firstBlock.length ? Math.min(...firstBlock) + 1 : doc.length;
+  const before = doc.slice(0, at);
+  return `${before}${before.endsWith('\n\n') ? '' : '\n'}${block}\n\n${doc.slice(at)}`;
+}
