@@ -160,6 +160,7 @@ export function readBack(store: Store, runId: string, cell: Cell, stepsPerEpoch:
     layerGrads: layerGrads(store, runId),
     verdict: (run.verdict as { run?: string } | null)?.run ?? '-',
     seconds,
+    machine: run.machine,
   };
 }
 
