@@ -51,7 +51,7 @@ test('experiment exploration through the CLI: the block is the table read back f
     const [sweep] = store.listSweeps();
     const runs = store.listSweepCells(sweep.id);
     assert.equal(runs.length, 2);
-    const rows = block.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| config'));
+    const rows = block.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| config') && !l.startsWith('| ---'));
     assert.equal(rows.length, 2);
     for (const run of runs) {
       const v = run.verdict as { run: string; causes: string[] };
