@@ -147,6 +147,7 @@ export const exploration: Experiment = {
   fixedSeeds: true,
   cells: (scale: Scale): Cell[] => (scale === 'cpu' ? EXPLORATION_ROWS.map(cellOf) : []),
   table,
+  plot: 'none',
   check(results) {
     const checks = results.map((r) => {
       const ok = diverged(r) ? hasReport(r) && r.verdict === 'non-finite' : atChance(r) ? r.verdict !== 'healthy' : true;

@@ -186,7 +186,7 @@ export function plotPath(resultsPath: string, name: string, scale: Scale, suffix
 export function chartsFor(run: ExperimentRun): [string, Chart][] {
   const e = run.experiment;
   const rs = run.results;
-  if (!rs.length) return [];
+  if (!rs.length || e.plot === 'none') return [];
   if (e.plot === 'layer-grads') {
     // One chart per model: the layers differ (AlexNet conv1..fc3, LeNet conv1..fc3 of its own).
     const models = [...new Set(rs.map((r) => r.config.model))];

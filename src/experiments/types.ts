@@ -84,8 +84,8 @@ export interface Experiment {
   columns?: { head: string; cell: (r: CellResult) => string }[];
   /** A table over all cells beside the per-cell one (phenomenon-3: how many seeds went non-finite by each epoch). */
   summary?: (results: CellResult[]) => { head: string[]; rows: string[][] };
-  /** What the plot shows. */
-  plot?: 'loss' | 'layer-grads' | 'epochs';
+  /** What the plot shows ('none': no plot, e.g. 47 unrelated configs on one chart say nothing). */
+  plot?: 'loss' | 'layer-grads' | 'epochs' | 'none';
 }
 
 export const check = (ok: boolean, text: string): Check => ({ ok, text });
