@@ -43,7 +43,7 @@ export function machinesOf(results: readonly CellResult[]): string {
 
 export function commandLine(run: ExperimentRun, threads: number | undefined): string {
   const o = run.overrides;
-  const parts = ['nanscope experiment', run.experiment.name, '--scale', run.scale, '--seeds', String(run.seeds.length)];
+  const parts = ['nanscope experiment', run.experiment.name, '--scale', run.scale, ...(run.experiment.fixedSeeds ? [] : ['--seeds', String(run.seeds.length)])];
   const t = threads ?? o.threads;
   if (t) parts.push('--threads', String(t));
   if (o.limitTrain) parts.push('--limit-train', String(o.limitTrain));
@@ -185,7 +185,7 @@ function writeResultsNow(path: string, run: ExperimentRun, opts: { threads?: num
   // measured full-scale block is never touched from a cpu run.
   const b = doc.indexOf(begin(e.name, other));
   const placeholder = b < 0 || doc.slice(b, doc.indexOf(end(e.name, other), b)).includes(`--scale ${other}: not run (`);
-  if (placeholder && other === 'full') {
+  if (placeholder && other === 'full' && e.cells(other, [0]).length) {
     doc = replaceBlock(doc, [e.name, other], notRunSection(e, other, Array.from({ length: e.defaultSeeds.full }, (_, i) => i), 'no GPU'), intro);
   }
   writeFileAtomicSync(path, doc.endsWith('\n') ? doc : `${doc}\n`);
@@ -199,7 +199,7 @@ export function plotPath(resultsPath: string, name: string, scale: Scale, suffix
 export function chartsFor(run: ExperimentRun): [string, Chart][] {
   const e = run.experiment;
   const rs = run.results;
-  if (!rs.length) return [];
+  if (!rs.length || e.plot === 'none') return [];
   if (e.plot === 'layer-grads') {
     // One chart per model: the layers differ (AlexNet conv1..fc3, LeNet conv1..fc3 of its own).
     const models = [...new Set(rs.map((r) => r.config.model))];

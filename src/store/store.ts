@@ -685,6 +685,13 @@ export class Store {
     return this.write(() => stale.map((s) => this.setSweepStatus(s.id, 'interrupted')));
   }
 
+  /** Replace a sweep's recorded grid (an experiment resumed with cells added to its list). */
+  setSweepGrid(id: string, grid: unknown): SweepRow {
+    const row = this.stmt('UPDATE sweeps SET grid = ?, updated_at = ? WHERE id = ? RETURNING *').get(toJson(grid), Date.now(), id) as SweepDbRow | undefined;
+    if (!row) throw new Error(`unknown sweep ${id}`);
+    return sweepFromDb(row);
+  }
+
   setSweepStatus(id: string, status: SweepStatus): SweepRow {
     checkSweepStatus(status);
     const row = this.stmt('UPDATE sweeps SET status = ?, updated_at = ? WHERE id = ? RETURNING *').get(
