@@ -10,7 +10,8 @@ import { openStore, type RunRow, type Machine } from '../src/store/index.js';
 import { EXPERIMENTS, findExperiment } from '../src/experiments/index.js';
 import { ZOO, type ModelName } from '../src/models/index.js';
 import { writeResults, HEADER } from '../src/experiments/results.js';
-import { chanceCeiling } from '../src/experiments/checks.js';
+import { chanceCeiling, signTestMin } from '../src/experiments/checks.js';
+import type { CellResult } from '../src/experiments/types.js';
 import { tmp } from './helpers.js';
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
@@ -180,4 +181,22 @@ test('RESULTS.md keeps one block per machine type side by side: a rerun on anoth
   md = readFileSync(path, 'utf8');
   assert.ok(md.includes('0.333') && md.includes('0.444') && !md.includes('0.222'));
   assert.equal(md.split('BEGIN generated: experiment d2l-baseline cpu').length, 3, 'two blocks, one per machine type');
+});
+
+test('phenomenon-2 over seeds: the Xeon\'s reported NaN steps hold with 25-step epochs and fail with 100-step ones; the sign test needs 5 seeds', () => {
+  const exp = findExperiment('phenomenon-2')!;
+  assert.deepEqual([4, 5, 6, 8, 20].map((n) => signTestMin(n)), [5, 5, 6, 7, 15]);
+  const res = (lr: number, seed: number, step: number | null, perEpoch: number) => ({ arm: `lr ${lr}`, seed, config: { maxSteps: null, epochs: 3 }, stepsPerEpoch: perEpoch,
+    steps: step ?? 300, nanStep: step, nanEpoch: step === null ? null : Math.floor((step - 1) / perEpoch) }) as unknown as CellResult;
+  // Issue 19's Intel Xeon at lr 1 (seeds 0-3), two more seeds, and lr 10's first few steps.
+  const lo = [63, 44, null, 38, 30, 90], hi = [4, 5, 4, 5, 4, 4];
+  const at = (perEpoch: number) => [...hi.map((s, i) => res(10, i, s, perEpoch)), ...lo.map((s, i) => res(1, i, s, perEpoch))];
+  const short = exp.check(at(25), 'cpu');
+  assert.ok(short.held, short.checks.map((c) => c.text).join('\n'));
+  const long = exp.check(at(100), 'cpu');
+  assert.ok(!long.held);
+  assert.match(long.checks.find((c) => !c.ok)!.text, /lr 1: median first non-finite epoch 1 \(past epoch 1\): 5 of 6 seeds in epoch 1/);
+  // Four seeds cannot pass a sign test at 0.05 whatever they do.
+  const four = exp.check(at(25).filter((r) => r.seed < 4), 'cpu');
+  assert.match(four.checks.find((c) => !c.ok)!.text, /4 of 4 seeds \(sign test at 0.05 needs at least 5 seeds\)/);
 });
