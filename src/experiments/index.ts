@@ -7,8 +7,9 @@ import { bnFix } from './bn-fix.js';
 import { vanishing } from './vanishing.js';
 import { d2lBaseline } from './d2l-baseline.js';
 import { d2lNin, d2lGooglenet } from './d2l-modern.js';
+import { exploration } from './exploration.js';
 
-export const EXPERIMENTS: readonly Experiment[] = [phenomenon1, phenomenon2, phenomenon3, bnFix, vanishing, d2lBaseline, d2lNin, d2lGooglenet];
+export const EXPERIMENTS: readonly Experiment[] = [phenomenon1, phenomenon2, phenomenon3, bnFix, vanishing, d2lBaseline, d2lNin, d2lGooglenet, exploration];
 
 export function findExperiment(name: string): Experiment | undefined { return EXPERIMENTS.find((e) => e.name === name); }
 

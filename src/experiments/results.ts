@@ -2,9 +2,8 @@
 // experiment re-run with --write-results replaces only its own block and hand-written text
 // (the exploration log) survives. Plots go to docs/img/<experiment>-<scale>.png.
 import { existsSync, readFileSync, openSync, closeSync, rmSync, statSync } from 'node:fs';
-import { cpus, totalmem, platform, release } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { writeFileAtomicSync } from '../store/index.js';
+import { writeFileAtomicSync, describeMachine, machineKey } from '../store/index.js';
 import { resultTable, markdownTable, sci } from './table.js';
 import { trainFlags, describeConfig } from './scale.js';
 import type { ExperimentRun } from './run.js';
@@ -24,14 +23,27 @@ numbers are read back from the run database, not typed in); the command, date, s
 are printed beside each table. Hand-written text lives outside the generated blocks.
 `;
 
-export function machine(): string {
-  const c = cpus();
-  return `${c.length} x ${c[0]?.model.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, Node ${process.versions.node}, no GPU`;
+/**
+ * The machine(s) the table's runs trained on, as the store recorded them with each run (not the
+ * machine writing the file: a sweep through the queue may run anywhere). One machine: its line;
+ * several: each with the seeds that ran on it.
+ */
+export function machinesOf(results: readonly CellResult[]): string {
+  const groups = new Map<string, { text: string; cells: string[] }>();
+  for (const r of results) {
+    const key = r.machine ? machineKey(r.machine) : '';
+    const text = r.machine ? describeMachine(r.machine) : 'not recorded (runs stored before store migration 6)';
+    const g = groups.get(key) ?? { text, cells: [] };
+    g.cells.push(`${r.arm} s${r.seed}`);
+    groups.set(key, g);
+  }
+  if (groups.size <= 1) return [...groups.values()][0]?.text ?? 'no runs';
+  return [...groups.values()].map((g) => `${g.text} [${g.cells.join(', ')}]`).join('; ');
 }
 
 export function commandLine(run: ExperimentRun, threads: number | undefined): string {
   const o = run.overrides;
-  const parts = ['nanscope experiment', run.experiment.name, '--scale', run.scale, '--seeds', String(run.seeds.length)];
+  const parts = ['nanscope experiment', run.experiment.name, '--scale', run.scale, ...(run.experiment.fixedSeeds ? [] : ['--seeds', String(run.seeds.length)])];
   const t = threads ?? o.threads;
   if (t) parts.push('--threads', String(t));
   if (o.limitTrain) parts.push('--limit-train', String(o.limitTrain));
@@ -58,11 +70,12 @@ export function sectionFor(run: ExperimentRun, opts: { threads?: number; plots?:
     `#### ${e.name}, --scale ${run.scale}: measured`,
     '',
     `Command: \`${commandLine(run, opts.threads)}\`  `,
-    `Date: ${date}, ${(run.seconds / 60).toFixed(1)} min; seeds ${run.seeds.join(', ')}; machine: ${machine()}; store sweep id \`${run.sweepId}\`.`,
+    `Date: ${date}, ${(run.seconds / 60).toFixed(1)} min; seeds ${run.seeds.join(', ')}; store sweep id \`${run.sweepId}\`.  `,
+    `Machine: ${machinesOf(run.results)}.`,
     '',
     t,
     '',
-    ...(e.summary && run.results.length ? [markdownTable(e.summary(run.results)), ''] : []),
+    ...(e.summary && run.results.length ? e.summary(run.results).flatMap((s) => [markdownTable(s), '']) : []),
     `Steps are 1-based, epochs 1-based (as d2l prints them); "steps run" is steps done / planned. A run stops at its first non-finite value (nanscope's --on-nan stop), so "loss" is nan there and the accuracies are not computed; d2l's loop would keep going on NaN weights and print \`loss nan, train acc 0.100, test acc 0.100\` (argmax of NaN logits is class 0, a tenth of the balanced data).`,
     '',
     `**Expected outcome ${run.outcome.held ? 'held' : 'did NOT hold'}:**`,
@@ -172,7 +185,7 @@ function writeResultsNow(path: string, run: ExperimentRun, opts: { threads?: num
   // measured full-scale block is never touched from a cpu run.
   const b = doc.indexOf(begin(e.name, other));
   const placeholder = b < 0 || doc.slice(b, doc.indexOf(end(e.name, other), b)).includes(`--scale ${other}: not run (`);
-  if (placeholder && other === 'full') {
+  if (placeholder && other === 'full' && e.cells(other, [0]).length) {
     doc = replaceBlock(doc, [e.name, other], notRunSection(e, other, Array.from({ length: e.defaultSeeds.full }, (_, i) => i), 'no GPU'), intro);
   }
   writeFileAtomicSync(path, doc.endsWith('\n') ? doc : `${doc}\n`);
@@ -186,7 +199,7 @@ export function plotPath(resultsPath: string, name: string, scale: Scale, suffix
 export function chartsFor(run: ExperimentRun): [string, Chart][] {
   const e = run.experiment;
   const rs = run.results;
-  if (!rs.length) return [];
+  if (!rs.length || e.plot === 'none') return [];
   if (e.plot === 'layer-grads') {
     // One chart per model: the layers differ (AlexNet conv1..fc3, LeNet conv1..fc3 of its own).
     const models = [...new Set(rs.map((r) => r.config.model))];

@@ -143,7 +143,8 @@ async function runCell(store: Store, sweepId: string, exp: Experiment, cell: Cel
 /** Every reported number comes from the store rows the trainer wrote. */
 export function readBack(store: Store, runId: string, cell: Cell, stepsPerEpoch: number, status: CellResult['status'], seconds: number): CellResult {
   const run = store.getRun(runId)!;
-  const report = run.report as { alias?: string; pass?: string; op?: string } | null;
+  const report = run.report as { alias?: string; pass?: string; op?: string; layer?: string | null } | null;
+  const v = run.verdict as { run?: string; causes?: string[]; chain?: { part: string; step: number | null }[] } | null;
   const steps = store.getSteps(runId);
   const epochs = store.getEpochs(runId).map((e) => ({ epoch: e.epoch, loss: e.loss, trainAcc: e.trainAcc, testAcc: e.testAcc }));
   const finite = steps.filter((s) => !s.nonfinite && Number.isFinite(s.loss));
@@ -152,15 +153,25 @@ export function readBack(store: Store, runId: string, cell: Cell, stepsPerEpoch:
   return {
     arm: cell.arm, seed: cell.seed, runId, config: cell.config, status, steps: run.stepsDone, stepsPerEpoch,
     nanStep: run.firstNanStep, nanEpoch: run.firstNanEpoch,
-    nanLayer: report?.alias ?? null, nanPass: report?.pass ?? null, nanOp: report?.op ?? null,
+    nanLayer: report?.alias ?? null, nanPass: report?.pass ?? null, nanOp: report?.op ?? null, nanPath: report?.layer ?? null,
     loss: last?.loss ?? run.finalLoss, trainAcc: last?.trainAcc ?? null, testAcc: last?.testAcc ?? null, epochs,
     lossCurve: steps.map((s) => ({ step: s.step, loss: s.loss })),
     maxLoss: finite.reduce((m, s) => Math.max(m, s.loss), -Infinity),
-    gradNormFirst: gn[0] ?? null, gradNormLast: gn[gn.length - 1] ?? null,
+    gradNormFirst: gn[0] ?? null, gradNormLast: gn[gn.length - 1] ?? null, gradNormMax: gn.length ? Math.max(...gn) : null,
+    probedLoss: probedLoss(store, runId, finite),
     layerGrads: layerGrads(store, runId),
-    verdict: (run.verdict as { run?: string } | null)?.run ?? '-',
+    verdict: v?.run ?? '-', verdictCauses: v?.causes ?? [], verdictChain: (v?.chain ?? []).map((c) => ({ part: c.part, step: c.step })),
     seconds,
+    machine: run.machine,
   };
+}
+
+/** The finite losses at the steps the probes recorded (every step when the run has no probes). */
+function probedLoss(store: Store, runId: string, finite: readonly { step: number; loss: number }[]): { step: number; loss: number }[] {
+  const fields = store.getRun(runId)?.probeFields;
+  if (!fields?.length) return finite.map((s) => ({ step: s.step, loss: s.loss }));
+  const probed = new Set(store.probeSeries(runId, fields[0]).steps);
+  return finite.filter((s) => probed.has(s.step)).map((s) => ({ step: s.step, loss: s.loss }));
 }
 
 /** Median over the probed steps of each conv/linear-like layer's (hasWeight) grad_w_norm and w_norm, read from the store. */

@@ -2,6 +2,8 @@
 // config written in code, at two scales, plus the outcome it expects, checked on the measured
 // results at the end. The runner (run.ts) executes the cells and records each in the store.
 import type { TrainConfig } from '../train/config.js';
+import type { Machine } from '../store/index.js';
+import type { Table } from './table.js';
 
 export type Scale = 'cpu' | 'full';
 export const SCALES: readonly Scale[] = ['cpu', 'full'];
@@ -34,6 +36,8 @@ export interface CellResult {
   nanLayer: string | null;
   nanPass: string | null;
   nanOp: string | null;
+  /** The locator's layer path in the module tree (e.g. "features.10"), or null. */
+  nanPath: string | null;
   /** Last epoch's numbers (or the partial epoch's mean loss when it stopped early). */
   loss: number | null;
   trainAcc: number | null;
@@ -45,10 +49,20 @@ export interface CellResult {
   maxLoss: number;
   gradNormFirst: number | null;
   gradNormLast: number | null;
+  gradNormMax: number | null;
+  /** Loss at the probed steps (finite ones). */
+  probedLoss: { step: number; loss: number }[];
   layerGrads: LayerGrad[];
   verdict: string;
+  /** The verdict's likely causes and its chain (part and the step it began), as stored. */
+  verdictCauses: string[];
+  verdictChain: { part: string; step: number | null }[];
   seconds: number;
+  /** The machine the run trained on, from the store (null: recorded before store migration 6). */
+  machine: Machine | null;
 }
+
+export interface SummaryTable { head: string[]; rows: string[][] }
 
 export interface Check { ok: boolean; text: string }
 export interface Outcome { held: boolean; checks: Check[] }
@@ -65,14 +79,18 @@ export interface Experiment {
   /** The expected outcome, in words (the check below is its code). */
   expected: string;
   defaultSeeds: Record<Scale, number>;
+  /** The cells carry their own seeds (the exploration log): --seeds does not apply. */
+  fixedSeeds?: boolean;
   cells(scale: Scale, seeds: number[]): Cell[];
   check(results: CellResult[], scale: Scale): Outcome;
+  /** A table of its own instead of the standard one (the columns below are then unused). */
+  table?: (results: readonly CellResult[]) => Table;
   /** Extra table columns. */
   columns?: { head: string; cell: (r: CellResult) => string }[];
   /** A table over all cells beside the per-cell one (phenomenon-3: how many seeds went non-finite by each epoch). */
-  summary?: (results: CellResult[]) => { head: string[]; rows: string[][] };
-  /** What the plot shows. */
-  plot?: 'loss' | 'layer-grads' | 'epochs';
+  summary?: (results: CellResult[]) => SummaryTable[];
+  /** What the plot shows ('none': no plot, e.g. 47 unrelated configs on one chart say nothing). */
+  plot?: 'loss' | 'layer-grads' | 'epochs' | 'none';
 }
 
 export const check = (ok: boolean, text: string): Check => ({ ok, text });
