@@ -127,7 +127,7 @@ test('RESULTS.md blocks: regenerating one experiment replaces only its own block
     results: [{ arm: 'd2l', seed: 0, runId: 'r', config: exp.cells('cpu', [0])[0].config, status: 'finished' as const, steps: 300, stepsPerEpoch: 100,
       nanStep: null, nanEpoch: null, nanLayer: null, nanPass: null, nanOp: null, nanPath: null, loss: 0.5, trainAcc: 0.8, testAcc: acc, epochs: [],
       lossCurve: [], maxLoss: 2.3, gradNormFirst: 1, gradNormLast: 1, gradNormMax: 1, probedLoss: [], layerGrads: [], verdict: 'healthy',
-      verdictCauses: [], verdictChain: [], seconds: 60 }],
+      verdictCauses: [], verdictChain: [], seconds: 60, machine: null }],
   });
   writeResults(path, fake(0.777), {});
   const hand = '\n## Exploration (hand-written)\nkeep me\n';
@@ -144,9 +144,12 @@ test('RESULTS.md blocks: regenerating one experiment replaces only its own block
 test('phenomenon-3\'s summary: per epoch, seeds first non-finite in it and by its end (a seed that never went is counted in none)', () => {
   const exp = findExperiment('phenomenon-3')!;
   const [cell] = exp.cells('cpu', [0]);
-  const r = (nanEpoch: number | null) => ({ arm: cell.arm, seed: 0, config: cell.config, stepsPerEpoch: 100, nanEpoch }) as unknown as Parameters<NonNullable<typeof exp.summary>>[0][number];
-  const t = exp.summary!([r(0), r(2), r(null), r(0)]);
+  const r = (nanEpoch: number | null) => ({ arm: cell.arm, seed: 0, config: cell.config, stepsPerEpoch: 25, nanEpoch,
+    nanStep: nanEpoch === null ? null : nanEpoch * 25 + 10 }) as unknown as Parameters<NonNullable<typeof exp.summary>>[0][number];
+  const [t, stats] = exp.summary!([r(0), r(2), r(null), r(0)]);
   assert.deepEqual(t.head, ['epoch', 'seeds first non-finite in it', 'non-finite by its end']);
   assert.equal(t.rows.length, cell.config.epochs);
   assert.deepEqual(t.rows.slice(0, 3), [['1', '2', '2 of 4'], ['2', '0', '2 of 4'], ['3', '1', '3 of 4']]);
+  // Over the seeds: 3 of 4 diverged, 2 in epoch 1; lower median of [1, 1, 3, never] is 1; epochs 1-3, steps 10-60.
+  assert.deepEqual(stats.rows, [['lr 1', '4', '3 of 4 (75%)', '2', '1', '1-3', '10', '10-60']]);
 });

@@ -2,9 +2,8 @@
 // experiment re-run with --write-results replaces only its own block and hand-written text
 // (the exploration log) survives. Plots go to docs/img/<experiment>-<scale>.png.
 import { existsSync, readFileSync, openSync, closeSync, rmSync, statSync } from 'node:fs';
-import { cpus, totalmem, platform, release } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { writeFileAtomicSync } from '../store/index.js';
+import { writeFileAtomicSync, describeMachine, machineKey } from '../store/index.js';
 import { resultTable, markdownTable, sci } from './table.js';
 import { trainFlags, describeConfig } from './scale.js';
 import type { ExperimentRun } from './run.js';
@@ -24,9 +23,22 @@ numbers are read back from the run database, not typed in); the command, date, s
 are printed beside each table. Hand-written text lives outside the generated blocks.
 `;
 
-export function machine(): string {
-  const c = cpus();
-  return `${c.length} x ${c[0]?.model.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, Node ${process.versions.node}, no GPU`;
+/**
+ * The machine(s) the table's runs trained on, as the store recorded them with each run (not the
+ * machine writing the file: a sweep through the queue may run anywhere). One machine: its line;
+ * several: each with the seeds that ran on it.
+ */
+export function machinesOf(results: readonly CellResult[]): string {
+  const groups = new Map<string, { text: string; cells: string[] }>();
+  for (const r of results) {
+    const key = r.machine ? machineKey(r.machine) : '';
+    const text = r.machine ? describeMachine(r.machine) : 'not recorded (runs stored before store migration 6)';
+    const g = groups.get(key) ?? { text, cells: [] };
+    g.cells.push(`${r.arm} s${r.seed}`);
+    groups.set(key, g);
+  }
+  if (groups.size <= 1) return [...groups.values()][0]?.text ?? 'no runs';
+  return [...groups.values()].map((g) => `${g.text} [${g.cells.join(', ')}]`).join('; ');
 }
 
 export function commandLine(run: ExperimentRun, threads: number | undefined): string {
@@ -67,11 +79,12 @@ export function sectionFor(run: ExperimentRun, opts: { threads?: number; plots?:
     `#### ${e.name}, --scale ${run.scale}: measured`,
     '',
     `Command: \`${commandLine(run, opts.threads)}\`  `,
-    `Date: ${date}, ${(run.seconds / 60).toFixed(1)} min; ${e.fixedSeeds ? 'seeds: each row\'s own (seed column)' : `seeds ${run.seeds.join(', ')}`}; machine: ${machine()}; store sweep id \`${run.sweepId}\`.`,
+    `Date: ${date}, ${(run.seconds / 60).toFixed(1)} min; ${e.fixedSeeds ? 'seeds: each row\'s own (seed column)' : `seeds ${run.seeds.join(', ')}`}; store sweep id \`${run.sweepId}\`.  `,
+    `Machine: ${machinesOf(run.results)}.`,
     '',
     t,
     '',
-    ...(e.summary && run.results.length ? [markdownTable(e.summary(run.results)), ''] : []),
+    ...(e.summary && run.results.length ? e.summary(run.results).flatMap((s) => [markdownTable(s), '']) : []),
     ...incomplete(run),
     `Steps are 1-based, epochs 1-based (as d2l prints them); "steps run" is steps done / planned. A run stops at its first non-finite value (nanscope's --on-nan stop), so "loss" is nan there and the accuracies are not computed; d2l's loop would keep going on NaN weights and print \`loss nan, train acc 0.100, test acc 0.100\` (argmax of NaN logits is class 0, a tenth of the balanced data).`,
     '',
