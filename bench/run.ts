@@ -1,13 +1,12 @@
 // Side-by-side benchmark: nanscope vs PyTorch (Debian python3-torch 1.13: the same libtorch,
 // threads and BLAS), alternating A/B after warm-up, printing medians, min-max and the ratio
 // nanscope/PyTorch in images per second (higher is better for nanscope).
-//   npm run bench [-- --quick] [-- --threads N] [-- --steps N] [-- --only resnet18]
+//   npm run bench [-- --quick] [-- --threads N] [-- --steps N] [-- --only resnet18|epoch] [-- --epoch-reps N]
 // Steps per case scale with the step's length (LeNet's 30 ms step gets many more than AlexNet
 // 224's 7 s one); which side runs first alternates each pair, and besides the ratio of medians
 // each case prints the median of the per-pair ratios, which cancels the machine's slow drift
 // (on this 2-core VM the same step varies by up to 30% over a minute).
-import { spawn, spawnSync } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as torch from '../src/torch/index.js';
@@ -19,6 +18,8 @@ import { batchTensors } from '../src/train/batch.js';
 import { Probes, gradientSummary } from '../src/diagnose/index.js';
 import { loadFashionMnist, resizerFor } from '../src/data/index.js';
 import { trainingFlopsPerImage, peakFlops } from './flops.js';
+import { TorchWorker, median } from './worker.js';
+import { epochCase, printEpochCase, type EpochCase } from './epoch.js';
 
 // OpenMP reads its wait policy when libtorch loads, i.e. before this line runs: a bench started
 // without OMP_WAIT_POLICY=passive (as bin/nanscope.js and the PyTorch worker below set it) re-runs
@@ -32,29 +33,14 @@ if (process.env.OMP_WAIT_POLICY === undefined) {
 const args = process.argv.slice(2);
 const flag = (k: string, d: number) => { const i = args.indexOf(`--${k}`); return i >= 0 ? Number(args[i + 1]) : d; };
 const quick = args.includes('--quick');
-/** --only MODEL: just that model's step cases (e.g. resnet18), no data or epoch sections. */
+/** --only MODEL: just that model's step cases (e.g. resnet18), no data or epoch sections; --only epoch: just the epochs. */
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
 const threads = flag('threads', availableParallelism());
 const stepsFlag = flag('steps', 0);
 /** Measured A/B pairs for a case whose step takes about `sec` seconds. */
 const stepsFor = (sec: number) => stepsFlag || Math.max(quick ? 3 : 5, Math.min(quick ? 20 : 40, Math.round((quick ? 4 : 10) / sec)));
-const ORACLE = process.env.NANSCOPE_ORACLE_PYTHON ?? '/usr/bin/python3';
-const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'passive', PYTHONUNBUFFERED: '1' };
 torch.setNumThreads(threads);
 
-class TorchWorker {
-  private readonly p = spawn(ORACLE, [join(import.meta.dirname, 'torch_worker.py')], { env, stdio: ['pipe', 'pipe', 'inherit'] });
-  private readonly lines = createInterface({ input: this.p.stdout! })[Symbol.asyncIterator]();
-  async call<T>(c: object): Promise<T> {
-    this.p.stdin!.write(`${JSON.stringify(c)}\n`);
-    const r = JSON.parse((await this.lines.next()).value as string) as T & { error?: string };
-    if (r.error) throw new Error(`PyTorch worker: ${r.error}`);
-    return r;
-  }
-  close(): void { this.p.stdin!.end(); }
-}
-
-const median = (xs: number[]) => { const v = [...xs].sort((a, b) => a - b); const m = v.length >> 1; return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2; };
 const f1 = (x: number) => x.toFixed(1);
 
 type Mode = 'engine' | 'checks' | 'probes';
@@ -152,32 +138,33 @@ for (const [m, side, b, modes, sec] of cases.filter(([m]) => only === null || m 
   if (fl) console.log(`  PyTorch ${((r.batch / median(r.torch)) * fl / 1e9).toFixed(1)} GFLOP/s; ${(fl / 1e9).toFixed(2)} GFLOP per image per step; nanscope at ${(100 * (r.batch / median(r.ns.checks)) * fl / peak.flops).toFixed(0)}% of peak`);
 }
 
-if (only !== null) { w.close(); process.exit(0); }
+if (only !== null && only !== 'epoch') { w.close(); process.exit(0); }
 
-// Data pipeline alone: decode once, then resize N images to 224 and scale (d2l: PIL Resize + ToTensor per image, every epoch).
-const n = quick ? 1000 : 3000;
-const data = await loadFashionMnist({ limitTrain: n, limitTest: 10 });
-const images = '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz';
-const tp = (await w.call<{ seconds: number }>({ op: 'data', n, side: 224, images })).seconds;
-const t0 = performance.now();
-const rz = resizerFor(28, 224);
-const out = new Uint8Array(n * 224 * 224);
-for (let i = 0; i < n; i++) rz.resizeInto(data.train.images, i * 784, out, i * 224 * 224);
-tidy(() => batchTensors({ pixels: out, labels: new Int32Array(n), size: n }, 224, true, 'cpu'));
-const tn = (performance.now() - t0) / 1000;
-console.log(`\ndata pipeline, ${n} images resized to 224 and scaled (img/s): PyTorch ${f1(n / tp)}, nanscope ${f1(n / tn)}, ratio ${(tp / tn).toFixed(2)}`);
-console.log('  (nanscope resizes each image once per process and caches it; PyTorch\'s DataLoader repeats this every epoch)');
+if (only === null) {
+  // Data pipeline alone: decode once, then resize N images to 224 and scale (d2l: PIL Resize + ToTensor per image, every epoch).
+  const n = quick ? 1000 : 3000;
+  const data = await loadFashionMnist({ limitTrain: n, limitTest: 10 });
+  const trainImages = '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz';
+  const tp = (await w.call<{ seconds: number }>({ op: 'data', n, side: 224, images: trainImages })).seconds;
+  const t0 = performance.now();
+  const rz = resizerFor(28, 224);
+  const out = new Uint8Array(n * 224 * 224);
+  for (let i = 0; i < n; i++) rz.resizeInto(data.train.images, i * 784, out, i * 224 * 224);
+  tidy(() => batchTensors({ pixels: out, labels: new Int32Array(n), size: n }, 224, true, 'cpu'));
+  const tn = (performance.now() - t0) / 1000;
+  console.log(`\ndata pipeline, ${n} images resized to 224 and scaled (img/s): PyTorch ${f1(n / tp)}, nanscope ${f1(n / tn)}, ratio ${(tp / tn).toFixed(2)}`);
+  console.log('  (nanscope resizes each image once per process and caches it; PyTorch\'s DataLoader repeats this every epoch)');
+}
 w.close();
 
-// A full epoch over a subset in fresh processes: nanscope `train` vs a PyTorch DataLoader epoch.
-const ep = { side: 96, batch: 128, n: quick ? 512 : 1024 };
-const ws = new TorchWorker();
-const pt = await ws.call<{ seconds: number }>({ op: 'epoch', model: 'alexnet', ...ep, threads, workers: 2, images, labels: images.replace('images-idx3', 'labels-idx1') });
-const prss = (await ws.call<{ maxrss_kb: number }>({ op: 'rss' })).maxrss_kb;
-ws.close();
-const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'epoch_child.ts'), String(ep.side), String(ep.batch), String(ep.n), String(threads)], { env, encoding: 'utf8' });
-if (child.status !== 0) throw new Error(`epoch child failed: ${child.stderr}`);
-const ne = JSON.parse(child.stdout.trim().split('\n').pop()!) as { seconds: number; stepsPerSec: number; maxrss_kb: number };
-console.log(`\nfull epoch, AlexNet ${ep.side}x${ep.side} b${ep.batch}, ${ep.n} images (img/s): PyTorch DataLoader ${f1(ep.n / pt.seconds)}, nanscope train (probes on) ${f1(ep.n / ne.seconds)}, ratio ${(pt.seconds / ne.seconds).toFixed(3)}`);
-console.log(`  (nanscope's time includes its epoch-end checkpoint and verdict; its steps alone ran at ${f1(ne.stepsPerSec)} img/s)`);
-console.log(`  peak RSS (VmHWM): PyTorch ${(prss / 1024).toFixed(0)} MB (main process; its 2 DataLoader workers not counted), nanscope ${(ne.maxrss_kb / 1024).toFixed(0)} MB`);
+// Whole epochs as a user waits for them, in fresh processes on both sides: d2l's train_ch6 with
+// its DataLoaders against `nanscope train` (probes, store, checkpoint and evaluation as by
+// default). The first epoch (PyTorch starts its loader workers, nanscope resizes into its cache)
+// and a later one are reported separately, each with where its time went.
+const images = '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz';
+const files = { images, labels: images.replace('images-idx3', 'labels-idx1'), test_images: images.replace('train-', 't10k-'), test_labels: images.replace('train-images-idx3', 't10k-labels-idx1') };
+const epochCases: EpochCase[] = quick
+  ? [{ side: 96, batch: 128, n: 1024, nTest: 256 }]
+  : [{ side: 96, batch: 128, n: 4096, nTest: 1024 }, { side: 224, batch: 128, n: 2048, nTest: 512 }];
+const reps = flag('epoch-reps', quick ? 1 : 2);
+for (const ec of epochCases) printEpochCase(ec, await epochCase(ec, reps, threads, files));

@@ -59,27 +59,74 @@ def data(c):
     torch.stack(xs)
     return {'seconds': time.perf_counter() - t}
 
-def epoch(c):
-    # One d2l epoch over a subset: DataLoader with d2l's transforms, train_ch6's step.
+def cpu_s():
+    # This process and its reaped children (the DataLoader's workers, joined at each loader's end).
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+def epochs(c):
+    # d2l's train_ch6 over a subset: DataLoaders with d2l's transforms (Resize + ToTensor per image,
+    # in `workers` processes, started again every epoch as d2l's non-persistent loaders are), the
+    # step, the per-step loss and accuracy sums, then evaluate_accuracy_gpu on the test loader.
+    # Per epoch: wall and CPU seconds, and per phase (data: waiting for the next batch; step:
+    # forward, backward, update and the metric sums; eval), wall and this process's CPU.
     from PIL import Image
     import torchvision.transforms as T
-    imgs = read_idx(c['images'])[:c['n']]
-    labels = np.frombuffer(gzip.open(c['labels']).read(), dtype=np.uint8, offset=8)[:c['n']]
+    imgs = read_idx(c['images'])
+    labels = np.frombuffer(gzip.open(c['labels']).read(), dtype=np.uint8, offset=8)
+    timgs = read_idx(c['test_images'])[:c['n_test']]
+    tlabels = np.frombuffer(gzip.open(c['test_labels']).read(), dtype=np.uint8, offset=8)[:c['n_test']]
+    imgs, labels = imgs[:c['n']], labels[:c['n']]
     tf = T.Compose([T.Resize(c['side']), T.ToTensor()])
     class DS(torch.utils.data.Dataset):
-        def __len__(self): return len(imgs)
-        def __getitem__(self, i): return tf(Image.fromarray(imgs[i], mode='L')), int(labels[i])
-    it = torch.utils.data.DataLoader(DS(), batch_size=c['batch'], shuffle=True, num_workers=c['workers'])
+        def __init__(self, x, y): self.x, self.y = x, y
+        def __len__(self): return len(self.x)
+        def __getitem__(self, i): return tf(Image.fromarray(self.x[i], mode='L')), int(self.y[i])
+    train_iter = torch.utils.data.DataLoader(DS(imgs, labels), batch_size=c['batch'], shuffle=True, num_workers=c['workers'])
+    test_iter = torch.utils.data.DataLoader(DS(timgs, tlabels), batch_size=c['batch'], shuffle=False, num_workers=c['workers'])
     setup(c)
     net, opt, loss = state['net'], state['opt'], state['loss']
-    net.train()
-    t = time.perf_counter()
-    for X, y in it:
-        opt.zero_grad()
-        l = loss(net(X), y)
-        l.backward()
-        opt.step()
-    return {'seconds': time.perf_counter() - t}
+    out = []
+    for e in range(c['epochs']):
+        ph = {k: [0.0, 0.0] for k in ('data', 'step', 'eval')}
+        def span(k, w, p):
+            ph[k][0] += time.perf_counter() - w
+            ph[k][1] += time.process_time() - p
+        w0, c0 = time.perf_counter(), cpu_s()
+        net.train()
+        metric = [0.0, 0.0, 0]
+        it = iter(train_iter)
+        while True:
+            w, p = time.perf_counter(), time.process_time()
+            try:
+                X, y = next(it)
+            except StopIteration:
+                span('data', w, p)
+                break
+            span('data', w, p)
+            w, p = time.perf_counter(), time.process_time()
+            opt.zero_grad()
+            y_hat = net(X)
+            l = loss(y_hat, y)
+            l.backward()
+            opt.step()
+            with torch.no_grad():
+                metric[0] += float(l) * X.shape[0]
+                metric[1] += float((y_hat.argmax(axis=1).type(y.dtype) == y).type(y.dtype).sum())
+                metric[2] += X.shape[0]
+            span('step', w, p)
+        w, p = time.perf_counter(), time.process_time()
+        net.eval()
+        right, total = 0.0, 0
+        with torch.no_grad():
+            for X, y in test_iter:
+                right += float((net(X).argmax(axis=1).type(y.dtype) == y).type(y.dtype).sum())
+                total += y.numel()
+        span('eval', w, p)
+        out.append({'wall_s': time.perf_counter() - w0, 'cpu_s': cpu_s() - c0,
+                    'phases': {k: {'wall_s': v[0], 'cpu_s': v[1]} for k, v in ph.items()},
+                    'test_acc': right / max(1, total)})
+    return {'epochs': out}
 
 def rss(c):
     # VmHWM, not ru_maxrss: a child's ru_maxrss starts at its parent's peak (kept across fork
@@ -89,7 +136,7 @@ def rss(c):
             return {'maxrss_kb': int(line.split()[1])}
     return {'maxrss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
 
-OPS = {'setup': setup, 'step': step, 'data': data, 'epoch': epoch, 'rss': rss,
+OPS = {'setup': setup, 'step': step, 'data': data, 'epochs': epochs, 'rss': rss,
        'default_threads': lambda c: {'threads': DEFAULT_THREADS}}
 for line in sys.stdin:
     c = json.loads(line)

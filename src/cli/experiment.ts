@@ -30,7 +30,9 @@ const FLAGS: Flags = {
   'data-dir': { type: 'string', help: 'folder with the Fashion-MNIST IDX files' },
   arm: { type: 'list', help: 'run only the arms whose name contains this text (repeatable)' },
   queue: { type: 'string', help: 'redis://[:PASSWORD@]HOST:PORT[/DB]: run the cells on `nanscope worker` processes (any machines) instead of here' },
-  'from-store': { type: 'string', help: 'train nothing: rebuild the table (and --write-results) from the runs recorded under this experiment sweep id' },
+  workers: { type: 'int', help: 'run the cells as child processes, at most N at a time (default: one after another in this process)' },
+  resume: { type: 'string', help: 'continue this experiment sweep: run only its cells not yet recorded as finished or diverged, and cells added to the experiment since (scale, seeds, overrides and --arm are the stored ones)' },
+  'from-store': { type: 'string', help: 'train nothing: rebuild the table (and --write-results) from the runs recorded under this experiment sweep id; an unfinished sweep\'s block lists the cells without an outcome' },
   list: { type: 'bool', help: 'list the experiments and exit' },
   plan: { type: 'bool', help: 'print the runs the experiment would make and exit' },
   yes: { type: 'bool', help: 'start a --scale full run even when its measured estimate here is over an hour' },
@@ -56,6 +58,16 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   if (!exp) throw new UsageError(`experiment: unknown experiment '${p.positional[0]}' (${names})`);
   const scale = str(p, 'scale') as Scale;
   if (!SCALES.includes(scale)) throw new UsageError(`experiment: --scale must be cpu or full, got '${scale}'`);
+  if (!exp.cells(scale, seedList(1)).length) throw new UsageError(`experiment: ${exp.name} has no cells at --scale ${scale}`);
+  if (exp.fixedSeeds && num(p, 'seeds') !== undefined) throw new UsageError(`experiment: ${exp.name}'s cells carry their own seeds; drop --seeds`);
+  const workers = posInt(num(p, 'workers'), 'workers');
+  const resume = str(p, 'resume');
+  if (resume !== undefined) {
+    const given = ['seeds', 'limit-train', 'limit-test', 'max-steps', 'epochs', 'threads', 'data-dir', 'from-store', 'queue'].filter((k) => p.flags[k] !== undefined);
+    if (list(p, 'arm').length) given.push('arm');
+    if (given.length) throw new UsageError(`experiment: --resume takes the settings from the stored sweep; drop ${given.map((k) => `--${k}`).join(', ')}`);
+  }
+  if (workers !== undefined && (str(p, 'queue') !== undefined || str(p, 'from-store') !== undefined)) throw new UsageError('experiment: --workers runs the cells here; drop --queue / --from-store');
   const nSeeds = posInt(num(p, 'seeds'), 'seeds') ?? exp.defaultSeeds[scale];
   const threads = posInt(num(p, 'threads'), 'threads');
   const overrides: Overrides = {
@@ -96,16 +108,19 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   try {
     const run: ExperimentRun = from ? reloadExperiment(exp, store, from)
       : redis ? await (await import('./experiment-queue.js')).runExperimentQueued(exp, { store, scale, seeds, overrides, only, stop }, redis, queueUrl!)
+        : workers !== undefined || resume !== undefined
+          ? await (await import('./experiment-local.js')).runExperimentLocal(exp, { store, scale, seeds, overrides, only, stop, workers: workers ?? 1, resume })
         : await runExperiment(exp, { store, scale, seeds, overrides, only, stopSignal: stop, verbose: bool(p, 'verbose') });
     out.write(`\n${textTable(resultTable(exp, run.results))}\n\n`);
-    if (exp.summary && run.results.length) out.write(`${textTable(exp.summary(run.results))}\n\n`);
+    if (exp.summary && run.results.length) for (const t of exp.summary(run.results)) out.write(`${textTable(t)}\n\n`);
     for (const t of run.results.length ? exp.tables?.(run.results) ?? [] : []) out.write(`${t.title}\n${textTable(t)}\n\n`);
     const said = run.results.length ? exp.conclusion?.(run.results) : undefined;
     if (said) out.write(`what the numbers support here:\n${said.en.map((s) => `  - ${s}`).join('\n')}\n${said.zh.map((s) => `  - ${s}`).join('\n')}\n\n`);
     out.write(`expected outcome ${run.outcome.held ? 'HELD' : 'did NOT hold'}:\n`);
     for (const c of run.outcome.checks) out.write(`  [${c.ok ? 'x' : ' '}] ${c.text}\n`);
     out.write(`\nruns recorded under sweep ${run.sweepId} in ${store.root}\n`);
-    if (bool(p, 'write-results') && !run.interrupted) {
+    // An unfinished sweep's block is written only on purpose (--from-store), and then says what is missing.
+    if (bool(p, 'write-results') && (!run.interrupted || from)) {
       const path = resolve(str(p, 'results')!);
       const charts = chartsFor(run).map(([suffix, chart]) => ({ path: plotPath(path, exp.name, run.scale, suffix), chart }));
       const r = await renderPngs(charts);

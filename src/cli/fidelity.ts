@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs, helpText, str, bool, list, UsageError, type Flags } from './args.js';
 import { fidelityTable, fidelitySection, placeFidelity, openForReading, FIDELITY_ROWS } from '../experiments/fidelity.js';
 import { textTable } from '../experiments/table.js';
-import { machine, HEADER, withLock } from '../experiments/results.js';
+import { HEADER, withLock } from '../experiments/results.js';
 import { writeFileAtomicSync, DB_FILE, type Store } from '../store/index.js';
 
 const FLAGS: Flags = {
@@ -35,7 +35,7 @@ export async function fidelityCommand(argv: string[]): Promise<number> {
     if (bool(p, 'write-results')) {
       const path = resolve(str(p, 'results')!);
       const command = ['nanscope fidelity', ...(dirs.length ? dirs : ['runs']).flatMap((d) => ['--runs-dir', d]), '--write-results'].join(' ');
-      const section = fidelitySection(stores, { command, date: new Date(), machine: machine(), note: str(p, 'note') });
+      const section = fidelitySection(stores, { command, date: new Date(), note: str(p, 'note') });
       withLock(path, () => {
         const doc = existsSync(path) ? readFileSync(path, 'utf8') : HEADER;
         writeFileAtomicSync(path, placeFidelity(doc, section));

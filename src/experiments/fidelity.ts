@@ -5,7 +5,7 @@
 import { existsSync, mkdtempSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore, DB_FILE, type Store, type RunRow } from '../store/index.js';
+import { openStore, DB_FILE, describeMachine, type Store, type RunRow } from '../store/index.js';
 import { d2lLine } from '../diagnose/format.js';
 import { markdownTable } from './table.js';
 
@@ -114,12 +114,22 @@ export function fidelityTable(stores: readonly Store[]): { head: string[]; rows:
 export const FIDELITY_BEGIN = '<!-- BEGIN generated: fidelity -->';
 export const FIDELITY_END = '<!-- END generated: fidelity -->';
 
-export function fidelitySection(stores: readonly Store[], o: { command: string; date: Date; machine: string; note?: string }): string {
+/** The machines the rows' runs recorded (store migration 6), or what is missing. */
+function machinesOf(stores: readonly Store[]): string {
+  const seen = new Set<string>();
+  for (const row of FIDELITY_ROWS) {
+    const f = row.notRun ? null : findRun(stores, row.name);
+    if (f) seen.add(f.run.machine ? describeMachine(f.run.machine) : 'not recorded (runs stored before store migration 6)');
+  }
+  return seen.size ? [...seen].join('; ') : 'no run recorded yet';
+}
+
+export function fidelitySection(stores: readonly Store[], o: { command: string; date: Date; note?: string }): string {
   return [
     '## Fidelity: d2l\'s own recipes, run here, beside d2l\'s printed lines',
     '',
     `Command: \`${o.command}\`  `,
-    `Generated: ${o.date.toISOString().replace('T', ' ').slice(0, 16)} UTC from the runs recorded in ${stores.map((s) => `\`${s.root}\``).join(', ')}; machine: ${o.machine}.`,
+    `Generated: ${o.date.toISOString().replace('T', ' ').slice(0, 16)} UTC from the runs recorded in ${stores.map((s) => `\`${s.root}\``).join(', ')}; machine: ${machinesOf(stores)}.`,
     '',
     markdownTable(fidelityTable(stores)),
     '',

@@ -8,8 +8,9 @@ import { vanishing } from './vanishing.js';
 import { bnEffects } from './bn-effects.js';
 import { d2lBaseline } from './d2l-baseline.js';
 import { d2lNin, d2lGooglenet } from './d2l-modern.js';
+import { exploration } from './exploration.js';
 
-export const EXPERIMENTS: readonly Experiment[] = [phenomenon1, phenomenon2, phenomenon3, bnFix, vanishing, bnEffects, d2lBaseline, d2lNin, d2lGooglenet];
+export const EXPERIMENTS: readonly Experiment[] = [phenomenon1, phenomenon2, phenomenon3, bnFix, vanishing, bnEffects, d2lBaseline, d2lNin, d2lGooglenet, exploration];
 
 export function findExperiment(name: string): Experiment | undefined { return EXPERIMENTS.find((e) => e.name === name); }
 

@@ -44,6 +44,8 @@ export interface ExperimentRun {
   results: CellResult[];
   outcome: Outcome;
   interrupted: boolean;
+  /** Planned cells with no finished or diverged run (read back from the store only): still running, stopped, or never started. */
+  missing?: { key: string; why: 'running' | 'stopped' | 'not run' }[];
   startedAt: Date;
   seconds: number;
 }
@@ -143,7 +145,8 @@ async function runCell(store: Store, sweepId: string, exp: Experiment, cell: Cel
 /** Every reported number comes from the store rows the trainer wrote. */
 export function readBack(store: Store, runId: string, cell: Cell, stepsPerEpoch: number, status: CellResult['status'], seconds: number): CellResult {
   const run = store.getRun(runId)!;
-  const report = run.report as { alias?: string; pass?: string; op?: string } | null;
+  const report = run.report as { alias?: string; pass?: string; op?: string; layer?: string | null } | null;
+  const v = run.verdict as { run?: string; causes?: string[]; chain?: { part: string; step: number | null }[] } | null;
   const steps = store.getSteps(runId);
   const epochs = store.getEpochs(runId).map((e) => ({ epoch: e.epoch, loss: e.loss, trainAcc: e.trainAcc, testAcc: e.testAcc }));
   const finite = steps.filter((s) => !s.nonfinite && Number.isFinite(s.loss));
@@ -152,16 +155,26 @@ export function readBack(store: Store, runId: string, cell: Cell, stepsPerEpoch:
   return {
     arm: cell.arm, seed: cell.seed, runId, config: cell.config, status, steps: run.stepsDone, stepsPerEpoch,
     nanStep: run.firstNanStep, nanEpoch: run.firstNanEpoch,
-    nanLayer: report?.alias ?? null, nanPass: report?.pass ?? null, nanOp: report?.op ?? null,
+    nanLayer: report?.alias ?? null, nanPass: report?.pass ?? null, nanOp: report?.op ?? null, nanPath: report?.layer ?? null,
     loss: last?.loss ?? run.finalLoss, trainAcc: last?.trainAcc ?? null, testAcc: last?.testAcc ?? null, epochs,
     lossCurve: steps.map((s) => ({ step: s.step, loss: s.loss })),
     maxLoss: finite.reduce((m, s) => Math.max(m, s.loss), -Infinity),
-    gradNormFirst: gn[0] ?? null, gradNormLast: gn[gn.length - 1] ?? null,
+    gradNormFirst: gn[0] ?? null, gradNormLast: gn[gn.length - 1] ?? null, gradNormMax: gn.length ? Math.max(...gn) : null,
+    probedLoss: probedLoss(store, runId, finite),
     layerGrads: layerGrads(store, runId),
     bnNoise: bnNoise(store, runId, stepsPerEpoch),
-    verdict: (run.verdict as { run?: string } | null)?.run ?? '-',
+    verdict: v?.run ?? '-', verdictCauses: v?.causes ?? [], verdictChain: (v?.chain ?? []).map((c) => ({ part: c.part, step: c.step })),
     seconds,
+    machine: run.machine,
   };
+}
+
+/** The finite losses at the steps the probes recorded (every step when the run has no probes). */
+function probedLoss(store: Store, runId: string, finite: readonly { step: number; loss: number }[]): { step: number; loss: number }[] {
+  const fields = store.getRun(runId)?.probeFields;
+  if (!fields?.length) return finite.map((s) => ({ step: s.step, loss: s.loss }));
+  const probed = new Set(store.probeSeries(runId, fields[0]).steps);
+  return finite.filter((s) => probed.has(s.step)).map((s) => ({ step: s.step, loss: s.loss }));
 }
 
 /** Median over the probed steps of each conv/linear-like layer's (hasWeight) grad_w_norm and w_norm, read from the store. */
@@ -208,9 +221,12 @@ export function reloadExperiment(exp: Experiment, store: Store, sweepId: string)
   const grid = sweep?.grid as { experiment?: string; scale?: Scale; seeds?: number[]; overrides?: Overrides; only?: string[]; cells?: { key: string; config: TrainConfig }[] } | undefined;
   if (!sweep || !grid?.cells || grid.experiment !== exp.name) throw new Error(`${sweepId} is not a recorded run of experiment ${exp.name}`);
   const results: CellResult[] = [];
+  const missing: NonNullable<ExperimentRun['missing']> = [];
   for (const c of grid.cells) {
     const run = store.findCell(sweepId, c.key);
-    if (!run) continue;
+    // A cell still training has no outcome yet: it is listed as missing, not shown half-way.
+    if (!run || run.status === 'running') { missing.push({ key: c.key, why: run ? 'running' : 'not run' }); continue; }
+    if (run.status !== 'finished' && run.status !== 'diverged') missing.push({ key: c.key, why: 'stopped' });
     const slash = c.key.lastIndexOf('/seed=');
     const cell: Cell = { arm: c.key.slice(0, slash), seed: Number(c.key.slice(slash + 6)), config: c.config };
     const n = c.config.limitTrain ?? 60000;
@@ -222,9 +238,9 @@ export function reloadExperiment(exp: Experiment, store: Store, sweepId: string)
   const complete = results.length === grid.cells.length && results.every((r) => r.status !== 'interrupted');
   const outcome: Outcome = complete ? exp.check(results, scale) : { held: false, checks: [{ ok: false, text: `only ${results.length} of ${grid.cells.length} runs completed` }] };
   if (complete && only.length) outcome.checks.push({ ok: true, text: `only the arms matching ${only.map((a) => `'${a}'`).join(', ')} were run` });
-  const last = Math.max(...results.map((r) => store.getRun(r.runId)?.finishedAt ?? sweep.updatedAt));
+  const last = results.length ? Math.max(...results.map((r) => store.getRun(r.runId)?.finishedAt ?? sweep.updatedAt)) : sweep.updatedAt;
   return { experiment: exp, sweepId, scale, seeds: grid.seeds ?? [], overrides: grid.overrides ?? {}, only, results, outcome,
-    interrupted: !complete, startedAt: new Date(sweep.createdAt), seconds: (last - sweep.createdAt) / 1000 };
+    interrupted: !complete, missing, startedAt: new Date(sweep.createdAt), seconds: (last - sweep.createdAt) / 1000 };
 }
 
 /** Seeds 0..n-1. */

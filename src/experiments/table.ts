@@ -13,6 +13,7 @@ export const sci = (v: number | null | undefined): string => {
 export interface Table { head: string[]; rows: string[][] }
 
 export function resultTable(exp: Experiment, results: readonly CellResult[]): Table {
+  if (exp.table) return exp.table(results);
   const head = ['arm', 'seed', 'non-finite?', 'step', 'epoch', 'first layer (pass)', 'steps run', 'max loss', 'loss', 'train acc', 'test acc', 'epochs done: loss / train / test (last)'];
   const extra = exp.columns ?? [];
   const rows = results.map((r) => [

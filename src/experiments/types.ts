@@ -3,6 +3,8 @@
 // results at the end. The runner (run.ts) executes the cells and records each in the store.
 import type { TrainConfig } from '../train/config.js';
 import type { Chart } from './plot.js';
+import type { Machine } from '../store/index.js';
+import type { Table } from './table.js';
 
 export type Scale = 'cpu' | 'full';
 export const SCALES: readonly Scale[] = ['cpu', 'full'];
@@ -35,6 +37,8 @@ export interface CellResult {
   nanLayer: string | null;
   nanPass: string | null;
   nanOp: string | null;
+  /** The locator's layer path in the module tree (e.g. "features.10"), or null. */
+  nanPath: string | null;
   /** Last epoch's numbers (or the partial epoch's mean loss when it stopped early). */
   loss: number | null;
   trainAcc: number | null;
@@ -46,15 +50,24 @@ export interface CellResult {
   maxLoss: number;
   gradNormFirst: number | null;
   gradNormLast: number | null;
+  gradNormMax: number | null;
+  /** Loss at the probed steps (finite ones). */
+  probedLoss: { step: number; loss: number }[];
   layerGrads: LayerGrad[];
   /** Per BN layer: median over the last epoch's steps of the batch-statistics probe (bn_mean_dev, bn_var_dev). */
   bnNoise: BnNoise[];
   verdict: string;
+  /** The verdict's likely causes and its chain (part and the step it began), as stored. */
+  verdictCauses: string[];
+  verdictChain: { part: string; step: number | null }[];
   seconds: number;
+  /** The machine the run trained on, from the store (null: recorded before store migration 6). */
+  machine: Machine | null;
 }
 
 /** How far the batch mean and variance a BN layer used sat from its running estimate (diagnose/bn-stats.ts). */
 export interface BnNoise { alias: string; meanDev: number; varDev: number }
+export interface SummaryTable { head: string[]; rows: string[][] }
 
 export interface Check { ok: boolean; text: string }
 export interface NamedTable { title: string; head: string[]; rows: string[][] }
@@ -74,18 +87,22 @@ export interface Experiment {
   /** The expected outcome, in words (the check below is its code). */
   expected: string;
   defaultSeeds: Record<Scale, number>;
+  /** The cells carry their own seeds (the exploration log): --seeds does not apply. */
+  fixedSeeds?: boolean;
   cells(scale: Scale, seeds: number[]): Cell[];
   check(results: CellResult[], scale: Scale): Outcome;
+  /** A table of its own instead of the standard one (the columns below are then unused). */
+  table?: (results: readonly CellResult[]) => Table;
   /** Extra table columns. */
   columns?: { head: string; cell: (r: CellResult) => string }[];
   /** A table over all cells beside the per-cell one (phenomenon-3: how many seeds went non-finite by each epoch). */
-  summary?: (results: CellResult[]) => { head: string[]; rows: string[][] };
+  summary?: (results: CellResult[]) => SummaryTable[];
+  /** What the plot shows ('none': no plot, e.g. 47 unrelated configs on one chart say nothing). */
+  plot?: 'loss' | 'layer-grads' | 'epochs' | 'none';
   /** More tables, each with a title (bn-effects: one per question). */
   tables?: (results: CellResult[]) => NamedTable[];
   /** A summary under the tables of which claims the numbers support. */
   conclusion?: (results: CellResult[]) => Conclusion;
-  /** What the plot shows ('custom': the experiment's own charts). */
-  plot?: 'loss' | 'layer-grads' | 'epochs';
   /** The experiment's own charts: [file suffix, chart] ('' for the main one); used instead of plot. */
   charts?: (results: CellResult[]) => [string, Chart][];
 }

@@ -154,9 +154,9 @@ export class Store {
     const createdAt = r.createdAt ?? now;
     const insert = this.stmt(
       `INSERT INTO runs (id, name, kind, parent_id, sweep_id, cell_key, status, config, seed,
-                         created_at, updated_at, finished_at, pid, host, pid_start, dir)
+                         created_at, updated_at, finished_at, pid, host, pid_start, machine, dir)
        VALUES (@id, @name, @kind, @parent_id, @sweep_id, @cell_key, @status, @config, @seed,
-               @created_at, @now, @finished_at, @pid, @host, @pid_start, @id)`,
+               @created_at, @now, @finished_at, @pid, @host, @pid_start, @machine, @id)`,
     );
     const pid = r.pid === undefined ? process.pid : r.pid;
     // A generated id can collide with one made in the same second; try a new suffix.
@@ -179,6 +179,7 @@ export class Store {
           pid,
           host: r.host === undefined ? this.host : r.host,
           pid_start: pid === process.pid ? thisWriter().pidStart : null,
+          machine: r.machine ? toJson(r.machine) : null,
         });
         return this.requireRun(id);
       } catch (err) {
@@ -687,6 +688,13 @@ export class Store {
   interruptStaleSweeps(): SweepRow[] {
     const stale = this.listSweeps().filter((s) => s.status === 'running' && s.pid !== null && s.host === this.host && writerState(s) === 'dead');
     return this.write(() => stale.map((s) => this.setSweepStatus(s.id, 'interrupted')));
+  }
+
+  /** Replace a sweep's recorded grid (an experiment resumed with cells added to its list). */
+  setSweepGrid(id: string, grid: unknown): SweepRow {
+    const row = this.stmt('UPDATE sweeps SET grid = ?, updated_at = ? WHERE id = ? RETURNING *').get(toJson(grid), Date.now(), id) as SweepDbRow | undefined;
+    if (!row) throw new Error(`unknown sweep ${id}`);
+    return sweepFromDb(row);
   }
 
   setSweepStatus(id: string, status: SweepStatus): SweepRow {

@@ -7,6 +7,7 @@
 import { d2lLine } from '../diagnose/format.js';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
+import { thisMachine } from './machine.js';
 import * as torch from '../torch/index.js';
 import { tidy, keep, type Tensor, type TensorStats } from '../torch/index.js';
 import { SGD, crossEntropyLoss, type Module, type LossFn } from '../nn/index.js';
@@ -21,6 +22,7 @@ import { checkFirstBatch } from './check-model.js';
 import { evaluateAccuracy } from './evaluate.js';
 import { saveCheckpoint, restoreCheckpoint, readCheckpointMeta, checkPosition, type CheckpointMeta, type Position } from './checkpoint.js';
 import { Progress } from './progress.js';
+import { PhaseTimes, EpochClock, type EpochTiming } from './phases.js';
 
 export const EXIT_DIVERGED = 3;
 export const EXIT_INTERRUPTED = 130;
@@ -106,6 +108,9 @@ export class Trainer {
   /** From the last probed step: bounds the update-overflow check. */
   private lastMaxParam = 0;
   private lastGradNorm = NaN;
+  /** Where each epoch's time went (the epoch bench reads these; nothing decides on them). */
+  readonly phases = new PhaseTimes();
+  readonly epochTimings: EpochTiming[] = [];
 
   constructor(readonly config: TrainConfig, private readonly o: TrainerOptions) {
     const c = config;
@@ -141,6 +146,9 @@ export class Trainer {
     const out = o.out ?? process.stdout;
     this.log = o.silent ? () => {} : (s) => out.write(`${s}\n`);
     o.store.setLayers(o.runId, this.layers, [...PROBE_FIELDS]);
+    // The machine this segment trains on (a resumed run: the machine that continued it), since
+    // where a run near the edge of divergence goes non-finite depends on it.
+    o.store.updateRun(o.runId, { machine: thisMachine() });
     if (o.resumeFrom) this.restore(o.resumeFrom);
   }
 
@@ -171,17 +179,19 @@ export class Trainer {
   checkpoint(reason: string, file = 'checkpoint.st', rng?: torch.RngStates): string {
     const path = join(this.dir, file);
     if (this.o.files === false) return path;
-    saveCheckpoint(path, this.net, this.opt, this.meta(reason), rng);
+    this.phases.time('checkpoint', () => saveCheckpoint(path, this.net, this.opt, this.meta(reason), rng));
     this.flush(true);
-    this.o.store.addArtifact(this.o.runId, { kind: 'checkpoint', relPath: file, step: this.step });
-    this.o.store.addEvent(this.o.runId, this.step, 'checkpoint', { file, reason });
+    this.phases.time('store', () => {
+      this.o.store.addArtifact(this.o.runId, { kind: 'checkpoint', relPath: file, step: this.step });
+      this.o.store.addEvent(this.o.runId, this.step, 'checkpoint', { file, reason });
+    });
     if (file === 'checkpoint.st') this.lastCheckpoint = path;
     return path;
   }
 
   private flush(force = false): void {
     if (!force && this.pendingSteps.length < 50 && Date.now() - this.lastFlush < 1000) return;
-    if (this.pendingSteps.length) this.o.store.logSteps(this.o.runId, this.pendingSteps, this.pendingProbes);
+    if (this.pendingSteps.length) this.phases.time('store', () => this.o.store.logSteps(this.o.runId, this.pendingSteps, this.pendingProbes));
     this.pendingSteps = [];
     this.pendingProbes = [];
     this.lastFlush = Date.now();
@@ -231,7 +241,7 @@ export class Trainer {
       let gradNorm: number, finite: boolean, maxGrad: number, maxParam = this.lastMaxParam;
       let probe: ReturnType<Probes['end']> | null = null;
       if (probing) {
-        probe = this.probes.end(X);
+        probe = this.phases.time('probes', () => this.probes.end(X));
         gradNorm = probe.gradNorm; finite = probe.gradsFinite; maxGrad = probe.maxGrad; maxParam = probe.maxParam;
         this.lastMaxParam = maxParam;
         this.history.push(this.step, lossVal, gradNorm, probe.values, probe.input.max, { correct, size: b.size });
@@ -270,7 +280,7 @@ export class Trainer {
           return { origin: o, loss: lossVal, correct, input: null };
         }
       }
-      if (probe) this.probes.updateRatios(probe.values, applied!);
+      if (probe) this.phases.time('probes', () => this.probes.updateRatios(probe.values, applied!));
       return { origin: null, loss: lossVal, correct, input: probe?.input ?? null };
     });
   }
@@ -323,7 +333,10 @@ export class Trainer {
       const start = this.pos.epoch === epoch ? this.pos.batch : 0;
       if (start === 0) this.sums = { loss: 0, correct: 0, n: 0, trainMs: 0 };
       let batches = this.batches(epoch, start);
-      for (let it = batches.next(); !it.done; it = batches.next()) {
+      const clock = new EpochClock();
+      clock.start();
+      this.phases.take(); // this epoch's phases only
+      for (let it = this.phases.time('data', () => batches.next()); !it.done; it = this.phases.time('data', () => batches.next())) {
         const b = it.value;
         if (this.o.stopSignal?.stop) { status = 'interrupted'; break outer; }
         if (c.maxSteps !== null && this.step >= c.maxSteps) break outer;
@@ -331,7 +344,7 @@ export class Trainer {
         for (const t of rngSlot.t?.values() ?? []) t.dispose();
         rngSlot.t = new Map([...torch.captureRng(c.device)].map(([d, t]) => [d, keep(t)]));
         const t0 = performance.now();
-        const r = this.trainStep(b, rngSlot.t);
+        const r = this.phases.time('step', () => this.trainStep(b, rngSlot.t!));
         const ms = performance.now() - t0;
         if (r.origin) {
           report = this.buildReport(r.origin, b);
@@ -388,13 +401,15 @@ export class Trainer {
       if (this.sums.n === 0) break;
       const epochDone = this.pos.epoch > epoch;
       if (!epochDone) break; // maxSteps reached mid-epoch
-      const testAcc = c.evaluate && this.test ? evaluateAccuracy(this.net, this.test, c.resize, c.scalePixels, c.device) : null;
+      const test = this.test;
+      const testAcc = c.evaluate && test ? this.phases.time('eval', () => evaluateAccuracy(this.net, test, c.resize, c.scalePixels, c.device)) : null;
       const e: EpochResult = { epoch, loss: this.sums.loss / this.sums.n, trainAcc: this.sums.correct / this.sums.n, testAcc,
         imgPerS: (this.sums.n * 1000) / this.sums.trainMs };
       epochs.push(e);
-      store.logEpoch(runId, { epoch, loss: e.loss, trainAcc: e.trainAcc, testAcc: e.testAcc, imgPerS: e.imgPerS, timeS: this.sums.trainMs / 1000 });
+      this.phases.time('store', () => store.logEpoch(runId, { epoch, loss: e.loss, trainAcc: e.trainAcc, testAcc: e.testAcc, imgPerS: e.imgPerS, timeS: this.sums.trainMs / 1000 }));
       this.log(`epoch ${epoch + 1}/${c.epochs}: ${d2lLine(e.loss, e.trainAcc, testAcc)}`);
       this.checkpoint('epoch-end');
+      this.epochTimings.push(clock.end(epoch, this.phases.take()));
     }
     for (const t of rngSlot.t?.values() ?? []) t.dispose();
     this.flush(true);

@@ -1,0 +1,106 @@
+// nanscope experiment NAME --workers N | --resume SWEEP_ID: an experiment's cells as child
+// processes (`nanscope train --quiet`, the sweep runner's cell process), at most N at a time,
+// recorded under one experiment sweep. --resume plans the cells again from the experiment's
+// current list (so cells appended to it since are added to the sweep) and keeps every cell
+// already recorded as finished or diverged with the same config: only new or unfinished cells
+// run. The table and the check are then read back from the store, as --from-store does.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { isDeepStrictEqual } from 'node:util';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import type { Store } from '../store/index.js';
+import type { TrainConfig } from '../train/config.js';
+import { createExperimentSweep, planCells, cellKey, reloadExperiment, type ExperimentRun, type Overrides } from '../experiments/run.js';
+import type { Cell, Experiment, Scale } from '../experiments/types.js';
+import { cellTrainArgv, cellEnv } from './cell-process.js';
+import { cellArgs } from './experiment-queue.js';
+import { DONE } from './sweep-table.js';
+import { UsageError } from './args.js';
+
+export interface LocalExperiment {
+  store: Store; scale: Scale; seeds: number[]; overrides: Overrides; only: string[]; stop: { stop: boolean };
+  workers: number;
+  /** Continue this experiment sweep (its scale, seeds, overrides and arm filter are the stored ones). */
+  resume?: string;
+}
+
+interface StoredGrid { experiment?: string; scale?: Scale; seeds?: number[]; overrides?: Overrides; only?: string[]; cells?: { key: string; config: TrainConfig }[] }
+
+/** The sweep to record under and the cells to plan: a new sweep, or the stored one re-planned from today's cell list. */
+function openSweep(exp: Experiment, o: LocalExperiment): { sweepId: string; cells: Cell[] } {
+  if (!o.resume) {
+    const cells = planCells(exp, o.scale, o.seeds, o.overrides, o.only);
+    return { sweepId: createExperimentSweep(o.store, exp, o.scale, o.seeds, o.overrides, o.only, cells).id, cells };
+  }
+  const s = o.store.getSweep(o.resume);
+  const g = s?.grid as StoredGrid | undefined;
+  if (!s || !g?.cells) throw new UsageError(`experiment: no experiment sweep '${o.resume}' in ${o.store.root}`);
+  if (g.experiment !== exp.name) throw new UsageError(`experiment: sweep ${o.resume} is a run of experiment ${g.experiment}, not ${exp.name}`);
+  const cells = planCells(exp, g.scale ?? 'cpu', g.seeds ?? [], g.overrides ?? {}, g.only ?? []);
+  o.store.claimSweep(s.id); // refused while another live process drives it
+  o.store.setSweepGrid(s.id, { ...g, cells: cells.map((c) => ({ key: cellKey(c), config: c.config })) });
+  return { sweepId: s.id, cells };
+}
+
+/** A cell's planned work, up to a constant: steps x images per batch x pixels per image. */
+function cost(c: TrainConfig): number {
+  const perEpoch = Math.ceil((c.limitTrain ?? 60000) / c.batchSize);
+  return Math.min(c.maxSteps ?? Infinity, perEpoch * c.epochs) * c.batchSize * c.resize * c.resize;
+}
+
+export async function runExperimentLocal(exp: Experiment, o: LocalExperiment): Promise<ExperimentRun> {
+  const err = (s: string) => process.stderr.write(`${s}\n`);
+  o.store.interruptStaleRuns();
+  const { sweepId, cells } = openSweep(exp, o);
+  const args = new Map(cells.map((c) => [cellKey(c), cellArgs(c.config)])); // every cell's flags checked before any starts
+  const todo: Cell[] = [];
+  let kept = 0, elsewhere = 0;
+  for (const c of cells) {
+    const r = o.store.findCell(sweepId, cellKey(c));
+    if (r && DONE.has(r.status) && isDeepStrictEqual(r.config, c.config)) { kept++; continue; }
+    if (r && o.store.writerState(r) !== 'dead') { elsewhere++; continue; }
+    if (r) o.store.deleteRun(r.id, { removeFiles: true }); // unfinished or planned differently now: run it again from scratch
+    todo.push(c);
+  }
+  // Cheapest first (planned steps x pixels x batch): a run cut short (Ctrl-C, a deadline) has then
+  // recorded the most cells, and a long cell does not hold back the short ones behind it. The
+  // table keeps the experiment's own order (it is read back in the sweep's planned order).
+  todo.sort((a, b) => cost(a.config) - cost(b.config));
+  const workers = Math.min(o.workers, Math.max(1, todo.length));
+  err(`experiment ${exp.name}: sweep ${sweepId}: ${cells.length} cells, ${kept} already recorded${elsewhere ? `, ${elsewhere} running in another process` : ''}, ${todo.length} to run, ${workers} at a time`);
+  const running = new Set<ChildProcess>();
+  let done = 0;
+  const runCell = (c: Cell) => new Promise<void>((resolveCell) => {
+    const key = cellKey(c);
+    const ch = spawn(process.execPath, cellTrainArgv(args.get(key)!, o.store.root, sweepId, key, `${exp.name} ${c.arm} seed ${c.seed}`),
+      { stdio: ['ignore', 'pipe', 'pipe'], env: cellEnv() });
+    running.add(ch);
+    let output = '';
+    const take = (d: Buffer) => { output += d.toString(); if (output.length > 200_000) output = output.slice(-100_000); };
+    ch.stdout!.on('data', take);
+    ch.stderr!.on('data', take);
+    ch.on('close', (code, signal) => {
+      running.delete(ch);
+      done++;
+      const r = o.store.findCell(sweepId, key);
+      if (r) { try { writeFileSync(join(o.store.runDir(r.id), 'worker.log'), output); } catch { /* folder gone */ } }
+      const what = code === 0 ? 'finished' : code === 3 ? `diverged at step ${r?.firstNanStep ?? '?'}` : code === 130 || o.stop.stop ? 'stopped' : `FAILED (exit ${code ?? signal})`;
+      if (what.startsWith('FAILED')) err(output.trim().split('\n').slice(-5).map((l) => `    ${l}`).join('\n'));
+      err(`[${done}/${todo.length}] ${exp.name} ${key}: ${what}${r ? ` (run ${r.id}, verdict ${(r.verdict as { run?: string } | null)?.run ?? '-'})` : ''}`);
+      resolveCell();
+    });
+  });
+  // Ctrl-C sets o.stop (signals.ts): the running cells are asked to stop at their next step.
+  const poll = setInterval(() => { if (o.stop.stop) for (const ch of running) ch.kill('SIGTERM'); }, 200);
+  let next = 0;
+  const worker = async () => { while (!o.stop.stop && next < todo.length) await runCell(todo[next++]); };
+  try {
+    await Promise.all(Array.from({ length: workers }, worker));
+  } finally {
+    clearInterval(poll);
+  }
+  const run = reloadExperiment(exp, o.store, sweepId);
+  o.store.setSweepStatus(sweepId, run.interrupted ? 'interrupted' : 'finished');
+  if (run.interrupted) err(`not complete; continue with: nanscope experiment ${exp.name} --resume ${sweepId} --runs-dir ${o.store.root}`);
+  return run;
+}
