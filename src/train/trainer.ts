@@ -26,6 +26,14 @@ import { PhaseTimes, EpochClock, type EpochTiming } from './phases.js';
 export const EXIT_DIVERGED = 3;
 export const EXIT_INTERRUPTED = 130;
 export const TRAIL_STEPS = 50;
+/**
+ * Steps are buffered and written in one transaction when this many are pending or FLUSH_MS has
+ * passed (the dashboard polls the store, so the time bound is how stale its live view may be),
+ * and always before anything that reads them back or ends the run: a checkpoint, a bad step,
+ * the run's end, SIGINT and an exception out of the loop.
+ */
+export const FLUSH_STEPS = 50;
+export const FLUSH_MS = 2000;
 
 export interface EpochResult { epoch: number; loss: number; trainAcc: number; testAcc: number | null; imgPerS: number }
 export interface TrainResult {
@@ -186,7 +194,7 @@ export class Trainer {
   }
 
   private flush(force = false): void {
-    if (!force && this.pendingSteps.length < 50 && Date.now() - this.lastFlush < 1000) return;
+    if (!force && this.pendingSteps.length < FLUSH_STEPS && Date.now() - this.lastFlush < FLUSH_MS) return;
     if (this.pendingSteps.length) this.phases.time('store', () => this.o.store.logSteps(this.o.runId, this.pendingSteps, this.pendingProbes));
     this.pendingSteps = [];
     this.pendingProbes = [];
@@ -314,6 +322,16 @@ export class Trainer {
   }
 
   async run(): Promise<TrainResult> {
+    try {
+      return await this.runLoop();
+    } catch (e) {
+      // Whatever ended the run, the steps it made are in the store (the error stays the one thrown).
+      try { this.flush(true); } catch { /* the store itself may be what failed */ }
+      throw e;
+    }
+  }
+
+  private async runLoop(): Promise<TrainResult> {
     const c = this.config;
     const { store, runId } = this.o;
     const out = this.o.out ?? process.stdout;
