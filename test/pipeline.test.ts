@@ -1,5 +1,5 @@
 // The epoch's fixed costs taken off the step (issue 15): buffered store writes that all land
-// whichever way a run ends.
+// whichever way a run ends; checkpoints written by a background thread, bitwise as before.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as torch from '../src/torch/index.js';
@@ -8,7 +8,12 @@ import { openStore } from '../src/store/index.js';
 import { loadFashionMnist } from '../src/data/index.js';
 import { Trainer, FLUSH_STEPS } from '../src/train/trainer.js';
 import { defaultConfig, validate, type TrainConfig } from '../src/train/config.js';
-import { runTrainer, tmp } from './helpers.js';
+import { runTrainer, tmp, loadSt } from './helpers.js';
+import { readFileSync, existsSync, writeFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { SGD, crossEntropyLoss } from '../src/nn/index.js';
+import { lenet } from '../src/models/index.js';
+import { saveCheckpoint, readCheckpointMeta, CheckpointWriter, type CheckpointMeta } from '../src/train/checkpoint.js';
 
 const LENET: Partial<TrainConfig> = { model: 'lenet', activation: 'relu', batchSize: 32, threads: 1, maxSteps: 12 };
 
@@ -58,5 +63,98 @@ test('a finished run has every step stored', async () => {
   try {
     assert.equal(r.status, 'finished');
     assertAllSteps(store, runId, 12);
+  } finally { store.close(); }
+});
+
+const META: CheckpointMeta = { step: 2, next: { epoch: 0, batch: 2 }, lr: 0.1, epochSums: { loss: 4.5, correct: 30, n: 128, trainMs: 12 },
+  totalExamples: 128, totalTrainMs: 12, skips: 0, rollbacks: 0, reason: 'periodic' };
+
+/** LeNet with momentum buffers, after two real SGD steps on Fashion-MNIST. */
+async function trainedLenet(): Promise<{ net: ReturnType<typeof lenet>; opt: SGD }> {
+  torch.manualSeed(3);
+  const net = lenet();
+  const opt = new SGD(net.parameters(), { lr: 0.1, momentum: 0.9 });
+  const data = await loadFashionMnist({ limitTrain: 128, limitTest: 10 });
+  for (let s = 0; s < 2; s++) {
+    torch.tidy(() => {
+      const X = torch.tensor(data.train.images.subarray(s * 64 * 784, (s + 1) * 64 * 784), [64, 1, 28, 28]).float().div_(255);
+      const y = torch.tensor(data.train.labels.subarray(s * 64, (s + 1) * 64), [64], { dtype: 'int64' });
+      opt.zeroGrad();
+      crossEntropyLoss(net.call(X), y).backward();
+      opt.step();
+    });
+  }
+  return { net, opt };
+}
+
+test('a background checkpoint is bitwise the file saveCheckpoint writes, taken at the call even if the weights change before it is written', async () => {
+  const { net, opt } = await trainedLenet();
+  const dir = tmp();
+  const rng = torch.captureRng('cpu');
+  const writer = new CheckpointWriter();
+  try {
+    saveCheckpoint(join(dir, 'sync.st'), net, opt, META, rng);
+    const written = writer.save(join(dir, 'bg.st'), net, opt, META, rng);
+    torch.noGrad(() => { for (const p of net.parameters()) p.mul_(-3); }); // the next step, before the write is done
+    await written;
+    const a = readFileSync(join(dir, 'sync.st')), b = readFileSync(join(dir, 'bg.st'));
+    assert.ok(a.length > 100_000, 'a real checkpoint (LeNet weights and momentum)');
+    assert.ok(a.equals(b), 'the background file is byte for byte the synchronous one');
+    assert.deepEqual(readCheckpointMeta(join(dir, 'bg.st')), META);
+    const t = loadSt(join(dir, 'bg.st'));
+    try {
+      assert.ok([...t.keys()].some((k) => k.startsWith('optim.momentum_buffer')));
+    } finally { for (const x of t.values()) x.dispose(); }
+    assert.deepEqual(readdirSync(dir).sort(), ['bg.st', 'sync.st'], 'no temp file left');
+  } finally {
+    await writer.close();
+    for (const t of rng.values()) t.dispose();
+    opt.dispose();
+    net.dispose();
+  }
+});
+
+test('a background checkpoint that cannot be written rejects, and the previous file stays', async () => {
+  const { net, opt } = await trainedLenet();
+  const dir = tmp();
+  const writer = new CheckpointWriter();
+  try {
+    writeFileSync(join(dir, 'not-a-dir'), 'x');
+    await assert.rejects(writer.save(join(dir, 'not-a-dir', 'c.st'), net, opt, META), /checkpoint write failed/);
+    // A good write, then a failed one over the same name (a directory in the way of the rename).
+    await writer.save(join(dir, 'c.st'), net, opt, META);
+    const before = readFileSync(join(dir, 'c.st'));
+    const { mkdirSync, rmSync, renameSync } = await import('node:fs');
+    renameSync(join(dir, 'c.st'), join(dir, 'keep.st'));
+    mkdirSync(join(dir, 'c.st', 'x'), { recursive: true });
+    await assert.rejects(writer.save(join(dir, 'c.st'), net, opt, { ...META, step: 9 }), /checkpoint write failed/);
+    assert.ok(existsSync(join(dir, 'c.st', 'x')), 'the target is untouched');
+    rmSync(join(dir, 'c.st'), { recursive: true });
+    assert.ok(readFileSync(join(dir, 'keep.st')).equals(before));
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temp file left');
+  } finally {
+    await writer.close();
+    opt.dispose();
+    net.dispose();
+  }
+});
+
+test('the trainer\'s epoch-end and periodic checkpoints are written in the background, complete and recorded when run() returns', async () => {
+  // 3 batches per epoch, 2 epochs, a periodic checkpoint every 2 steps: writes at steps 2, 3, 4 and 6.
+  const { r, store, runId } = await runTrainer({ ...LENET, batchSize: 64, limitTrain: 192, epochs: 2, maxSteps: null, checkpointEvery: 2 });
+  try {
+    assert.equal(r.status, 'finished');
+    const path = join(store.runDir(runId), 'checkpoint.st');
+    const meta = readCheckpointMeta(path);
+    assert.equal(meta.step, 6);
+    assert.deepEqual(meta.next, { epoch: 2, batch: 0 });
+    assert.equal(meta.reason, 'epoch-end');
+    const events = store.getEvents(runId).filter((e) => e.kind === 'checkpoint').map((e) => [e.step, (e.payload as { reason: string }).reason]);
+    assert.deepEqual(events, [[2, 'periodic'], [3, 'epoch-end'], [4, 'periodic'], [6, 'periodic'], [6, 'epoch-end']]);
+    const saved = loadSt(path); // every checksum verified
+    try {
+      assert.ok([...saved.keys()].some((k) => k.startsWith('model.')));
+    } finally { for (const t of saved.values()) t.dispose(); }
+    assert.deepEqual(readdirSync(store.runDir(runId)).filter((f) => f.endsWith('.tmp')), []);
   } finally { store.close(); }
 });

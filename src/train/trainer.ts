@@ -19,7 +19,7 @@ import { applyInit } from './init.js';
 import { batchTensors } from './batch.js';
 import { checkFirstBatch } from './check-model.js';
 import { evaluateAccuracy } from './evaluate.js';
-import { saveCheckpoint, restoreCheckpoint, readCheckpointMeta, checkPosition, type CheckpointMeta, type Position } from './checkpoint.js';
+import { saveCheckpoint, CheckpointWriter, restoreCheckpoint, readCheckpointMeta, checkPosition, type CheckpointMeta, type Position } from './checkpoint.js';
 import { Progress } from './progress.js';
 import { PhaseTimes, EpochClock, type EpochTiming } from './phases.js';
 
@@ -118,6 +118,10 @@ export class Trainer {
   /** Where each epoch's time went (the epoch bench reads these; nothing decides on them). */
   readonly phases = new PhaseTimes();
   readonly epochTimings: EpochTiming[] = [];
+  /** Periodic and epoch-end checkpoints are written by this thread while the next steps run. */
+  private readonly writer = new CheckpointWriter();
+  /** The background checkpoint in flight: resolves once it is in place and recorded. */
+  private writing: Promise<void> | null = null;
 
   constructor(readonly config: TrainConfig, private readonly o: TrainerOptions) {
     const c = config;
@@ -179,7 +183,43 @@ export class Trainer {
       totalTrainMs: this.totalTrainMs, skips: this.skips, rollbacks: this.rollbacks, reason };
   }
 
-  /** Saves the current state as the run's checkpoint (atomic) and records it. */
+  /**
+   * Saves the current state as the run's checkpoint in the background: the state is copied now,
+   * the file is written (atomically) and recorded while the next steps run. One write at a time:
+   * a second waits for the first, so at most one copy of the state is held.
+   */
+  private async checkpointSoon(reason: string): Promise<void> {
+    if (this.o.files === false) return;
+    await this.settleCheckpoint();
+    const file = 'checkpoint.st';
+    const path = join(this.dir, file);
+    const step = this.step;
+    this.flush(true); // the steps up to the checkpoint are in the store before it exists
+    const written = this.phases.time('checkpoint', () => this.writer.save(path, this.net, this.opt, this.meta(reason)));
+    const recorded = written.then(() => {
+      this.lastCheckpoint = path;
+      this.o.store.addArtifact(this.o.runId, { kind: 'checkpoint', relPath: file, step });
+      this.o.store.addEvent(this.o.runId, step, 'checkpoint', { file, reason });
+    });
+    recorded.catch(() => {}); // raised by settleCheckpoint, not as an unhandled rejection meanwhile
+    this.writing = recorded;
+  }
+
+  /** Waits for the background checkpoint in flight (its time counts as checkpoint time); throws its error. */
+  private async settleCheckpoint(): Promise<void> {
+    const p = this.writing;
+    if (!p) return;
+    this.writing = null;
+    const w = performance.now(), u = process.cpuUsage();
+    try {
+      await p;
+    } finally {
+      const c = process.cpuUsage(u);
+      this.phases.add('checkpoint', performance.now() - w, (c.user + c.system) / 1000);
+    }
+  }
+
+  /** Saves the current state as the run's checkpoint (atomic, before returning) and records it. */
   checkpoint(reason: string, file = 'checkpoint.st', rng?: torch.RngStates): string {
     const path = join(this.dir, file);
     if (this.o.files === false) return path;
@@ -325,9 +365,13 @@ export class Trainer {
     try {
       return await this.runLoop();
     } catch (e) {
-      // Whatever ended the run, the steps it made are in the store (the error stays the one thrown).
+      // Whatever ended the run, the steps it made are in the store, and a checkpoint being written
+      // is finished (the error stays the one thrown).
       try { this.flush(true); } catch { /* the store itself may be what failed */ }
+      try { await this.settleCheckpoint(); } catch { /* the previous checkpoint stays in place */ }
       throw e;
+    } finally {
+      await this.writer.close();
     }
   }
 
@@ -373,6 +417,7 @@ export class Trainer {
             this.pos = b.index + 1 < nb ? { epoch, batch: b.index + 1 } : { epoch: epoch + 1, batch: 0 };
             continue;
           }
+          await this.settleCheckpoint(); // the checkpoint being written is the one to roll back to
           if (c.onNan === 'rollback' && this.rollbacks < c.maxRollbacks && this.lastCheckpoint) {
             this.rollbacks++;
             const keepRb = this.rollbacks, keepSkips = this.skips;
@@ -408,7 +453,7 @@ export class Trainer {
         this.flush();
         const ips = (this.sums.n * 1000) / this.sums.trainMs;
         progress?.update(b.index + 1, this.sums.loss / this.sums.n, ips, (nb - b.index - 1) * (ms / 1000));
-        if (c.checkpointEvery > 0 && this.step % c.checkpointEvery === 0) this.checkpoint('periodic');
+        if (c.checkpointEvery > 0 && this.step % c.checkpointEvery === 0) await this.checkpointSoon('periodic');
         await new Promise((res) => setImmediate(res)); // let SIGINT and the dashboard in
       }
       progress?.end();
@@ -422,10 +467,11 @@ export class Trainer {
       epochs.push(e);
       this.phases.time('store', () => store.logEpoch(runId, { epoch, loss: e.loss, trainAcc: e.trainAcc, testAcc: e.testAcc, imgPerS: e.imgPerS, timeS: this.sums.trainMs / 1000 }));
       this.log(`epoch ${epoch + 1}/${c.epochs}: ${d2lLine(e.loss, e.trainAcc, testAcc)}`);
-      this.checkpoint('epoch-end');
+      await this.checkpointSoon('epoch-end');
       this.epochTimings.push(clock.end(epoch, this.phases.take()));
     }
     for (const t of rngSlot.t?.values() ?? []) t.dispose();
+    await this.settleCheckpoint();
     this.flush(true);
     if (status === 'interrupted') this.checkpoint('sigint');
     else if (status === 'finished' && this.sums.n > 0 && this.pos.batch !== 0) this.checkpoint('max-steps');
@@ -480,6 +526,7 @@ export class Trainer {
   }
 
   dispose(): void {
+    void this.writer.close();
     this.probes.remove();
     this.opt.dispose();
     this.net.dispose();
