@@ -1,11 +1,12 @@
 // The epoch's fixed costs taken off the step (issue 15): buffered store writes that all land
-// whichever way a run ends; checkpoints written by a background thread, bitwise as before.
+// whichever way a run ends; checkpoints written by a background thread, bitwise as before;
+// images resized ahead by a prefetch thread, the batches byte for byte the synchronous ones.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as torch from '../src/torch/index.js';
 import type { Conv2d, Sequential } from '../src/nn/index.js';
 import { openStore } from '../src/store/index.js';
-import { loadFashionMnist } from '../src/data/index.js';
+import { loadFashionMnist, DataLoader, resizeCacheFor, type Split, type Batch } from '../src/data/index.js';
 import { Trainer, FLUSH_STEPS } from '../src/train/trainer.js';
 import { defaultConfig, validate, type TrainConfig } from '../src/train/config.js';
 import { runTrainer, tmp, loadSt } from './helpers.js';
@@ -157,4 +158,55 @@ test('the trainer\'s epoch-end and periodic checkpoints are written in the backg
     } finally { for (const t of saved.values()) t.dispose(); }
     assert.deepEqual(readdirSync(store.runDir(runId)).filter((f) => f.endsWith('.tmp')), []);
   } finally { store.close(); }
+});
+
+/** Waits (no time limit of its own: the test runner's applies) until cond() holds. */
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 20));
+}
+
+const sameBatch = (a: Batch, b: Batch, what: string): void => {
+  assert.deepEqual([a.epoch, a.index, a.size], [b.epoch, b.index, b.size], what);
+  assert.ok(Buffer.from(a.pixels).equals(Buffer.from(b.pixels)), `${what}: pixels`);
+  assert.deepEqual(a.labels, b.labels, `${what}: labels`);
+  assert.deepEqual(a.indices, b.indices, `${what}: indices`);
+};
+
+test('prefetch: the thread resizes the next batches ahead, and every batch is byte for byte the synchronous one, in the same order', async () => {
+  const data = await loadFashionMnist({ limitTrain: 600, limitTest: 10 });
+  // Two copies of the split: two caches, one filled by the training thread alone, one with the prefetch thread.
+  const copy = (s: Split): Split => ({ images: s.images.slice(), labels: s.labels.slice(), n: s.n });
+  const plain = copy(data.train), pre = copy(data.train);
+  const opts = { batchSize: 50, shuffle: true, seed: 7, resize: 96 };
+  const a = new DataLoader(plain, opts);
+  const b = new DataLoader(pre, { ...opts, prefetch: 3 });
+  const cache = resizeCacheFor(pre, 96);
+  try {
+    assert.equal(cache.resized, 0);
+    sameBatch(b.batch(0, 0), a.batch(0, 0), 'epoch 1 batch 0');
+    // Batch 0 was resized here; batches 1-3 are the thread's. Wait for them before asking for them.
+    await until(() => cache.resized >= 4 * 50);
+    assert.equal(cache.resized, 4 * 50, 'the thread stays within 3 batches ahead');
+    for (let e = 0; e < 2; e++) {
+      for (let i = e === 0 ? 1 : 0; i < a.numBatches; i++) sameBatch(b.batch(e, i), a.batch(e, i), `epoch ${e + 1} batch ${i}`);
+    }
+    assert.equal(cache.resized, 600);
+    assert.ok(Buffer.from(cache.pixels).equals(Buffer.from(resizeCacheFor(plain, 96).pixels)), 'the two caches hold the same bytes');
+  } finally {
+    b.close();
+  }
+});
+
+test('prefetch: a resumed position and a random access get the same batches as the synchronous path', async () => {
+  const data = await loadFashionMnist({ limitTrain: 300, limitTest: 10 });
+  const copy = (s: Split): Split => ({ images: s.images.slice(), labels: s.labels.slice(), n: s.n });
+  const opts = { batchSize: 32, shuffle: true, seed: 3, resize: 64 };
+  const a = new DataLoader(copy(data.train), opts);
+  const b = new DataLoader(copy(data.train), { ...opts, prefetch: 2 });
+  try {
+    for (const [e, i] of [[2, 5], [2, 6], [0, 9], [1, 0], [2, 7], [2, 7], [0, 0]]) sameBatch(b.batch(e, i), a.batch(e, i), `epoch ${e} batch ${i}`);
+    assert.throws(() => new DataLoader(data.train, { ...opts, prefetch: -1 }), /prefetch must be a non-negative integer/);
+  } finally {
+    b.close();
+  }
 });

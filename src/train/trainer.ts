@@ -34,6 +34,8 @@ export const TRAIL_STEPS = 50;
  */
 export const FLUSH_STEPS = 50;
 export const FLUSH_MS = 2000;
+/** Batches resized ahead by the data loaders' thread: enough to hide the resize, few enough not to crowd the step. */
+export const PREFETCH = 2;
 
 export interface EpochResult { epoch: number; loss: number; trainAcc: number; testAcc: number | null; imgPerS: number }
 export interface TrainResult {
@@ -131,10 +133,11 @@ export class Trainer {
     torch.setNumThreads(c.threads ?? availableParallelism());
     torch.setDefaultDevice(c.device);
     torch.manualSeed(c.seed);
-    const train = o.train ?? (o.data && new DataLoader(o.data.train, { batchSize: c.batchSize, shuffle: true, seed: c.seed, resize: c.resize }));
+    // The loaders resize the next PREFETCH batches' images in a worker thread while the step runs.
+    const train = o.train ?? (o.data && new DataLoader(o.data.train, { batchSize: c.batchSize, shuffle: true, seed: c.seed, resize: c.resize, prefetch: PREFETCH }));
     if (!train) throw new Error('Trainer: give data (Fashion-MNIST) or a train batch source');
     this.train = train;
-    this.test = o.test !== undefined ? o.test : o.data ? new DataLoader(o.data.test, { batchSize: c.batchSize, shuffle: false, resize: c.resize }) : null;
+    this.test = o.test !== undefined ? o.test : o.data ? new DataLoader(o.data.test, { batchSize: c.batchSize, shuffle: false, resize: c.resize, prefetch: PREFETCH }) : null;
     this.loss = o.loss ?? crossEntropyLoss;
     const m = o.model;
     this.net = m === undefined ? buildModel(c) : typeof m === 'function' ? m() : m;
@@ -194,10 +197,12 @@ export class Trainer {
     const file = 'checkpoint.st';
     const path = join(this.dir, file);
     const step = this.step;
-    this.flush(true); // the steps up to the checkpoint are in the store before it exists
     const written = this.phases.time('checkpoint', () => this.writer.save(path, this.net, this.opt, this.meta(reason)));
+    // Step rows wait in the buffer while the file is written (see flush), so a kill -9 at any
+    // moment leaves the store at most one checkpoint interval ahead of the checkpoint on disk.
     const recorded = written.then(() => {
       this.lastCheckpoint = path;
+      this.flush(true);
       this.o.store.addArtifact(this.o.runId, { kind: 'checkpoint', relPath: file, step });
       this.o.store.addEvent(this.o.runId, step, 'checkpoint', { file, reason });
     });
@@ -233,8 +238,9 @@ export class Trainer {
     return path;
   }
 
+  /** Writes the buffered step rows when due, never while a checkpoint is being written (unless forced). */
   private flush(force = false): void {
-    if (!force && this.pendingSteps.length < FLUSH_STEPS && Date.now() - this.lastFlush < FLUSH_MS) return;
+    if (!force && (this.writing !== null || (this.pendingSteps.length < FLUSH_STEPS && Date.now() - this.lastFlush < FLUSH_MS))) return;
     if (this.pendingSteps.length) this.phases.time('store', () => this.o.store.logSteps(this.o.runId, this.pendingSteps, this.pendingProbes));
     this.pendingSteps = [];
     this.pendingProbes = [];
@@ -365,10 +371,10 @@ export class Trainer {
     try {
       return await this.runLoop();
     } catch (e) {
-      // Whatever ended the run, the steps it made are in the store, and a checkpoint being written
-      // is finished (the error stays the one thrown).
-      try { this.flush(true); } catch { /* the store itself may be what failed */ }
+      // Whatever ended the run, a checkpoint being written is finished and the steps the run made
+      // are in the store (the error stays the one thrown).
       try { await this.settleCheckpoint(); } catch { /* the previous checkpoint stays in place */ }
+      try { this.flush(true); } catch { /* the store itself may be what failed */ }
       throw e;
     } finally {
       await this.writer.close();
@@ -407,6 +413,7 @@ export class Trainer {
         if (r.origin) {
           report = this.buildReport(r.origin, b);
           this.pendingSteps.push({ step: this.step, epoch, batch: b.index, loss: r.loss, lr: this.opt.lr, gradNorm: NaN, timeMs: ms, nonfinite: true });
+          await this.settleCheckpoint(); // the checkpoint being written lands first (a rollback returns to it)
           this.flush(true);
           this.saveBadStep(report, b, rngSlot.t);
           if (r.hist) store.logHistogram(runId, this.step, r.hist);
@@ -417,7 +424,6 @@ export class Trainer {
             this.pos = b.index + 1 < nb ? { epoch, batch: b.index + 1 } : { epoch: epoch + 1, batch: 0 };
             continue;
           }
-          await this.settleCheckpoint(); // the checkpoint being written is the one to roll back to
           if (c.onNan === 'rollback' && this.rollbacks < c.maxRollbacks && this.lastCheckpoint) {
             this.rollbacks++;
             const keepRb = this.rollbacks, keepSkips = this.skips;
@@ -527,6 +533,7 @@ export class Trainer {
 
   dispose(): void {
     void this.writer.close();
+    for (const l of [this.train, this.test]) if (l instanceof DataLoader) l.close();
     this.probes.remove();
     this.opt.dispose();
     this.net.dispose();
