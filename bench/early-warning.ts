@@ -11,7 +11,8 @@ import { Trainer } from '../src/train/trainer.js';
 import { baseConfig } from '../src/experiments/scale.js';
 import { trainFlags } from '../src/experiments/scale.js';
 import { validate, defaultConfig, type TrainConfig } from '../src/train/config.js';
-import { machine } from '../src/experiments/results.js';
+import { thisMachine } from '../src/train/machine.js';
+import { describeMachine } from '../src/store/index.js';
 
 interface Case { group: 'p1' | 'p2' | 'healthy'; name: string; config: TrainConfig }
 
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
   }
   leads.sort((a, b) => a - b);
   const med = leads.length ? (leads.length % 2 ? leads[leads.length >> 1] : (leads[leads.length / 2 - 1] + leads[leads.length / 2]) / 2) : NaN;
-  process.stdout.write(`\n${machine()}\n| group | run | steps | first non-finite step | first warning step | lead (steps) | verdict | warning |\n|---|---|---|---|---|---|---|---|\n${rows.join('\n')}\n\n`);
+  process.stdout.write(`\n${describeMachine(thisMachine())}\n| group | run | steps | first non-finite step | first warning step | lead (steps) | verdict | warning |\n|---|---|---|---|---|---|---|---|\n${rows.join('\n')}\n\n`);
   process.stdout.write(`lead time over ${leads.length} diverged runs with a warning: median ${med}, range ${leads[0] ?? '-'}..${leads[leads.length - 1] ?? '-'}; diverged without a warning: ${missed}; false alarms: ${alarms} of ${healthy} healthy runs\n`);
   store.close();
 }

@@ -150,7 +150,7 @@ test('a cell delivered twice (a stall, then a finished job redelivered) is recor
     const evil = [{ key: 'evil=model', args: [...FIXED, '--model', '/tmp/evil.ts'] }, { key: 'evil=out', args: [...FIXED, '--out=/tmp/x/y'] }];
     await q.enqueue(sweepId, [bad, ...evil]);
     const first = await followSweep(q, store, sweepId, [cell, bad, ...evil], { log: () => {}, stop: { stop: false } });
-    assert.deepEqual([first.recorded, first.failed], [4, 3]);
+    assert.deepEqual([first.recorded, first.failed], [4, 3], `the good cell: ${store.findCell(sweepId, cell.key)?.status} ${store.findCell(sweepId, cell.key)?.error}`);
     assert.match(store.findCell(sweepId, 'evil=model')!.error ?? '', /refused by .*workers run zoo models only.*\(after 1 attempt/);
     assert.match(store.findCell(sweepId, 'evil=out')!.error ?? '', /refused by .*--out is not accepted from the queue/);
     const failed = store.findCell(sweepId, bad.key)!;

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { cpus } from 'node:os';
 import * as torch from '../src/torch/index.js';
 import type { Conv2d, Sequential } from '../src/nn/index.js';
 import type { TrainConfig } from '../src/train/config.js';
@@ -109,4 +110,19 @@ test('a rollback that recovered is an event, not a divergence: first_nan_step is
   } finally {
     store.close();
   }
+});
+
+test('a run records the machine it trained on: CPU model, the ISA ATen dispatched to, its threads, libtorch', async () => {
+  const { store, runId } = await runTrainer({ maxSteps: 2, threads: 1 });
+  try {
+    const m = store.getRun(runId)!.machine;
+    assert.ok(m, 'machine recorded');
+    assert.equal(m.threads, 1, 'the thread count the run used, not the machine\'s cores');
+    assert.equal(m.cpu, cpus()[0].model.trim());
+    assert.equal(m.torch, torch.version());
+    // ATen's dispatch level as show_config states it (AVX2 on this AVX-512 EPYC: libtorch 1.13 does not pick AVX512 by default).
+    const said = /CPU capability usage:\s*(\S+)/.exec(torch.configShow())![1];
+    assert.equal(m.atenIsa, said === 'AVX512' ? 'AVX-512' : said);
+    assert.match(m.cpuIsa, /^(AVX-512|AVX2|AVX|SSE4\.2|\w+)$/);
+  } finally { store.close(); }
 });

@@ -19,6 +19,10 @@ import {
   writeFileAtomic,
   writeFileAtomicSync,
   writeJsonAtomic,
+  describeMachine,
+  exportRun,
+  importBundle,
+  type Machine,
   type StepInput,
   type Store,
 } from '../src/store/index.js';
@@ -194,6 +198,28 @@ describe('migrations', () => {
     const r = s.createRun({ name: 'tree' });
     s.setLayers(r.id, [{ name: '0', kind: 'Sequential' }, { name: '1.0.conv1', kind: 'Conv2d', alias: 'conv1', hasWeight: true }], ['a']);
     assert.deepEqual(s.getLayers(r.id)[1], { idx: 1, name: '1.0.conv1', kind: 'Conv2d', parent: '1.0', depth: 3, alias: 'conv1', hasWeight: true });
+    s.close();
+  });
+
+  test('a database from before machines (migration 6) upgrades: old runs show no machine, new ones store theirs', () => {
+    const root = oldDatabase(MIGRATIONS.findIndex((m) => m.name.startsWith('the machine each run')));
+    const s = openStore(root);
+    const old = s.getRun('old-run')!;
+    assert.equal(old.name, 'old');
+    assert.equal(old.machine, null, 'not recorded then: no guess');
+    const m: Machine = { cpu: 'Intel(R) Xeon(R) CPU', cores: 2, cpuIsa: 'AVX-512', atenIsa: 'AVX2', threads: 1, torch: '1.13.0',
+      onednn: '2.6.3', blas: 'generic', gpu: null, memGiB: 8, os: 'linux 6', node: '20' };
+    const r = s.createRun({ name: 'new', machine: m });
+    assert.deepEqual(s.getRun(r.id)!.machine, m);
+    s.updateRun(old.id, { machine: { ...m, threads: 2 } });
+    assert.equal(s.getRun(old.id)!.machine?.threads, 2);
+    // Travels with a run bundle (a queue worker's machine reaches the coordinator's store).
+    const coordinator = openStore(freshRoot());
+    const sw = coordinator.createSweep({ name: 'q', grid: {} });
+    const { runId } = importBundle(coordinator, sw.id, 'c', exportRun(s, r.id));
+    assert.deepEqual(coordinator.getRun(runId)!.machine, m);
+    coordinator.close();
+    assert.match(describeMachine(m), /^2 x Intel\(R\) Xeon\(R\) CPU \(AVX-512 CPU, ATen kernels AVX2\), 1 thread, libtorch 1\.13\.0/);
     s.close();
   });
 

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as torch from '../src/torch/index.js';
+import { tapStats } from '../src/torch/stats.js';
 import { F } from '../src/torch/index.js';
 
 test('creation, elementwise and reductions give libtorch values', () => {
@@ -161,5 +162,34 @@ test('div_ by a number is a true division, bitwise as PyTorch (x * (1/255) diffe
     // Float32 of i/255 computed in float32 arithmetic (what ToTensor's division gives).
     const want = Float32Array.from({ length: 256 }, (_, i) => Math.fround(Math.fround(i) / 255));
     assert.equal(bits(inPlace), Buffer.from(want.buffer).toString('hex'));
+  });
+});
+
+test('tap stats reuse a reduction only for the same unwritten memory: views share it, an in-place write, a new tensor or another band does not', () => {
+  torch.tidy(() => {
+    torch.manualSeed(2);
+    const x = torch.randn([64, 100]);
+    const a = tapStats(x);
+    assert.deepEqual(tapStats(x.view(-1)), a, 'a view over the same memory gets the same numbers');
+    x.mul_(2); // bumps the version counter the view shares
+    const b = tapStats(x.view(-1));
+    assert.ok(Math.abs(b.sumsq - 4 * a.sumsq) <= 1e-4 * b.sumsq, `after x *= 2: sumsq ${b.sumsq} vs 4 x ${a.sumsq}`);
+    assert.deepEqual(b, torch.stats(x));
+    x.narrow(0, 3, 1).fill_(NaN); // a write through a narrowed view
+    assert.equal(tapStats(x).nan, 100);
+    const band = { lo: -0.5, hi: 0.5 };
+    assert.equal(tapStats(x, band).sat, torch.stats(x, band).sat, 'another band is another reduction');
+    // Freed and reallocated: the same address may come back holding other values.
+    for (let i = 0; i < 20; i++) {
+      const u = torch.randn([64, 100]);
+      const s = tapStats(u);
+      u.dispose();
+      const w = torch.randn([64, 100]).mul(3);
+      assert.deepEqual(tapStats(w), torch.stats(w), `round ${i}: a new tensor is reduced afresh (sumsq was ${s.sumsq})`);
+    }
+    // A narrowed (offset) view shares the version counter but not the first element.
+    const y = torch.randn([10, 10]);
+    tapStats(y);
+    assert.deepEqual(tapStats(y.narrow(0, 5, 5)), torch.stats(y.narrow(0, 5, 5)));
   });
 });

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <mutex>
 
 namespace ns {
 
@@ -149,6 +150,104 @@ Stats statsOf(const torch::Tensor& t, Band band) {
   return statsGeneric(t, band);
 }
 
+// ---- one reduction per memory, per step ------------------------------------------------
+// The taps meet the same memory more than once: on a plain stack the gradient at layer i's
+// input tap is the very tensor that arrives at layer i-1's output; a container's output is
+// its last child's output; Flatten's output is a view of its input. Stats depend only on the
+// elements, so a tensor covering the same bytes as one reduced before (contiguous float32, same
+// data pointer and length, same band), whose memory has not been written since (its version
+// counter, shared by views and bumped by every in-place op, is unchanged), gets the stored
+// numbers. Entries hold weak references: nothing is kept alive, and a freed tensor (whose
+// address could be reused) can no longer be locked, so it never matches.
+namespace {
+using WeakImpl = c10::weak_intrusive_ptr<c10::TensorImpl, c10::UndefinedTensorImpl>;
+struct Seen { WeakImpl impl; const void* data; int64_t numel; uint32_t version; float lo, hi; Stats s; };
+constexpr size_t kSeen = 8;
+std::vector<Seen> g_seen;
+size_t g_seenNext = 0;
+std::mutex g_seenMu;  // forward taps run on the JS thread, gradient taps on autograd's
+
+bool reusable(const torch::Tensor& t) {
+  return t.defined() && t.device().is_cpu() && t.scalar_type() == torch::kFloat32 && t.is_contiguous() && !t.is_inference() && t.numel() > 0;
+}
+}  // namespace
+
+Stats tapStatsOf(const torch::Tensor& t, Band band) {
+  if (!reusable(t)) return statsOf(t, band);
+  const void* data = t.data_ptr();
+  const uint32_t version = t.unsafeGetTensorImpl()->version_counter().current_version();
+  {
+    std::lock_guard<std::mutex> lock(g_seenMu);
+    for (const Seen& e : g_seen) {
+      if (e.data != data || e.numel != t.numel() || e.lo != band.lo || e.hi != band.hi || e.version != version) continue;
+      c10::intrusive_ptr<c10::TensorImpl, c10::UndefinedTensorImpl> held = e.impl.lock();
+      if (!held.defined()) continue;  // freed: the address may now hold something else
+      // Alive, so its memory is still at e.data; unchanged since if its counter did not move.
+      if (held->data() == data && held->version_counter().current_version() == e.version) return e.s;
+    }
+  }
+  Stats s = statsOf(t, band);
+  std::lock_guard<std::mutex> lock(g_seenMu);
+  Seen e{WeakImpl(t.getIntrusivePtr()), data, t.numel(), version, band.lo, band.hi, s};
+  if (g_seen.size() < kSeen) g_seen.push_back(std::move(e));
+  else g_seen[g_seenNext] = std::move(e);
+  g_seenNext = (g_seenNext + 1) % kSeen;
+  return s;
+}
+
+static void putStats(Napi::Float64Array& out, size_t at, const Stats& s) {
+  for (int k = 0; k < kCount; k++) out[at + static_cast<size_t>(k)] = s[k];
+}
+
+// tapStats(t[, lo, hi]): stats() for the probes' taps, reusing a reduction of the same memory.
+FN(tapStats) {
+  GUARD({
+    Band band;
+    if (info.Length() >= 3) band = {static_cast<float>(argDouble(info, 1)), static_cast<float>(argDouble(info, 2))};
+    Napi::Float64Array out = Napi::Float64Array::New(info.Env(), kCount);
+    putStats(out, 0, tapStatsOf(argTensor(info, 0), band));
+    return out;
+  })
+}
+
+// statsMany([t...]): stats() of each tensor, in one call (the optimizer's update sizes).
+FN(statsMany) {
+  GUARD({
+    if (!info[0].IsArray()) throwJs(info.Env(), "statsMany: expected an array of tensors");
+    Napi::Array ts = info[0].As<Napi::Array>();
+    const uint32_t n = ts.Length();
+    Napi::Float64Array out = Napi::Float64Array::New(info.Env(), static_cast<size_t>(n) * kCount);
+    for (uint32_t i = 0; i < n; i++) {
+      Napi::Value v = ts[i];
+      if (!NTensor::Is(v)) throwJs(info.Env(), "statsMany: expected an array of tensors");
+      putStats(out, static_cast<size_t>(i) * kCount, statsOf(NTensor::Unwrap(v.As<Napi::Object>())->get(info.Env())));
+    }
+    return out;
+  })
+}
+
+// paramStats([p...]): for each parameter, stats(p) then stats(p.grad) (NaN when it has none),
+// in one call: the probes read every parameter after backward.
+FN(paramStats) {
+  GUARD({
+    if (!info[0].IsArray()) throwJs(info.Env(), "paramStats: expected an array of tensors");
+    Napi::Array ps = info[0].As<Napi::Array>();
+    const uint32_t n = ps.Length();
+    Napi::Float64Array out = Napi::Float64Array::New(info.Env(), static_cast<size_t>(n) * 2 * kCount);
+    for (uint32_t i = 0; i < n; i++) {
+      Napi::Value v = ps[i];
+      if (!NTensor::Is(v)) throwJs(info.Env(), "paramStats: expected an array of tensors");
+      const torch::Tensor& p = NTensor::Unwrap(v.As<Napi::Object>())->get(info.Env());
+      const size_t at = static_cast<size_t>(i) * 2 * kCount;
+      putStats(out, at, statsOf(p));
+      const torch::Tensor& g = p.grad();
+      if (g.defined()) putStats(out, at + kCount, statsOf(g));
+      else for (int k = 0; k < kCount; k++) out[at + kCount + static_cast<size_t>(k)] = NAN;
+    }
+    return out;
+  })
+}
+
 // stats(t[, lo, hi]): the one-pass numbers; with lo/hi, kSat counts elements outside (lo, hi).
 FN(stats) {
   GUARD({
@@ -245,7 +344,7 @@ FN(gradProbe) {
     ensureSlot(slot);
     if (!t.requires_grad()) throwJs(info.Env(), "gradProbe: tensor does not require grad");
     t.register_hook([slot, hist](const torch::Tensor& g) {
-      g_slots[slot] = statsOf(g);
+      g_slots[slot] = tapStatsOf(g, Band{});
       if (g_histOn && hist) g_hists[slot] = histOf(g);
       g_order[slot] = g_fired++;
     });
@@ -311,7 +410,7 @@ FN(firstNonFinite) {
 }
 
 void InitProbe(Napi::Env env, Napi::Object exports) {
-  REG(stats); REG(histogram); REG(gradProbe); REG(readGradProbes); REG(setGradHist); REG(readGradHists); REG(gradFault); REG(firstNonFinite);
+  REG(stats); REG(tapStats); REG(statsMany); REG(paramStats); REG(histogram); REG(gradProbe); REG(readGradProbes); REG(setGradHist); REG(readGradHists); REG(gradFault); REG(firstNonFinite);
 }
 
 }  // namespace ns

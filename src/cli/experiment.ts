@@ -101,7 +101,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
           ? await (await import('./experiment-local.js')).runExperimentLocal(exp, { store, scale, seeds, overrides, only, stop, workers: workers ?? 1, resume })
         : await runExperiment(exp, { store, scale, seeds, overrides, only, stopSignal: stop, verbose: bool(p, 'verbose') });
     out.write(`\n${textTable(resultTable(exp, run.results))}\n\n`);
-    if (exp.summary && run.results.length) out.write(`${textTable(exp.summary(run.results))}\n\n`);
+    if (exp.summary && run.results.length) for (const t of exp.summary(run.results)) out.write(`${textTable(t)}\n\n`);
     out.write(`expected outcome ${run.outcome.held ? 'HELD' : 'did NOT hold'}:\n`);
     for (const c of run.outcome.checks) out.write(`  [${c.ok ? 'x' : ' '}] ${c.text}\n`);
     out.write(`\nruns recorded under sweep ${run.sweepId} in ${store.root}\n`);

@@ -7,7 +7,7 @@
 // gradients are reduced after backward. Nothing is retained but numbers.
 import { stats, type Tensor } from '../torch/index.js';
 import { native } from '../torch/native.js';
-import { fromRaw, l2, mean, std, nonFinite, histogram, HIST_BINS, type TensorStats } from '../torch/stats.js';
+import { fromRaw, l2, mean, std, nonFinite, histogram, tapStats, paramStats, HIST_BINS, type TensorStats } from '../torch/stats.js';
 import type { Module, HookHandle } from '../nn/index.js';
 import { PROBE_FIELDS, NF, FIELD } from './fields.js';
 import { traceLayers, type LayerInfo } from './layers.js';
@@ -51,10 +51,16 @@ export class Probes {
   private actHist: Float64Array = new Float64Array(0);
   /** Set by the locator: module scopes are reported to the native op watch. */
   private scopes: number[] | null = null;
+  /** Every layer's own parameters, flattened in layer order (read in one native call after backward). */
+  private readonly owned: { layer: number; weight: boolean; p: Tensor }[];
+  /** Each layer's weight-like parameter (the one update_ratio is about), or null. */
+  private readonly weightOf: (Tensor | null)[];
 
   /** inputShape: the model's input (any batch size); one traced forward finds the layers. */
   constructor(readonly net: Module, inputShape: readonly number[]) {
     this.layers = traceLayers(net, inputShape);
+    this.owned = this.layers.flatMap((l) => l.module.ownParameters().map(([name, p]) => ({ layer: l.index, weight: isWeightName(name), p })));
+    this.weightOf = this.layers.map((l) => this.owned.find((o) => o.layer === l.index && o.weight)?.p ?? null);
     for (const l of this.layers) {
       this.hooks.push(l.module.registerForwardPreHook((_m, x) => this.onEnter(l.index, x)));
       this.hooks.push(l.module.registerForwardHook((_m, _x, y) => this.onForward(l.index, y)));
@@ -79,7 +85,7 @@ export class Probes {
   private onForward(i: number, y: Tensor): void {
     if (!this.active) return;
     if (this.scopes) { this.scopes.pop(); native.watchScope(this.scopes[this.scopes.length - 1] ?? -1); }
-    const s = stats(y, this.layers[i].band);
+    const s = tapStats(y, this.layers[i].band);
     this.fwd[i] = s;
     if (this.withHist) this.actHist.set(histogram(y), i * HIST_BINS);
     if (this.firstBad < 0 && nonFinite(s) > 0) this.firstBad = i;
@@ -159,28 +165,24 @@ export class Probes {
       if (g) { v[o + FIELD.grad_out_norm] = l2(g); v[o + FIELD.grad_nonfinite] = nonFinite(g); }
       const gin = gins[l.index];
       if (gin) v[o + FIELD.grad_in_norm] = l2(gin);
-      const own = l.module.ownParameters();
-      if (own.length) {
-        let pBad = 0;
-        for (const [name, p] of own) {
-          const ps = stats(p);
-          pBad += nonFinite(ps);
-          maxParam = Math.max(maxParam, ps.maxAbs);
-          const gr = p.grad;
-          const gs = gr ? stats(gr) : null;
-          if (gs) {
-            sumsq += gs.sumsq;
-            maxGrad = Math.max(maxGrad, gs.maxAbs);
-            if (nonFinite(gs) > 0) { finite = false; pBad += nonFinite(gs); }
-          }
-          if (isWeightName(name)) {
-            v[o + FIELD.w_norm] = l2(ps);
-            if (gs) v[o + FIELD.grad_w_norm] = l2(gs);
-          } else if (gs) v[o + FIELD.grad_b_norm] = l2(gs);
-        }
-        v[o + FIELD.param_nonfinite] = pBad;
-      }
     }
+    const ps = paramStats(this.owned.map((e) => e.p));
+    this.owned.forEach(({ layer, weight }, k) => {
+      const o = layer * NF;
+      const { param, grad } = ps[k];
+      let pBad = nonFinite(param);
+      maxParam = Math.max(maxParam, param.maxAbs);
+      if (grad) {
+        sumsq += grad.sumsq;
+        maxGrad = Math.max(maxGrad, grad.maxAbs);
+        if (nonFinite(grad) > 0) { finite = false; pBad += nonFinite(grad); }
+      }
+      if (weight) {
+        v[o + FIELD.w_norm] = l2(param);
+        if (grad) v[o + FIELD.grad_w_norm] = l2(grad);
+      } else if (grad) v[o + FIELD.grad_b_norm] = l2(grad);
+      v[o + FIELD.param_nonfinite] = (Number.isNaN(v[o + FIELD.param_nonfinite]) ? 0 : v[o + FIELD.param_nonfinite]) + pBad;
+    });
     return { values: v, input: stats(input), firstForwardBad: this.firstBad, gradNorm: finite ? Math.sqrt(sumsq) : Infinity,
       gradsFinite: finite, maxParam, maxGrad, hist };
   }
@@ -191,7 +193,7 @@ export class Probes {
    */
   updateRatios(values: Float32Array, applied: ReadonlyMap<Tensor, number>): void {
     for (const l of this.layers) {
-      const w = l.module.ownParameters().find(([name]) => isWeightName(name))?.[1];
+      const w = this.weightOf[l.index];
       const u = w ? applied.get(w) : undefined;
       if (u === undefined) continue;
       const o = l.index * NF;

@@ -2,9 +2,8 @@
 // experiment re-run with --write-results replaces only its own block and hand-written text
 // (the exploration log) survives. Plots go to docs/img/<experiment>-<scale>.png.
 import { existsSync, readFileSync, openSync, closeSync, rmSync, statSync } from 'node:fs';
-import { cpus, totalmem, platform, release } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { writeFileAtomicSync } from '../store/index.js';
+import { writeFileAtomicSync, describeMachine, machineKey } from '../store/index.js';
 import { resultTable, markdownTable, sci } from './table.js';
 import { trainFlags, describeConfig } from './scale.js';
 import type { ExperimentRun } from './run.js';
@@ -13,8 +12,22 @@ import type { Experiment, Scale, CellResult } from './types.js';
 
 export const ORDER = ['phenomenon-1', 'phenomenon-2', 'phenomenon-3', 'bn-fix', 'vanishing', 'd2l-baseline'];
 
-const begin = (name: string, scale: Scale) => `<!-- BEGIN generated: experiment ${name} ${scale} -->`;
-const end = (name: string, scale: Scale) => `<!-- END generated: experiment ${name} ${scale} -->`;
+const begin = (name: string, scale: Scale, on = '') => `<!-- BEGIN generated: experiment ${name} ${scale}${on ? ` on ${on}` : ''} -->`;
+const end = (name: string, scale: Scale, on = '') => `<!-- END generated: experiment ${name} ${scale}${on ? ` on ${on}` : ''} -->`;
+
+/**
+ * The machine type of a table's runs ('AMD EPYC, AVX2': CPU model and the ISA ATen ran), '' when
+ * they ran on several or were not recorded. The exact NaN step depends on it, so each type keeps a
+ * block of its own: a rerun on another type adds its table beside the first instead of replacing it.
+ */
+export function machineTypeOf(results: readonly CellResult[]): string {
+  const types = new Set(results.map((r) => (r.machine ? `${r.machine.cpu}, ${r.machine.atenIsa}` : '')));
+  return types.size === 1 ? [...types][0] : '';
+}
+const typeMark = (t: string) => `<!-- machine-type: ${t} -->`;
+/** Whether a block was recorded on machine type t (blocks from before the mark: by the CPU model in its machine line). */
+const sameType = (block: string, t: string): boolean =>
+  block.includes(typeMark(t)) || (!block.includes('<!-- machine-type: ') && block.includes(t.split(',')[0]));
 
 export const HEADER = `# nanscope results
 
@@ -24,9 +37,22 @@ numbers are read back from the run database, not typed in); the command, date, s
 are printed beside each table. Hand-written text lives outside the generated blocks.
 `;
 
-export function machine(): string {
-  const c = cpus();
-  return `${c.length} x ${c[0]?.model.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, Node ${process.versions.node}, no GPU`;
+/**
+ * The machine(s) the table's runs trained on, as the store recorded them with each run (not the
+ * machine writing the file: a sweep through the queue may run anywhere). One machine: its line;
+ * several: each with the seeds that ran on it.
+ */
+export function machinesOf(results: readonly CellResult[]): string {
+  const groups = new Map<string, { text: string; cells: string[] }>();
+  for (const r of results) {
+    const key = r.machine ? machineKey(r.machine) : '';
+    const text = r.machine ? describeMachine(r.machine) : 'not recorded (runs stored before store migration 6)';
+    const g = groups.get(key) ?? { text, cells: [] };
+    g.cells.push(`${r.arm} s${r.seed}`);
+    groups.set(key, g);
+  }
+  if (groups.size <= 1) return [...groups.values()][0]?.text ?? 'no runs';
+  return [...groups.values()].map((g) => `${g.text} [${g.cells.join(', ')}]`).join('; ');
 }
 
 export function commandLine(run: ExperimentRun, threads: number | undefined): string {
@@ -54,15 +80,18 @@ export function sectionFor(run: ExperimentRun, opts: { threads?: number; plots?:
   const e = run.experiment;
   const t = markdownTable(resultTable(e, run.results));
   const date = run.startedAt.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+  const type = machineTypeOf(run.results);
   const lines = [
-    `#### ${e.name}, --scale ${run.scale}: measured`,
+    ...(type ? [typeMark(type)] : []),
+    `#### ${e.name}, --scale ${run.scale}: measured${type ? ` on ${type}` : ''}`,
     '',
     `Command: \`${commandLine(run, opts.threads)}\`  `,
-    `Date: ${date}, ${(run.seconds / 60).toFixed(1)} min; seeds ${run.seeds.join(', ')}; machine: ${machine()}; store sweep id \`${run.sweepId}\`.`,
+    `Date: ${date}, ${(run.seconds / 60).toFixed(1)} min; seeds ${run.seeds.join(', ')}; store sweep id \`${run.sweepId}\`.  `,
+    `Machine: ${machinesOf(run.results)}.`,
     '',
     t,
     '',
-    ...(e.summary && run.results.length ? [markdownTable(e.summary(run.results)), ''] : []),
+    ...(e.summary && run.results.length ? e.summary(run.results).flatMap((s) => [markdownTable(s), '']) : []),
     `Steps are 1-based, epochs 1-based (as d2l prints them); "steps run" is steps done / planned. A run stops at its first non-finite value (nanscope's --on-nan stop), so "loss" is nan there and the accuracies are not computed; d2l's loop would keep going on NaN weights and print \`loss nan, train acc 0.100, test acc 0.100\` (argmax of NaN logits is class 0, a tenth of the balanced data).`,
     '',
     `**Expected outcome ${run.outcome.held ? 'held' : 'did NOT hold'}:**`,
@@ -165,7 +194,19 @@ function writeResultsNow(path: string, run: ExperimentRun, opts: { threads?: num
   let doc = existsSync(path) ? readFileSync(path, 'utf8') : HEADER;
   const e = run.experiment;
   const intro = experimentIntro(e);
-  doc = replaceBlock(doc, [e.name, run.scale], sectionFor(run, { ...opts, resultsPath: path }), intro);
+  const body = sectionFor(run, { ...opts, resultsPath: path });
+  const type = machineTypeOf(run.results);
+  const b0 = doc.indexOf(begin(e.name, run.scale)), e0 = doc.indexOf(end(e.name, run.scale));
+  if (type && b0 >= 0 && e0 > b0 && !sameType(doc.slice(b0, e0), type)) {
+    // Another machine type's table holds the main block: this one goes beside it, under its own key.
+    const tb = begin(e.name, run.scale, type), te = end(e.name, run.scale, type);
+    const i = doc.indexOf(tb), j = doc.indexOf(te);
+    const block = `${tb}\n${body}\n${te}`;
+    if (i >= 0 && j > i) doc = doc.slice(0, i) + block + doc.slice(j + te.length);
+    else { const at = e0 + end(e.name, run.scale).length; doc = `${doc.slice(0, at)}\n\n${block}${doc.slice(at)}`; }
+  } else {
+    doc = replaceBlock(doc, [e.name, run.scale], body, intro);
+  }
   doc = replaceIntro(doc, e.name, intro);
   const other: Scale = run.scale === 'cpu' ? 'full' : 'cpu';
   // The full-scale placeholder is refreshed each time (it lists the configs that would run); a
@@ -186,7 +227,7 @@ export function plotPath(resultsPath: string, name: string, scale: Scale, suffix
 export function chartsFor(run: ExperimentRun): [string, Chart][] {
   const e = run.experiment;
   const rs = run.results;
-  if (!rs.length) return [];
+  if (!rs.length || e.plot === 'none') return [];
   if (e.plot === 'layer-grads') {
     // One chart per model: the layers differ (AlexNet conv1..fc3, LeNet conv1..fc3 of its own).
     const models = [...new Set(rs.map((r) => r.config.model))];

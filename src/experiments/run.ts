@@ -162,6 +162,7 @@ export function readBack(store: Store, runId: string, cell: Cell, stepsPerEpoch:
     layerGrads: layerGrads(store, runId),
     verdict: v?.run ?? '-', verdictCauses: v?.causes ?? [], verdictChain: (v?.chain ?? []).map((c) => ({ part: c.part, step: c.step })),
     seconds,
+    machine: run.machine,
   };
 }
 

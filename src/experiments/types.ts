@@ -2,6 +2,7 @@
 // config written in code, at two scales, plus the outcome it expects, checked on the measured
 // results at the end. The runner (run.ts) executes the cells and records each in the store.
 import type { TrainConfig } from '../train/config.js';
+import type { Machine } from '../store/index.js';
 import type { Table } from './table.js';
 
 export type Scale = 'cpu' | 'full';
@@ -57,7 +58,11 @@ export interface CellResult {
   verdictCauses: string[];
   verdictChain: { part: string; step: number | null }[];
   seconds: number;
+  /** The machine the run trained on, from the store (null: recorded before store migration 6). */
+  machine: Machine | null;
 }
+
+export interface SummaryTable { head: string[]; rows: string[][] }
 
 export interface Check { ok: boolean; text: string }
 export interface Outcome { held: boolean; checks: Check[] }
@@ -83,9 +88,9 @@ export interface Experiment {
   /** Extra table columns. */
   columns?: { head: string; cell: (r: CellResult) => string }[];
   /** A table over all cells beside the per-cell one (phenomenon-3: how many seeds went non-finite by each epoch). */
-  summary?: (results: CellResult[]) => { head: string[]; rows: string[][] };
-  /** What the plot shows. */
-  plot?: 'loss' | 'layer-grads' | 'epochs';
+  summary?: (results: CellResult[]) => SummaryTable[];
+  /** What the plot shows ('none': no plot, e.g. 47 unrelated configs on one chart say nothing). */
+  plot?: 'loss' | 'layer-grads' | 'epochs' | 'none';
 }
 
 export const check = (ok: boolean, text: string): Check => ({ ok, text });

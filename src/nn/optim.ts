@@ -2,6 +2,7 @@
 // d2l's train_ch6 uses plain SGD: with momentum 0 and weight decay 0, one in-place
 // `p -= lr * grad` per parameter, no extra memory.
 import { Tensor, keep, noGrad, zeros } from '../torch/index.js';
+import { statsMany, fromRaw, l2, STAT_FIELDS } from '../torch/stats.js';
 
 export interface SGDOptions { lr: number; momentum?: number; dampening?: number; weightDecay?: number; nesterov?: boolean }
 
@@ -33,11 +34,13 @@ export class SGD {
    * actually taken, after clipping, weight decay and momentum (what an update/weight ratio means).
    */
   step(applied?: Map<Tensor, number>): void {
+    const dirs: Tensor[] = [];
+    const stepped: Tensor[] = [];
+    const temps: Tensor[] = []; // p.grad belongs to p (Tensor.grad); momentum buffers to this
     noGrad(() => this.params.forEach((p, i) => {
       const g0 = p.grad;
       if (!g0) return;
       let g = g0;
-      const temps: Tensor[] = []; // g0 belongs to p (Tensor.grad)
       if (this.weightDecay !== 0) { g = g.add(p.mul(this.weightDecay)); temps.push(g); }
       if (this.momentum !== 0) {
         let buf = this.momentumBuffers[i];
@@ -50,9 +53,15 @@ export class SGD {
         if (this.nesterov) { g = g.add(buf.mul(this.momentum)); temps.push(g); } else g = buf;
       }
       p.add_(g, -this.lr);
-      if (applied) { const n = g.norm(); applied.set(p, this.lr * n.item()); n.dispose(); }
-      for (const t of temps) t.dispose();
+      if (applied) { dirs.push(g); stepped.push(p); }
     }));
+    // Every direction is final once its parameter has stepped: their norms in one native call.
+    if (applied && dirs.length) {
+      const r = statsMany(dirs);
+      const K = STAT_FIELDS.length;
+      stepped.forEach((p, k) => applied.set(p, this.lr * l2(fromRaw(r, k * K))));
+    }
+    for (const t of temps) t.dispose();
   }
 
   /** Momentum buffers by parameter index (for checkpoints). */

@@ -7,6 +7,7 @@
 //
 // importBundle is idempotent by (sweep, cell): delivery from a queue is at least once, and a cell
 // already recorded as finished or diverged is never recorded twice.
+import { asMachine } from './machine.js';
 import { decodeCounts } from './probes.js';
 import { hostname } from 'node:os';
 import type { Store } from './store.js';
@@ -33,7 +34,7 @@ export interface RunBundle {
   format: 'nanscope-run/2';
   /** Machine that ran the cell. */
   host: string;
-  run: Pick<RunRow, 'id' | 'name' | 'status' | 'config' | 'seed' | 'createdAt' | 'finishedAt' | 'epochsDone' | 'stepsDone'
+  run: Pick<RunRow, 'id' | 'name' | 'status' | 'config' | 'seed' | 'machine' | 'createdAt' | 'finishedAt' | 'epochsDone' | 'stepsDone'
     | 'finalLoss' | 'finalTrainAcc' | 'finalTestAcc' | 'firstNanStep' | 'firstNanEpoch' | 'verdict' | 'report' | 'error' | 'probeFields'>;
   layers: LayerInput[];
   epochs: EpochInput[];
@@ -81,7 +82,7 @@ export function exportRun(store: Store, runId: string, log = '', limits: BundleL
     format: 'nanscope-run/2',
     host: hostname(),
     run: {
-      id: r.id, name: r.name, status: r.status, config: r.config, seed: r.seed, createdAt: r.createdAt, finishedAt: r.finishedAt,
+      id: r.id, name: r.name, status: r.status, config: r.config, seed: r.seed, machine: r.machine, createdAt: r.createdAt, finishedAt: r.finishedAt,
       epochsDone: r.epochsDone, stepsDone: r.stepsDone, finalLoss: r.finalLoss, finalTrainAcc: r.finalTrainAcc, finalTestAcc: r.finalTestAcc,
       firstNanStep: r.firstNanStep, firstNanEpoch: r.firstNanEpoch, verdict: r.verdict, report: r.report, error: r.error, probeFields: r.probeFields,
     },
@@ -115,7 +116,7 @@ export function importBundle(store: Store, sweepId: string, cellKey: string, b: 
     if (prev) store.deleteRun(prev.id);
     const id = prev?.id ?? b.run.id;
     const r = b.run;
-    store.createRun({ id, name: r.name, kind, sweepId, cellKey, status: 'running', config: r.config, seed: r.seed, pid: null, host: b.host, createdAt: r.createdAt });
+    store.createRun({ id, name: r.name, kind, sweepId, cellKey, status: 'running', config: r.config, seed: r.seed, pid: null, host: b.host, createdAt: r.createdAt, machine: asMachine(r.machine) });
     if (b.layers.length && r.probeFields) store.setLayers(id, b.layers, r.probeFields);
     const hist = new Map(b.histograms.map((h) => [h.step, h]));
     const probes = b.probes.map((p) => {

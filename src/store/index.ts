@@ -17,3 +17,4 @@ export { makeRunId, isSafeId } from './ids.js';
 export * from './types.js';
 export { spread } from './thin.js';
 export { exportRun, importBundle, BUNDLE_LIMITS, type RunBundle, type BundleLimits } from './bundle.js';
+export { describeMachine, shortMachine, machineKey, asMachine, type Machine } from './machine.js';

@@ -212,4 +212,13 @@ export const MIGRATIONS: readonly Migration[] = [
       }
     },
   },
+  {
+    version: 6,
+    name: 'the machine each run trained on',
+    // JSON (store/machine.ts): CPU model, its ISA and the one ATen dispatches to, threads,
+    // libtorch/oneDNN/BLAS, GPU. A run near the edge of divergence goes non-finite at a step that
+    // depends on these. Runs recorded before this are left NULL: their machine was not written
+    // down, and guessing it (this machine) could be wrong for a database copied from elsewhere.
+    up: `ALTER TABLE runs ADD COLUMN machine TEXT;`,
+  },
 ];

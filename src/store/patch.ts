@@ -19,6 +19,7 @@ const COLUMNS: { [K in keyof Required<RunPatch>]: [column: string, encode: Encod
   pid: ['pid', plain],
   host: ['host', plain],
   pidStart: ['pid_start', plain],
+  machine: ['machine', json],
   finishedAt: ['finished_at', plain],
   epochsDone: ['epochs_done', plain],
   stepsDone: ['steps_done', plain],

@@ -1,6 +1,7 @@
 // Mapping between SQLite rows (snake_case, JSON text, NaN masks) and the public
 // typed rows. Only this file knows the column layout of each table.
 
+import { asMachine } from './machine.js';
 import { fromJson } from './json.js';
 import { packNaN, unpackNaN } from './nan.js';
 import type {
@@ -43,6 +44,8 @@ export interface RunDbRow {
   pid: number | null;
   host: string | null;
   pid_start: string | null;
+  /** Added by migration 6 (JSON). */
+  machine: string | null;
   dir: string;
   epochs_done: number;
   steps_done: number;
@@ -75,6 +78,7 @@ export function runFromDb(r: RunDbRow): RunRow {
     pid: r.pid,
     host: r.host,
     pidStart: r.pid_start ?? null,
+    machine: asMachine(parseJsonColumn(r.machine ?? null)),
     dir: r.dir,
     epochsDone: r.epochs_done,
     stepsDone: r.steps_done,

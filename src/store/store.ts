@@ -149,9 +149,9 @@ export class Store {
     const createdAt = r.createdAt ?? now;
     const insert = this.stmt(
       `INSERT INTO runs (id, name, kind, parent_id, sweep_id, cell_key, status, config, seed,
-                         created_at, updated_at, finished_at, pid, host, pid_start, dir)
+                         created_at, updated_at, finished_at, pid, host, pid_start, machine, dir)
        VALUES (@id, @name, @kind, @parent_id, @sweep_id, @cell_key, @status, @config, @seed,
-               @created_at, @now, @finished_at, @pid, @host, @pid_start, @id)`,
+               @created_at, @now, @finished_at, @pid, @host, @pid_start, @machine, @id)`,
     );
     const pid = r.pid === undefined ? process.pid : r.pid;
     // A generated id can collide with one made in the same second; try a new suffix.
@@ -174,6 +174,7 @@ export class Store {
           pid,
           host: r.host === undefined ? this.host : r.host,
           pid_start: pid === process.pid ? thisWriter().pidStart : null,
+          machine: r.machine ? toJson(r.machine) : null,
         });
         return this.requireRun(id);
       } catch (err) {

@@ -2,6 +2,8 @@
 // Numeric metric fields may hold NaN or ±Infinity and read back unchanged;
 // `null` means "not recorded".
 
+import type { Machine } from './machine.js';
+
 export const RUN_KINDS = ['train', 'experiment', 'sweep-cell', 'replay'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 
@@ -36,6 +38,8 @@ export interface NewRun {
   host?: string | null;
   /** Defaults to now (an imported run keeps the time it started on its worker). */
   createdAt?: number;
+  /** The machine it trained on (set by the trainer when it starts; an imported run keeps its worker's). */
+  machine?: Machine | null;
 }
 
 export interface RunRow {
@@ -55,6 +59,8 @@ export interface RunRow {
   host: string | null;
   /** The writer's process start time (see liveness.ts): pid + host + this say whether it still runs. */
   pidStart: string | null;
+  /** The machine it trained on (CPU, ISA, threads, libtorch), null for runs recorded before store migration 6. */
+  machine: Machine | null;
   /** Run folder relative to the store root (use Store.runDir for the absolute path). */
   dir: string;
   epochsDone: number;
@@ -80,6 +86,7 @@ export interface RunPatch {
   pid?: number | null;
   host?: string | null;
   pidStart?: string | null;
+  machine?: Machine | null;
   finishedAt?: number | null;
   epochsDone?: number;
   stepsDone?: number;

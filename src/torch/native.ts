@@ -104,6 +104,9 @@ export interface NativeModule {
   cpuCacheStats(): CpuCacheStats;
   emptyCpuCache(): void;
   stats(t: H, lo?: number, hi?: number): Float64Array;
+  tapStats(t: H, lo?: number, hi?: number): Float64Array;
+  statsMany(ts: H[]): Float64Array;
+  paramStats(ps: H[]): Float64Array;
   histogram(t: H): Float64Array;
   setGradHist(on: boolean): void;
   readGradHists(n: number): Float64Array;

@@ -29,6 +29,25 @@ export function stats(t: Tensor, band?: Band): TensorStats {
   return fromRaw(band ? native.stats(t.handle, band.lo, band.hi) : native.stats(t.handle));
 }
 
+/**
+ * stats() for a probe tap: a tensor covering the same memory as one reduced before, unwritten
+ * since (a plain stack's input gradient is the previous layer's output gradient; a container's
+ * output is its last child's), gets the numbers already computed (native/src/probe.cc).
+ */
+export function tapStats(t: Tensor, band?: Band): TensorStats {
+  return fromRaw(band ? native.tapStats(t.handle, band.lo, band.hi) : native.tapStats(t.handle));
+}
+
+/** stats() of many tensors in one native call: STAT_FIELDS.length numbers per tensor. */
+export function statsMany(ts: readonly Tensor[]): Float64Array { return native.statsMany(ts.map((t) => t.handle)); }
+
+/** Per parameter, in one native call: [stats(p), stats(p.grad)] (the second all NaN without a gradient). */
+export function paramStats(ps: readonly Tensor[]): { param: TensorStats; grad: TensorStats | null }[] {
+  const r = native.paramStats(ps.map((p) => p.handle));
+  const K = STAT_FIELDS.length;
+  return ps.map((_, i) => ({ param: fromRaw(r, 2 * K * i), grad: Number.isNaN(r[2 * K * i + K]) ? null : fromRaw(r, 2 * K * i + K) }));
+}
+
 export const nonFinite = (s: TensorStats): number => s.nan + s.posInf + s.negInf;
 /** L2 norm; Infinity when any element is non-finite (that is what torch.norm would say, or NaN). */
 export const l2 = (s: TensorStats): number => (nonFinite(s) > 0 ? (s.nan > 0 ? NaN : Infinity) : Math.sqrt(s.sumsq));

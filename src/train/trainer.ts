@@ -7,6 +7,7 @@
 import { d2lLine } from '../diagnose/format.js';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
+import { thisMachine } from './machine.js';
 import * as torch from '../torch/index.js';
 import { tidy, keep, type Tensor, type TensorStats } from '../torch/index.js';
 import { SGD, crossEntropyLoss, type Module, type LossFn } from '../nn/index.js';
@@ -160,6 +161,9 @@ export class Trainer {
     const out = o.out ?? process.stdout;
     this.log = o.silent ? () => {} : (s) => out.write(`${s}\n`);
     o.store.setLayers(o.runId, this.layers, [...PROBE_FIELDS]);
+    // The machine this segment trains on (a resumed run: the machine that continued it), since
+    // where a run near the edge of divergence goes non-finite depends on it.
+    o.store.updateRun(o.runId, { machine: thisMachine() });
     if (o.resumeFrom) this.restore(o.resumeFrom);
   }
 

@@ -1,0 +1,69 @@
+// Probe overhead in CPU time, for a shared machine where wall clock is noise: the same step as
+// bench/run.ts (checks = loss.item + gradient summary; probes = per-layer probes + update
+// ratios), the two modes interleaved (which goes first alternates), CPU time (user + sys) of
+// this process per step. Run at --threads 1, where CPU time is the step's work and nothing else.
+//   npm run bench:probes -- [--threads 1] [--steps 40] [--only lenet|alexnet96|alexnet224|resnet18]
+//   (OMP_WAIT_POLICY=passive as bench/run.ts sets it)
+// Prints per case the median CPU ms per step of each mode and the median of the paired ratios.
+import { availableParallelism } from 'node:os';
+import * as torch from '../src/torch/index.js';
+import { F, tidy } from '../src/torch/index.js';
+import { SGD, type Module } from '../src/nn/index.js';
+import { alexnet, lenet, buildModel, ZOO } from '../src/models/index.js';
+import { applyInit } from '../src/train/init.js';
+import { Probes, gradientSummary } from '../src/diagnose/index.js';
+
+const args = process.argv.slice(2);
+const flag = (k: string, d: number) => { const i = args.indexOf(`--${k}`); return i >= 0 ? Number(args[i + 1]) : d; };
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
+const threads = flag('threads', 1);
+torch.setNumThreads(Math.min(threads, availableParallelism()));
+
+type Mode = 'checks' | 'probes';
+const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+
+function step(net: Module, opt: SGD, X: torch.Tensor, y: torch.Tensor, mode: Mode, probes: Probes): number {
+  const t = cpuMs();
+  tidy(() => {
+    if (mode === 'probes') probes.begin(true);
+    const loss = F.crossEntropy(net.call(X), y);
+    loss.item();
+    opt.zeroGrad();
+    loss.backward();
+    const p = mode === 'probes' ? probes.end(X) : null;
+    if (mode === 'checks') gradientSummary(opt.params);
+    const applied = p ? new Map<torch.Tensor, number>() : undefined;
+    opt.step(applied);
+    if (p) probes.updateRatios(p.values, applied!);
+  });
+  return cpuMs() - t;
+}
+
+const median = (xs: number[]) => { const v = [...xs].sort((a, b) => a - b); const m = v.length >> 1; return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2; };
+
+const cases: [string, () => Module, number, number, number][] = [
+  ['lenet', () => lenet(), 28, 256, 60],
+  ['alexnet96', () => alexnet({ resize: 96 }), 96, 128, 16],
+  ['alexnet224', () => alexnet({ resize: 224 }), 224, 32, 10],
+  ['resnet18', () => buildModel({ model: 'resnet18', resize: 96, activation: ZOO.resnet18.recipe.activation, bn: 'none', ratio: ZOO.resnet18.recipe.ratio }), 96, 32, 10],
+];
+console.log(`probe cost in CPU time (user+sys), ${threads} thread(s), modes interleaved`);
+for (const [name, build, side, batch, n0] of cases.filter(([n]) => only === null || n === only)) {
+  const steps = flag('steps', n0);
+  torch.manualSeed(0);
+  const net = build();
+  applyInit(net, 'xavier');
+  const opt = new SGD(net.parameters(), { lr: 0.01 });
+  const probes = new Probes(net, [1, 1, side, side]);
+  const X = torch.keep(torch.rand([batch, 1, side, side]));
+  const y = torch.keep(torch.tensor(Int32Array.from({ length: batch }, (_, i) => i % 10), [batch], { dtype: 'int64' }));
+  for (const m of ['checks', 'probes'] as Mode[]) step(net, opt, X, y, m, probes);
+  const t: Record<Mode, number[]> = { checks: [], probes: [] };
+  for (let i = 0; i < steps; i++) {
+    for (const m of (i % 2 ? ['probes', 'checks'] : ['checks', 'probes']) as Mode[]) t[m].push(step(net, opt, X, y, m, probes));
+  }
+  const paired = t.probes.map((p, i) => p / t.checks[i]);
+  console.log(`${name.padEnd(11)} b${batch}  layers ${probes.layers.length}  off ${median(t.checks).toFixed(1)} ms  on ${median(t.probes).toFixed(1)} ms  ` +
+    `ratio of medians ${(median(t.probes) / median(t.checks)).toFixed(3)}  paired median ${median(paired).toFixed(3)} [${Math.min(...paired).toFixed(2)}-${Math.max(...paired).toFixed(2)}]  (${steps} pairs)`);
+  probes.remove(); opt.dispose(); net.dispose(); X.dispose(); y.dispose();
+}
