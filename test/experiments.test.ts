@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openStore, type RunRow } from '../src/store/index.js';
+import { openStore, type RunRow, type Machine } from '../src/store/index.js';
 import { EXPERIMENTS, findExperiment } from '../src/experiments/index.js';
 import { ZOO, type ModelName } from '../src/models/index.js';
 import { writeResults, HEADER } from '../src/experiments/results.js';
-import { chanceCeiling } from '../src/experiments/checks.js';
+import { chanceCeiling, signTestMin } from '../src/experiments/checks.js';
+import type { CellResult } from '../src/experiments/types.js';
 import { tmp } from './helpers.js';
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
@@ -152,4 +153,50 @@ test('phenomenon-3\'s summary: per epoch, seeds first non-finite in it and by it
   assert.deepEqual(t.rows.slice(0, 3), [['1', '2', '2 of 4'], ['2', '0', '2 of 4'], ['3', '1', '3 of 4']]);
   // Over the seeds: 3 of 4 diverged, 2 in epoch 1; lower median of [1, 1, 3, never] is 1; epochs 1-3, steps 10-60.
   assert.deepEqual(stats.rows, [['lr 1', '4', '3 of 4 (75%)', '2', '1', '1-3', '10', '10-60']]);
+});
+
+test('RESULTS.md keeps one block per machine type side by side: a rerun on another CPU adds its table, a rerun on the same type replaces its own', () => {
+  const path = join(tmp(), 'RESULTS.md');
+  const exp = findExperiment('d2l-baseline')!;
+  const machine = (cpu: string, atenIsa: string): Machine => ({ cpu, cores: 2, cpuIsa: 'AVX-512', atenIsa, threads: 1, torch: '1.13.0', onednn: '2.6.3', blas: 'generic', gpu: null, memGiB: 8, os: 'linux', node: '20' });
+  const fake = (acc: number, m: Machine) => ({
+    experiment: exp, sweepId: 'exp-x', scale: 'cpu' as const, seeds: [0], overrides: {}, only: [], interrupted: false, startedAt: new Date(0), seconds: 60,
+    outcome: { held: true, checks: [{ ok: true, text: 'fake' }] },
+    results: [{ arm: 'd2l', seed: 0, runId: 'r', config: exp.cells('cpu', [0])[0].config, status: 'finished' as const, steps: 300, stepsPerEpoch: 100,
+      nanStep: null, nanEpoch: null, nanLayer: null, nanPass: null, nanOp: null, nanPath: null, loss: 0.5, trainAcc: 0.8, testAcc: acc, epochs: [],
+      lossCurve: [], maxLoss: 2.3, gradNormFirst: 1, gradNormLast: 1, gradNormMax: 1, probedLoss: [], layerGrads: [], verdict: 'healthy',
+      verdictCauses: [], verdictChain: [], seconds: 60, machine: m }],
+  });
+  const amd = machine('AMD EPYC', 'AVX2'), intel = machine('Intel(R) Xeon(R) Platinum 8375C CPU', 'AVX2');
+  writeResults(path, fake(0.111, amd), {});
+  writeResults(path, fake(0.222, intel), {});
+  let md = readFileSync(path, 'utf8');
+  assert.ok(md.includes('0.111') && md.includes('0.222'), 'both machine types\' tables are kept');
+  assert.match(md, /measured on AMD EPYC, AVX2[^]*measured on Intel\(R\) Xeon\(R\) Platinum 8375C CPU, AVX2/);
+  assert.match(md, /Machine: 2 x Intel\(R\) Xeon\(R\) Platinum 8375C CPU \(AVX-512 CPU, ATen kernels AVX2\), 1 thread/);
+  writeResults(path, fake(0.333, amd), {});
+  md = readFileSync(path, 'utf8');
+  assert.ok(md.includes('0.333') && !md.includes('0.111') && md.includes('0.222'), 'the AMD table replaced, the Xeon one kept');
+  writeResults(path, fake(0.444, intel), {});
+  md = readFileSync(path, 'utf8');
+  assert.ok(md.includes('0.333') && md.includes('0.444') && !md.includes('0.222'));
+  assert.equal(md.split('BEGIN generated: experiment d2l-baseline cpu').length, 3, 'two blocks, one per machine type');
+});
+
+test('phenomenon-2 over seeds: the Xeon\'s reported NaN steps hold with 25-step epochs and fail with 100-step ones; the sign test needs 5 seeds', () => {
+  const exp = findExperiment('phenomenon-2')!;
+  assert.deepEqual([4, 5, 6, 8, 20].map((n) => signTestMin(n)), [5, 5, 6, 7, 15]);
+  const res = (lr: number, seed: number, step: number | null, perEpoch: number) => ({ arm: `lr ${lr}`, seed, config: { maxSteps: null, epochs: 3 }, stepsPerEpoch: perEpoch,
+    steps: step ?? 300, nanStep: step, nanEpoch: step === null ? null : Math.floor((step - 1) / perEpoch) }) as unknown as CellResult;
+  // Issue 19's Intel Xeon at lr 1 (seeds 0-3), two more seeds, and lr 10's first few steps.
+  const lo = [63, 44, null, 38, 30, 90], hi = [4, 5, 4, 5, 4, 4];
+  const at = (perEpoch: number) => [...hi.map((s, i) => res(10, i, s, perEpoch)), ...lo.map((s, i) => res(1, i, s, perEpoch))];
+  const short = exp.check(at(25), 'cpu');
+  assert.ok(short.held, short.checks.map((c) => c.text).join('\n'));
+  const long = exp.check(at(100), 'cpu');
+  assert.ok(!long.held);
+  assert.match(long.checks.find((c) => !c.ok)!.text, /lr 1: median first non-finite epoch 1 \(past epoch 1\): 5 of 6 seeds in epoch 1/);
+  // Four seeds cannot pass a sign test at 0.05 whatever they do.
+  const four = exp.check(at(25).filter((r) => r.seed < 4), 'cpu');
+  assert.match(four.checks.find((c) => !c.ok)!.text, /4 of 4 seeds \(sign test at 0.05 needs at least 5 seeds\)/);
 });

@@ -12,8 +12,22 @@ import type { Experiment, Scale, CellResult } from './types.js';
 
 export const ORDER = ['phenomenon-1', 'phenomenon-2', 'phenomenon-3', 'bn-fix', 'vanishing', 'd2l-baseline'];
 
-const begin = (name: string, scale: Scale) => `<!-- BEGIN generated: experiment ${name} ${scale} -->`;
-const end = (name: string, scale: Scale) => `<!-- END generated: experiment ${name} ${scale} -->`;
+const begin = (name: string, scale: Scale, on = '') => `<!-- BEGIN generated: experiment ${name} ${scale}${on ? ` on ${on}` : ''} -->`;
+const end = (name: string, scale: Scale, on = '') => `<!-- END generated: experiment ${name} ${scale}${on ? ` on ${on}` : ''} -->`;
+
+/**
+ * The machine type of a table's runs ('AMD EPYC, AVX2': CPU model and the ISA ATen ran), '' when
+ * they ran on several or were not recorded. The exact NaN step depends on it, so each type keeps a
+ * block of its own: a rerun on another type adds its table beside the first instead of replacing it.
+ */
+export function machineTypeOf(results: readonly CellResult[]): string {
+  const types = new Set(results.map((r) => (r.machine ? `${r.machine.cpu}, ${r.machine.atenIsa}` : '')));
+  return types.size === 1 ? [...types][0] : '';
+}
+const typeMark = (t: string) => `<!-- machine-type: ${t} -->`;
+/** Whether a block was recorded on machine type t (blocks from before the mark: by the CPU model in its machine line). */
+const sameType = (block: string, t: string): boolean =>
+  block.includes(typeMark(t)) || (!block.includes('<!-- machine-type: ') && block.includes(t.split(',')[0]));
 
 export const HEADER = `# nanscope results
 
@@ -55,6 +69,15 @@ export function commandLine(run: ExperimentRun, threads: number | undefined): st
   return parts.join(' ');
 }
 
+/** For a block written from an unfinished sweep (--from-store): which planned cells have no outcome, and how to finish them. */
+function incomplete(run: ExperimentRun): string[] {
+  const m = run.missing ?? [];
+  if (!m.length) return [];
+  const n = run.results.length - m.filter((x) => x.why === 'stopped').length;
+  return [`**Incomplete: ${n} of ${n + m.length} planned runs have an outcome.** The rows marked stopped were cut short and show their numbers at that point; the cells below have no row. \`nanscope experiment ${run.experiment.name} --resume ${run.sweepId} --workers 2\` runs the rest (and reruns the stopped ones); \`--from-store ${run.sweepId} --write-results\` then rewrites this block.`,
+    '', ...m.filter((x) => x.why !== 'stopped').map((x) => `- ${x.key}: ${x.why === 'running' ? 'still running when this block was written' : 'not run'}`), ''];
+}
+
 /** Distinct configs of the run's arms (seed 0 of each), as `nanscope train` commands. */
 function armCommands(results: readonly CellResult[]): string[] {
   const seen = new Map<string, CellResult>();
@@ -66,16 +89,19 @@ export function sectionFor(run: ExperimentRun, opts: { threads?: number; plots?:
   const e = run.experiment;
   const t = markdownTable(resultTable(e, run.results));
   const date = run.startedAt.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+  const type = machineTypeOf(run.results);
   const lines = [
-    `#### ${e.name}, --scale ${run.scale}: measured`,
+    ...(type ? [typeMark(type)] : []),
+    `#### ${e.name}, --scale ${run.scale}: measured${type ? ` on ${type}` : ''}`,
     '',
     `Command: \`${commandLine(run, opts.threads)}\`  `,
-    `Date: ${date}, ${(run.seconds / 60).toFixed(1)} min; seeds ${run.seeds.join(', ')}; store sweep id \`${run.sweepId}\`.  `,
+    `Date: ${date}, ${(run.seconds / 60).toFixed(1)} min; ${e.fixedSeeds ? 'seeds: each row\'s own (seed column)' : `seeds ${run.seeds.join(', ')}`}; store sweep id \`${run.sweepId}\`.  `,
     `Machine: ${machinesOf(run.results)}.`,
     '',
     t,
     '',
     ...(e.summary && run.results.length ? e.summary(run.results).flatMap((s) => [markdownTable(s), '']) : []),
+    ...incomplete(run),
     `Steps are 1-based, epochs 1-based (as d2l prints them); "steps run" is steps done / planned. A run stops at its first non-finite value (nanscope's --on-nan stop), so "loss" is nan there and the accuracies are not computed; d2l's loop would keep going on NaN weights and print \`loss nan, train acc 0.100, test acc 0.100\` (argmax of NaN logits is class 0, a tenth of the balanced data).`,
     '',
     `**Expected outcome ${run.outcome.held ? 'held' : 'did NOT hold'}:**`,
@@ -178,7 +204,19 @@ function writeResultsNow(path: string, run: ExperimentRun, opts: { threads?: num
   let doc = existsSync(path) ? readFileSync(path, 'utf8') : HEADER;
   const e = run.experiment;
   const intro = experimentIntro(e);
-  doc = replaceBlock(doc, [e.name, run.scale], sectionFor(run, { ...opts, resultsPath: path }), intro);
+  const body = sectionFor(run, { ...opts, resultsPath: path });
+  const type = machineTypeOf(run.results);
+  const b0 = doc.indexOf(begin(e.name, run.scale)), e0 = doc.indexOf(end(e.name, run.scale));
+  if (type && b0 >= 0 && e0 > b0 && !sameType(doc.slice(b0, e0), type)) {
+    // Another machine type's table holds the main block: this one goes beside it, under its own key.
+    const tb = begin(e.name, run.scale, type), te = end(e.name, run.scale, type);
+    const i = doc.indexOf(tb), j = doc.indexOf(te);
+    const block = `${tb}\n${body}\n${te}`;
+    if (i >= 0 && j > i) doc = doc.slice(0, i) + block + doc.slice(j + te.length);
+    else { const at = e0 + end(e.name, run.scale).length; doc = `${doc.slice(0, at)}\n\n${block}${doc.slice(at)}`; }
+  } else {
+    doc = replaceBlock(doc, [e.name, run.scale], body, intro);
+  }
   doc = replaceIntro(doc, e.name, intro);
   const other: Scale = run.scale === 'cpu' ? 'full' : 'cpu';
   // The full-scale placeholder is refreshed each time (it lists the configs that would run); a
