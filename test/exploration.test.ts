@@ -77,6 +77,12 @@ test('experiment exploration through the CLI: the block is the table read back f
     assert.deepEqual(store.listSweepCells(sweep.id).map((x) => x.id).sort(), ids);
     // A cell that is no longer recorded (an unfinished one is deleted the same way) runs again, alone.
     store.deleteRun(runs[0].id, { removeFiles: true });
+    // Written from the store while a cell has no outcome, the block says so and names the cell.
+    const partial = cli(['experiment', 'exploration', '--from-store', sweep.id, '--runs-dir', root, '--write-results', '--results', results]);
+    assert.equal(partial.status, 130, partial.stderr);
+    const md2 = readFileSync(results, 'utf8');
+    assert.match(md2, /\*\*Incomplete: 1 of 2 planned runs have an outcome\.\*\*/);
+    assert.ok(md2.includes(`- ${runs[0].cellKey}: not run`), 'the missing cell is listed');
     const third = cli(['experiment', 'exploration', '--resume', sweep.id, '--runs-dir', root]);
     assert.match(third.stderr, /2 cells, 1 already recorded, 1 to run/);
     assert.equal(store.listSweepCells(sweep.id).length, 2);

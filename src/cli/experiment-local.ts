@@ -42,6 +42,12 @@ function openSweep(exp: Experiment, o: LocalExperiment): { sweepId: string; cell
   return { sweepId: s.id, cells };
 }
 
+/** A cell's planned work, up to a constant: steps x images per batch x pixels per image. */
+function cost(c: TrainConfig): number {
+  const perEpoch = Math.ceil((c.limitTrain ?? 60000) / c.batchSize);
+  return Math.min(c.maxSteps ?? Infinity, perEpoch * c.epochs) * c.batchSize * c.resize * c.resize;
+}
+
 export async function runExperimentLocal(exp: Experiment, o: LocalExperiment): Promise<ExperimentRun> {
   const err = (s: string) => process.stderr.write(`${s}\n`);
   o.store.interruptStaleRuns();
@@ -56,6 +62,10 @@ export async function runExperimentLocal(exp: Experiment, o: LocalExperiment): P
     if (r) o.store.deleteRun(r.id, { removeFiles: true }); // unfinished or planned differently now: run it again from scratch
     todo.push(c);
   }
+  // Cheapest first (planned steps x pixels x batch): a run cut short (Ctrl-C, a deadline) has then
+  // recorded the most cells, and a long cell does not hold back the short ones behind it. The
+  // table keeps the experiment's own order (it is read back in the sweep's planned order).
+  todo.sort((a, b) => cost(a.config) - cost(b.config));
   const workers = Math.min(o.workers, Math.max(1, todo.length));
   err(`experiment ${exp.name}: sweep ${sweepId}: ${cells.length} cells, ${kept} already recorded${elsewhere ? `, ${elsewhere} running in another process` : ''}, ${todo.length} to run, ${workers} at a time`);
   const running = new Set<ChildProcess>();

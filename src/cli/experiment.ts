@@ -31,7 +31,7 @@ const FLAGS: Flags = {
   queue: { type: 'string', help: 'redis://[:PASSWORD@]HOST:PORT[/DB]: run the cells on `nanscope worker` processes (any machines) instead of here' },
   workers: { type: 'int', help: 'run the cells as child processes, at most N at a time (default: one after another in this process)' },
   resume: { type: 'string', help: 'continue this experiment sweep: run only its cells not yet recorded as finished or diverged, and cells added to the experiment since (scale, seeds, overrides and --arm are the stored ones)' },
-  'from-store': { type: 'string', help: 'train nothing: rebuild the table (and --write-results) from the runs recorded under this experiment sweep id' },
+  'from-store': { type: 'string', help: 'train nothing: rebuild the table (and --write-results) from the runs recorded under this experiment sweep id; an unfinished sweep\'s block lists the cells without an outcome' },
   list: { type: 'bool', help: 'list the experiments and exit' },
   plan: { type: 'bool', help: 'print the runs the experiment would make and exit' },
   verbose: { type: 'bool', help: 'print each run\'s epoch lines' },
@@ -105,7 +105,8 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     out.write(`expected outcome ${run.outcome.held ? 'HELD' : 'did NOT hold'}:\n`);
     for (const c of run.outcome.checks) out.write(`  [${c.ok ? 'x' : ' '}] ${c.text}\n`);
     out.write(`\nruns recorded under sweep ${run.sweepId} in ${store.root}\n`);
-    if (bool(p, 'write-results') && !run.interrupted) {
+    // An unfinished sweep's block is written only on purpose (--from-store), and then says what is missing.
+    if (bool(p, 'write-results') && (!run.interrupted || from)) {
       const path = resolve(str(p, 'results')!);
       const charts = chartsFor(run).map(([suffix, chart]) => ({ path: plotPath(path, exp.name, run.scale, suffix), chart }));
       const r = await renderPngs(charts);

@@ -126,7 +126,7 @@ function table(results: readonly CellResult[]): Table {
     'loss, last 5 probed steps', 'test acc', 'verdict', 'grad norm'];
   const rows = results.map((r) => {
     const x = rowOf(r);
-    const budget = `${r.steps}/${r.config.maxSteps ?? '-'}${x?.stoppedByHand ? ' (the original run was stopped by hand here)' : ''}`;
+    const budget = `${r.steps}/${r.config.maxSteps ?? '-'}${x?.stoppedByHand ? ' (the original run was stopped by hand here)' : ''}${r.status === 'interrupted' ? ' (stopped: not complete)' : ''}`;
     const [first, last] = lossEnds(r);
     const cfg = `${r.config.resize}px b${r.config.batchSize}, init ${r.config.init}, lr ${r.config.lr}, ${r.config.scalePixels ? 'pixels/255' : '**raw 0-255 pixels**'}, ${r.config.limitTrain} imgs${r.config.probeEvery !== 1 ? `, probe every ${r.config.probeEvery}` : ''}`;
     const gn = r.gradNormFirst === null ? '-' : `${sci(r.gradNormFirst)} -> max ${sci(r.gradNormMax)}`;

@@ -69,6 +69,15 @@ export function commandLine(run: ExperimentRun, threads: number | undefined): st
   return parts.join(' ');
 }
 
+/** For a block written from an unfinished sweep (--from-store): which planned cells have no outcome, and how to finish them. */
+function incomplete(run: ExperimentRun): string[] {
+  const m = run.missing ?? [];
+  if (!m.length) return [];
+  const n = run.results.length - m.filter((x) => x.why === 'stopped').length;
+  return [`**Incomplete: ${n} of ${n + m.length} planned runs have an outcome.** The rows marked stopped were cut short and show their numbers at that point; the cells below have no row. \`nanscope experiment ${run.experiment.name} --resume ${run.sweepId} --workers 2\` runs the rest (and reruns the stopped ones); \`--from-store ${run.sweepId} --write-results\` then rewrites this block.`,
+    '', ...m.filter((x) => x.why !== 'stopped').map((x) => `- ${x.key}: ${x.why === 'running' ? 'still running when this block was written' : 'not run'}`), ''];
+}
+
 /** Distinct configs of the run's arms (seed 0 of each), as `nanscope train` commands. */
 function armCommands(results: readonly CellResult[]): string[] {
   const seen = new Map<string, CellResult>();
@@ -86,12 +95,13 @@ export function sectionFor(run: ExperimentRun, opts: { threads?: number; plots?:
     `#### ${e.name}, --scale ${run.scale}: measured${type ? ` on ${type}` : ''}`,
     '',
     `Command: \`${commandLine(run, opts.threads)}\`  `,
-    `Date: ${date}, ${(run.seconds / 60).toFixed(1)} min; seeds ${run.seeds.join(', ')}; store sweep id \`${run.sweepId}\`.  `,
+    `Date: ${date}, ${(run.seconds / 60).toFixed(1)} min; ${e.fixedSeeds ? 'seeds: each row\'s own (seed column)' : `seeds ${run.seeds.join(', ')}`}; store sweep id \`${run.sweepId}\`.  `,
     `Machine: ${machinesOf(run.results)}.`,
     '',
     t,
     '',
     ...(e.summary && run.results.length ? e.summary(run.results).flatMap((s) => [markdownTable(s), '']) : []),
+    ...incomplete(run),
     `Steps are 1-based, epochs 1-based (as d2l prints them); "steps run" is steps done / planned. A run stops at its first non-finite value (nanscope's --on-nan stop), so "loss" is nan there and the accuracies are not computed; d2l's loop would keep going on NaN weights and print \`loss nan, train acc 0.100, test acc 0.100\` (argmax of NaN logits is class 0, a tenth of the balanced data).`,
     '',
     `**Expected outcome ${run.outcome.held ? 'held' : 'did NOT hold'}:**`,

@@ -44,6 +44,8 @@ export interface ExperimentRun {
   results: CellResult[];
   outcome: Outcome;
   interrupted: boolean;
+  /** Planned cells with no finished or diverged run (read back from the store only): still running, stopped, or never started. */
+  missing?: { key: string; why: 'running' | 'stopped' | 'not run' }[];
   startedAt: Date;
   seconds: number;
 }
@@ -196,9 +198,12 @@ export function reloadExperiment(exp: Experiment, store: Store, sweepId: string)
   const grid = sweep?.grid as { experiment?: string; scale?: Scale; seeds?: number[]; overrides?: Overrides; only?: string[]; cells?: { key: string; config: TrainConfig }[] } | undefined;
   if (!sweep || !grid?.cells || grid.experiment !== exp.name) throw new Error(`${sweepId} is not a recorded run of experiment ${exp.name}`);
   const results: CellResult[] = [];
+  const missing: NonNullable<ExperimentRun['missing']> = [];
   for (const c of grid.cells) {
     const run = store.findCell(sweepId, c.key);
-    if (!run) continue;
+    // A cell still training has no outcome yet: it is listed as missing, not shown half-way.
+    if (!run || run.status === 'running') { missing.push({ key: c.key, why: run ? 'running' : 'not run' }); continue; }
+    if (run.status !== 'finished' && run.status !== 'diverged') missing.push({ key: c.key, why: 'stopped' });
     const slash = c.key.lastIndexOf('/seed=');
     const cell: Cell = { arm: c.key.slice(0, slash), seed: Number(c.key.slice(slash + 6)), config: c.config };
     const n = c.config.limitTrain ?? 60000;
@@ -210,9 +215,9 @@ export function reloadExperiment(exp: Experiment, store: Store, sweepId: string)
   const complete = results.length === grid.cells.length && results.every((r) => r.status !== 'interrupted');
   const outcome: Outcome = complete ? exp.check(results, scale) : { held: false, checks: [{ ok: false, text: `only ${results.length} of ${grid.cells.length} runs completed` }] };
   if (complete && only.length) outcome.checks.push({ ok: true, text: `only the arms matching ${only.map((a) => `'${a}'`).join(', ')} were run` });
-  const last = Math.max(...results.map((r) => store.getRun(r.runId)?.finishedAt ?? sweep.updatedAt));
+  const last = results.length ? Math.max(...results.map((r) => store.getRun(r.runId)?.finishedAt ?? sweep.updatedAt)) : sweep.updatedAt;
   return { experiment: exp, sweepId, scale, seeds: grid.seeds ?? [], overrides: grid.overrides ?? {}, only, results, outcome,
-    interrupted: !complete, startedAt: new Date(sweep.createdAt), seconds: (last - sweep.createdAt) / 1000 };
+    interrupted: !complete, missing, startedAt: new Date(sweep.createdAt), seconds: (last - sweep.createdAt) / 1000 };
 }
 
 /** Seeds 0..n-1. */

@@ -9,6 +9,7 @@ import { seriesColor } from '../charts/colors.js';
 import { clear, h, panel } from '../dom.js';
 import { duration, fmt, pct, when } from '../format.js';
 import { onLang } from '../i18n.js';
+import { describeMachine } from '../../../src/store/machine.js';
 import type {
   EpochRow,
   EventRow,
@@ -149,6 +150,8 @@ export async function runPage(root: HTMLElement, src: Source, id: string): Promi
         r.finalTestAcc !== null ? ` · test acc ${pct(r.finalTestAcc)}` : '',
         r.firstNanStep !== null ? h('span', { class: 'trouble' }, ` · first NaN at step ${r.firstNanStep}`) : '',
       ),
+      // Where a run near the edge of divergence goes NaN depends on the machine (store migration 6).
+      r.machine ? h('p', { class: 'meta machine' }, `machine: ${describeMachine(r.machine)}`) : '',
       r.error ? h('p', { class: 'error' }, r.error) : '',
     );
   };
