@@ -31,7 +31,7 @@ export function relErr(a: Tensor, b: Tensor): number {
 }
 
 /** One real in-process training run on a Fashion-MNIST subset (silent, no eval by default). */
-export async function runTrainer(c: Partial<TrainConfig>, hooks: Pick<TrainerOptions, 'beforeStep' | 'afterBackward'> = {}) {
+export async function runTrainer(c: Partial<TrainConfig>, hooks: Pick<TrainerOptions, 'beforeStep' | 'afterBackward' | 'stopSignal'> = {}) {
   const data = await loadFashionMnist({ limitTrain: c.limitTrain ?? 512, limitTest: 100 });
   const store = openStore(tmp());
   const config = validate({ ...defaultConfig(c.model ?? 'lenet'), evaluate: false, checkpointEvery: 0, ...c });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as torch from '../src/torch/index.js';
 import { F } from '../src/torch/index.js';
-import { SGD, init, BatchNorm2d, BatchNorm1d, BatchNorm, Conv2d, Linear, type Module } from '../src/nn/index.js';
+import { SGD, init, BatchNorm2d, BatchNorm1d, BatchNorm, Conv2d, Linear, ReLU, Sequential, type Module } from '../src/nn/index.js';
 import { alexnet, lenet, buildModel, ZOO, type ModelName } from '../src/models/index.js';
 import { readFileSync } from 'node:fs';
 import { Probes, FIELD, NF } from '../src/diagnose/index.js';
@@ -110,6 +110,42 @@ function tapParity(name: SmallNet): void {
 
 test('probe gradient taps equal register_full_backward_hook on a residual net (one input, two consumers)', () => tapParity('resnet'));
 test('probe gradient taps equal register_full_backward_hook on an Inception net (one input, four branches)', () => tapParity('inception'));
+
+// Inside a plain Sequential a child's output goes to the next child only, so the probes tap the
+// next child's input gradient on that tensor itself, without an alias. A forward hook of the
+// user's that also consumes the output (an auxiliary loss on an intermediate activation) breaks
+// that: the next layer's input gradient must still be only what flows back through it.
+test('a layer\'s input gradient stays its own when a user hook also consumes the previous layer\'s output', () => {
+  torch.tidy(() => {
+    torch.manualSeed(3);
+    const fc1 = new Linear(6, 5);
+    const net = new Sequential(fc1, new ReLU(), new Linear(5, 3));
+    const X = torch.randn([8, 6]);
+    const y = torch.tensor(Int32Array.from([0, 1, 2, 0, 1, 2, 0, 1]), [8], { dtype: 'int64' });
+    const probes = new Probes(net, X.shape);
+    const relu = probes.layers.find((l) => l.name === '1')!;
+    const fc1Row = probes.layers.find((l) => l.name === '0')!;
+    const step = (aux: boolean) => {
+      let extra: torch.Tensor | null = null;
+      const h = aux ? fc1.registerForwardHook((_m, _x, o) => { extra = o.square().sum().mul(3); }) : null;
+      probes.begin(true);
+      let loss = F.crossEntropy(net.call(X), y);
+      if (extra) loss = loss.add(extra);
+      for (const p of net.parameters()) p.grad = null;
+      loss.backward();
+      const v = probes.end(X).values;
+      h?.remove();
+      return { reluIn: v[relu.index * NF + FIELD.grad_in_norm], fc1Out: v[fc1Row.index * NF + FIELD.grad_out_norm] };
+    };
+    const plain = step(false);
+    const withAux = step(true);
+    probes.remove();
+    assert.ok(Math.abs(plain.reluIn - plain.fc1Out) <= 1e-6 * plain.fc1Out, 'without the hook, fc1\'s output gradient is ReLU\'s input gradient');
+    assert.ok(withAux.fc1Out > 2 * plain.fc1Out, `the auxiliary loss adds to fc1's output gradient (${withAux.fc1Out} vs ${plain.fc1Out})`);
+    assert.ok(Math.abs(withAux.reluIn - plain.reluIn) <= 1e-5 * plain.reluIn, `ReLU's input gradient ${withAux.reluIn} is only its own (${plain.reluIn})`);
+    net.dispose();
+  });
+});
 // d2l's modern CNNs as `--model` builds them, at small inputs so the test stays fast (the maths
 // of every layer is the same at 224 or 96; the sizes only have to leave each pooling an output).
 test('VGG-11, d2l\'s ratio 4 (32x32, batch 4): init, loss, every gradient and the SGD step equal PyTorch', () => stepParity('vgg11', 32, 4));

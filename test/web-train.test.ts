@@ -2,6 +2,7 @@
 // a slice of Fashion-MNIST): the page opens while the run is going and
 // follows it to the end; a run with an absurd learning rate goes NaN and the
 // page shows the marker and the layer the locator found.
+import { describeMachine } from '../src/store/index.js';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
@@ -123,6 +124,9 @@ describe('dashboard on real training runs', () => {
     const report = run.report as { layer: string | null; step: number };
     assert.ok(report && run.firstNanStep !== null, 'the locator wrote a report');
     await waitFor(async () => /diverged/.test(await b.page.locator('h1 .badge').first().innerText()), 5000, 'diverged badge');
+    // Where a run goes NaN depends on the machine: the page says which one, as the store recorded it.
+    assert.equal(await b.page.locator('.run-head .machine').innerText(), `machine: ${describeMachine(run.machine!)}`);
+    assert.match(await b.page.locator('.run-head .machine').innerText(), /, 1 thread, libtorch /);
     const marker = b.page.locator('#chart-loss .nan-marker').first();
     await marker.waitFor({ state: 'visible', timeout: 5000 });
     await marker.click();

@@ -4,47 +4,91 @@
  * at once via warm()), never per training step. Memory is n*R*R bytes
  * (60000 x 224^2 ~ 3.0 GB for d2l's AlexNet); the allocation is zero-filled
  * and paged in by the OS only as images are written.
+ *
+ * The cache lives in shared memory so a worker thread (resize-worker.ts) can
+ * resize the next batches' images ahead of the step (prefetch()). Either thread
+ * may resize an image: both run the same PIL-exact code, so the bytes are the
+ * same whoever writes them. An image's bit in `done` is set (atomically) only
+ * after its pixels are written, and the training thread reads an image only
+ * after seeing its bit, or after resizing it itself; it never waits for the worker.
  */
+import type { Worker } from 'node:worker_threads';
 import { resizerFor, type Resizer } from './resize.js';
 import { IMAGE_SIZE, PIXELS, type Split } from './split.js';
+import { startThread } from './thread.js';
+
+/** What the worker thread is given once: the source images and the shared cache. */
+export interface ResizeShared { images: Uint8Array; inSize: number; size: number; pixels: SharedArrayBuffer; done: SharedArrayBuffer }
+
+/** Sets image i's bit; true if this call set it (exactly one thread counts each image). */
+export function markDone(done: Int32Array, i: number): boolean {
+  const bit = 1 << (i & 31);
+  return (Atomics.or(done, i >>> 5, bit) & bit) === 0;
+}
+export const isDone = (done: Int32Array, i: number): boolean => (Atomics.load(done, i >>> 5) & (1 << (i & 31))) !== 0;
 
 export class ResizeCache {
   readonly size: number;
   readonly pixels: Uint8Array;
-  private readonly done: Uint8Array;
+  /** One bit per image, set once its pixels are in place; last word: how many are done. */
+  private readonly done: Int32Array;
+  private readonly count: Int32Array;
   private readonly split: Split;
   private readonly resizer: Resizer;
-  private remaining: number;
+  private worker: Worker | null = null;
 
   constructor(split: Split, size: number) {
     this.split = split;
     this.size = size;
-    this.pixels = new Uint8Array(split.n * size * size);
-    this.done = new Uint8Array((split.n + 7) >>> 3);
+    this.pixels = new Uint8Array(new SharedArrayBuffer(split.n * size * size));
+    const words = (split.n + 31) >>> 5;
+    const sab = new SharedArrayBuffer((words + 1) * 4);
+    this.done = new Int32Array(sab, 0, words);
+    this.count = new Int32Array(sab, words * 4, 1);
     this.resizer = resizerFor(IMAGE_SIZE, size);
-    this.remaining = split.n;
   }
 
   /** Image i at the cached size (a view; do not modify). */
   image(i: number): Uint8Array {
     const rr = this.size * this.size;
-    if ((this.done[i >>> 3] & (1 << (i & 7))) === 0) {
+    if (!isDone(this.done, i)) {
       this.resizer.resizeInto(this.split.images, i * PIXELS, this.pixels, i * rr);
-      this.done[i >>> 3] |= 1 << (i & 7);
-      this.remaining--;
+      if (markDone(this.done, i)) Atomics.add(this.count, 0, 1);
     }
     return this.pixels.subarray(i * rr, (i + 1) * rr);
   }
 
   /** Resize everything not yet cached. */
   warm(): void {
-    if (this.remaining === 0) return;
+    if (this.resized === this.split.n) return;
     for (let i = 0; i < this.split.n; i++) this.image(i);
   }
 
-  /** How many images have been resized so far. */
+  /** How many images have been resized so far (by either thread). */
   get resized(): number {
-    return this.split.n - this.remaining;
+    return Atomics.load(this.count, 0);
+  }
+
+  /**
+   * Asks the worker thread to resize these images (those not cached yet), in this order, while
+   * the caller goes on. Nothing waits for it: image() resizes whatever is not there yet itself.
+   */
+  prefetch(indices: Uint32Array): void {
+    if (this.resized === this.split.n) return;
+    if (!this.worker) {
+      const shared: ResizeShared = { images: this.split.images, inSize: IMAGE_SIZE, size: this.size, pixels: this.pixels.buffer as SharedArrayBuffer, done: this.done.buffer as SharedArrayBuffer };
+      this.worker = startThread(import.meta.url, 'resize-worker');
+      this.worker.unref(); // it only warms a cache: never a reason to keep the process alive
+      this.worker.on('error', () => { this.worker = null; }); // the training thread resizes what is missing
+      this.worker.postMessage(shared); // the source images are copied once; the cache is shared
+    }
+    this.worker.postMessage(indices);
+  }
+
+  /** Stops the prefetch thread (the cache stays usable; a later prefetch starts a new one). */
+  close(): void {
+    void this.worker?.terminate();
+    this.worker = null;
   }
 }
 

@@ -3,12 +3,15 @@
 // do the same for the gradients while backward runs, with register_full_backward_hook's
 // meaning: a layer's output gradient is the whole gradient of its output, its input gradient
 // only what flows back through this layer (a pre-hook hands forward a fresh alias of the input
-// and taps that, so a residual skip's second consumer does not leak in). Parameters and their
-// gradients are reduced after backward. Nothing is retained but numbers.
+// and taps that, so a residual skip's second consumer does not leak in). Where the input is the
+// output of the previous child of a plain Sequential, nothing else consumes it (Sequential
+// hands it to the next child only), so its whole gradient is this layer's input gradient: the
+// tap goes on the tensor itself, without the alias and its autograd node (most layers of a
+// stack). Parameters and their gradients are reduced after backward. Nothing is retained but numbers.
 import { stats, isGradEnabled, type Tensor } from '../torch/index.js';
 import { native } from '../torch/native.js';
 import { fromRaw, l2, mean, std, nonFinite, histogram, tapStats, paramStats, HIST_BINS, type TensorStats } from '../torch/stats.js';
-import type { Module, HookHandle } from '../nn/index.js';
+import { Sequential, type Module, type HookHandle } from '../nn/index.js';
 import { PROBE_FIELDS, NF, FIELD } from './fields.js';
 import { traceLayers, type LayerInfo } from './layers.js';
 import { STAT_FIELDS } from '../torch/stats.js';
@@ -59,6 +62,11 @@ export class Probes {
   private readonly owned: { layer: number; weight: boolean; p: Tensor }[];
   /** Each layer's weight-like parameter (the one update_ratio is about), or null. */
   private readonly weightOf: (Tensor | null)[];
+  /** Per layer: the layer that is its previous sibling in a plain Sequential (whose output only it consumes), or -1. */
+  private readonly fedBy: number[];
+  /** The last output a forward hook saw this step, and its layer. */
+  private lastOut: Tensor | null = null;
+  private lastOutLayer = -1;
 
   /** inputShape: the model's input (any batch size); one traced forward finds the layers. */
   constructor(readonly net: Module, inputShape: readonly number[]) {
@@ -66,6 +74,7 @@ export class Probes {
     this.isBn = this.layers.map((l) => bnBuffers(l.module) !== null);
     this.owned = this.layers.flatMap((l) => l.module.ownParameters().map(([name, p]) => ({ layer: l.index, weight: isWeightName(name), p })));
     this.weightOf = this.layers.map((l) => this.owned.find((o) => o.layer === l.index && o.weight)?.p ?? null);
+    this.fedBy = feeders(net, this.layers);
     for (const l of this.layers) {
       this.hooks.push(l.module.registerForwardPreHook((_m, x) => this.onEnter(l.index, x)));
       this.hooks.push(l.module.registerForwardHook((_m, _x, y) => this.onForward(l.index, y)));
@@ -85,6 +94,12 @@ export class Probes {
       this.inputs[i] = stats(x);
     }
     if (this.withGradHooks && x.requiresGrad) {
+      const prev = this.fedBy[i];
+      // Only this layer consumes x, unless a hook other than ours on the feeding layer reads its output.
+      if (prev >= 0 && this.lastOutLayer === prev && this.lastOut === x && this.layers[prev].module.forwardHookCount === 1) {
+        native.gradProbe(x.handle, this.layers.length + i, false);
+        return;
+      }
       const tap = x.alias();
       native.gradProbe(tap.handle, this.layers.length + i, false);
       return tap;
@@ -94,6 +109,8 @@ export class Probes {
   private onForward(i: number, y: Tensor): void {
     if (!this.active) return;
     if (this.scopes) { this.scopes.pop(); native.watchScope(this.scopes[this.scopes.length - 1] ?? -1); }
+    this.lastOut = y;
+    this.lastOutLayer = i;
     const s = tapStats(y, this.layers[i].band);
     this.fwd[i] = s;
     if (this.withHist) this.actHist.set(histogram(y), i * HIST_BINS);
@@ -115,6 +132,8 @@ export class Probes {
     this.actHist = new Float64Array(hist ? this.layers.length * HIST_BINS : 0).fill(NaN);
     native.setGradHist(hist && gradHooks);
     this.firstBad = -1;
+    this.lastOut = null;
+    this.lastOutLayer = -1;
     this.fwd = this.layers.map(() => null);
     this.inputs = this.layers.map(() => null);
     this.bnDev = this.layers.map(() => null);
@@ -221,6 +240,23 @@ export class Probes {
   }
 
   remove(): void { for (const h of this.hooks) h.remove(); this.hooks = []; }
+}
+
+/**
+ * For each layer, the layer whose output is its only input source by construction: its previous
+ * sibling inside a Sequential that runs the stock forward (each child's output goes to the next
+ * child and nowhere else). -1 elsewhere: first children, blocks with their own forward
+ * (Residual, Inception, DenseBlock), the model's own input.
+ */
+function feeders(net: Module, layers: readonly LayerInfo[]): number[] {
+  const indexOf = new Map(layers.map((l) => [l.module, l.index]));
+  const feeds = new Map<Module, number>();
+  for (const [, m] of net.namedModules()) {
+    if (!(m instanceof Sequential) || m.forward !== Sequential.prototype.forward) continue;
+    const kids = m.children().map(([, c]) => c);
+    kids.forEach((c, k) => { if (k > 0 && indexOf.has(kids[k - 1]) && !feeds.has(c)) feeds.set(c, indexOf.get(kids[k - 1])!); });
+  }
+  return layers.map((l) => feeds.get(l.module) ?? -1);
 }
 
 /** Global gradient check without per-layer probes: one stats pass per parameter. */

@@ -49,6 +49,8 @@ export abstract class Module {
     this.preHooks.add(h);
     return { remove: () => this.preHooks.delete(h) };
   }
+  /** How many forward hooks are registered (the probes read a layer's output without consuming it; another hook might). */
+  get forwardHookCount(): number { return this.hooks.size; }
   registerForwardHook(h: ForwardHook): HookHandle {
     this.hooks.add(h);
     return { remove: () => this.hooks.delete(h) };

@@ -3,10 +3,13 @@
 // safetensors file written atomically (temp file + fsync + rename). A kill -9 at any moment
 // leaves either the previous checkpoint or the new one, never half of one.
 import { existsSync } from 'node:fs';
+import type { Worker } from 'node:worker_threads';
 import { writeTensors, readTensors, readTensorsMetadata, captureRng, restoreRng, getDefaultDevice, type RngStates, type Tensor } from '../torch/index.js';
 import type { Module, SGD } from '../nn/index.js';
 import { writeFileAtomicSync, toJson, fromJson } from '../store/index.js';
 import { FLOAT32_MAX } from './config.js';
+import { startThread } from '../data/thread.js';
+import type { WriteJob, WriteDone } from './checkpoint-writer.js';
 
 export interface Position { epoch: number; batch: number }
 
@@ -29,18 +32,89 @@ export interface CheckpointMeta {
 /** A generator's key in a checkpoint: 'rng' for the CPU's (as always), 'rng.cuda:0' and so on. */
 const rngKey = (device: string): string => (device === 'cpu' ? 'rng' : `rng.${device}`);
 
-export function saveCheckpoint(path: string, net: Module, opt: SGD, meta: CheckpointMeta, rng?: RngStates): void {
+/** The tensors of a checkpoint, by their names in the file; `own`: RNG states captured here, to dispose. */
+function checkpointTensors(net: Module, opt: SGD, rng?: RngStates): { tensors: Map<string, Tensor>; own: RngStates | null } {
   const tensors = new Map<string, Tensor>();
   for (const [k, t] of net.stateDict()) tensors.set(`model.${k}`, t);
   for (const [k, t] of opt.stateTensors()) tensors.set(`optim.${k}`, t);
   const own = rng ? null : captureRng(getDefaultDevice());
   for (const [d, t] of rng ?? own!) tensors.set(rngKey(d), t);
+  return { tensors, own };
+}
+
+export function saveCheckpoint(path: string, net: Module, opt: SGD, meta: CheckpointMeta, rng?: RngStates): void {
+  const { tensors, own } = checkpointTensors(net, opt, rng);
   try {
     // Streamed tensor by tensor from native memory: no whole-file buffer (it cost +164 MB of
     // peak RSS at AlexNet 96, twice the weights).
     writeFileAtomicSync(path, (fd) => writeTensors(fd, tensors, { nanscope: toJson(meta) }));
   } finally {
     for (const t of own?.values() ?? []) t.dispose();
+  }
+}
+
+/** A checkpoint's state copied out of the tensors now (the next step may change them), ready to write. */
+export function snapshotCheckpoint(path: string, net: Module, opt: SGD, meta: CheckpointMeta, rng?: RngStates): Omit<WriteJob, 'id'> {
+  const { tensors, own } = checkpointTensors(net, opt, rng);
+  try {
+    const entries = [...tensors].map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape, bytes: t.data().buffer as ArrayBuffer }));
+    return { path, metadata: { nanscope: toJson(meta) }, entries };
+  } finally {
+    for (const t of own?.values() ?? []) t.dispose();
+  }
+}
+
+/**
+ * Checkpoints written off the training thread: save() copies the state out (the only part the
+ * step waits for), and a worker thread writes the file, atomically as saveCheckpoint does, while
+ * the next steps run. The file is bitwise the one saveCheckpoint would have written at the call.
+ * A kill mid-write leaves the previous file in place (the write goes to a temp file, renamed
+ * when complete). The thread holds the process open only while a write is in flight.
+ */
+export class CheckpointWriter {
+  private thread: Worker | null = null;
+  private next = 1;
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+
+  /** Copies the state now; resolves once the file is in place, rejects if the write failed. */
+  save(path: string, net: Module, opt: SGD, meta: CheckpointMeta, rng?: RngStates): Promise<void> {
+    const job: WriteJob = { id: this.next++, ...snapshotCheckpoint(path, net, opt, meta, rng) };
+    const done = new Promise<void>((resolve, reject) => this.waiting.set(job.id, { resolve, reject }));
+    const w = this.worker();
+    w.ref();
+    w.postMessage(job, job.entries.map((e) => e.bytes)); // moved, not copied
+    return done;
+  }
+
+  private worker(): Worker {
+    if (this.thread) return this.thread;
+    const w = startThread(import.meta.url, 'checkpoint-writer');
+    w.unref();
+    w.on('message', (m: WriteDone) => {
+      const p = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      if (this.waiting.size === 0) w.unref();
+      if (m.error === null) p?.resolve();
+      else p?.reject(new Error(`checkpoint write failed: ${m.error}`));
+    });
+    const fail = (e: Error): void => {
+      this.thread = null;
+      for (const p of this.waiting.values()) p.reject(new Error(`checkpoint writer thread failed: ${e.message}`));
+      this.waiting.clear();
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => { if (this.thread === w) fail(new Error(`exited with code ${code}`)); });
+    this.thread = w;
+    return w;
+  }
+
+  /** Stops the thread (after the writes in flight are answered, if the caller awaited them). */
+  async close(): Promise<void> {
+    const w = this.thread;
+    this.thread = null;
+    if (w) await w.terminate();
+    for (const p of this.waiting.values()) p.reject(new Error('checkpoint writer closed before the write was done (the previous file is untouched)'));
+    this.waiting.clear();
   }
 }
 

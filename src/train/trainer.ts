@@ -20,13 +20,23 @@ import { applyInit } from './init.js';
 import { batchTensors } from './batch.js';
 import { checkFirstBatch } from './check-model.js';
 import { evaluateAccuracy } from './evaluate.js';
-import { saveCheckpoint, restoreCheckpoint, readCheckpointMeta, checkPosition, type CheckpointMeta, type Position } from './checkpoint.js';
+import { saveCheckpoint, CheckpointWriter, restoreCheckpoint, readCheckpointMeta, checkPosition, type CheckpointMeta, type Position } from './checkpoint.js';
 import { Progress } from './progress.js';
 import { PhaseTimes, EpochClock, type EpochTiming } from './phases.js';
 
 export const EXIT_DIVERGED = 3;
 export const EXIT_INTERRUPTED = 130;
 export const TRAIL_STEPS = 50;
+/**
+ * Steps are buffered and written in one transaction when this many are pending or FLUSH_MS has
+ * passed (the dashboard polls the store, so the time bound is how stale its live view may be),
+ * and always before anything that reads them back or ends the run: a checkpoint, a bad step,
+ * the run's end, SIGINT and an exception out of the loop.
+ */
+export const FLUSH_STEPS = 50;
+export const FLUSH_MS = 2000;
+/** Batches resized ahead by the data loaders' thread: enough to hide the resize, few enough not to crowd the step. */
+export const PREFETCH = 2;
 
 export interface EpochResult { epoch: number; loss: number; trainAcc: number; testAcc: number | null; imgPerS: number }
 export interface TrainResult {
@@ -111,6 +121,10 @@ export class Trainer {
   /** Where each epoch's time went (the epoch bench reads these; nothing decides on them). */
   readonly phases = new PhaseTimes();
   readonly epochTimings: EpochTiming[] = [];
+  /** Periodic and epoch-end checkpoints are written by this thread while the next steps run. */
+  private readonly writer = new CheckpointWriter();
+  /** The background checkpoint in flight: resolves once it is in place and recorded. */
+  private writing: Promise<void> | null = null;
 
   constructor(readonly config: TrainConfig, private readonly o: TrainerOptions) {
     const c = config;
@@ -120,10 +134,11 @@ export class Trainer {
     torch.setNumThreads(c.threads ?? availableParallelism());
     torch.setDefaultDevice(c.device);
     torch.manualSeed(c.seed);
-    const train = o.train ?? (o.data && new DataLoader(o.data.train, { batchSize: c.batchSize, shuffle: true, seed: c.seed, resize: c.resize }));
+    // The loaders resize the next PREFETCH batches' images in a worker thread while the step runs.
+    const train = o.train ?? (o.data && new DataLoader(o.data.train, { batchSize: c.batchSize, shuffle: true, seed: c.seed, resize: c.resize, prefetch: PREFETCH }));
     if (!train) throw new Error('Trainer: give data (Fashion-MNIST) or a train batch source');
     this.train = train;
-    this.test = o.test !== undefined ? o.test : o.data ? new DataLoader(o.data.test, { batchSize: c.batchSize, shuffle: false, resize: c.resize }) : null;
+    this.test = o.test !== undefined ? o.test : o.data ? new DataLoader(o.data.test, { batchSize: c.batchSize, shuffle: false, resize: c.resize, prefetch: PREFETCH }) : null;
     this.loss = o.loss ?? crossEntropyLoss;
     const m = o.model;
     this.net = m === undefined ? buildModel(c) : typeof m === 'function' ? m() : m;
@@ -175,7 +190,45 @@ export class Trainer {
       totalTrainMs: this.totalTrainMs, skips: this.skips, rollbacks: this.rollbacks, reason };
   }
 
-  /** Saves the current state as the run's checkpoint (atomic) and records it. */
+  /**
+   * Saves the current state as the run's checkpoint in the background: the state is copied now,
+   * the file is written (atomically) and recorded while the next steps run. One write at a time:
+   * a second waits for the first, so at most one copy of the state is held.
+   */
+  private async checkpointSoon(reason: string): Promise<void> {
+    if (this.o.files === false) return;
+    await this.settleCheckpoint();
+    const file = 'checkpoint.st';
+    const path = join(this.dir, file);
+    const step = this.step;
+    const written = this.phases.time('checkpoint', () => this.writer.save(path, this.net, this.opt, this.meta(reason)));
+    // Step rows wait in the buffer while the file is written (see flush), so a kill -9 at any
+    // moment leaves the store at most one checkpoint interval ahead of the checkpoint on disk.
+    const recorded = written.then(() => {
+      this.lastCheckpoint = path;
+      this.flush(true);
+      this.o.store.addArtifact(this.o.runId, { kind: 'checkpoint', relPath: file, step });
+      this.o.store.addEvent(this.o.runId, step, 'checkpoint', { file, reason });
+    });
+    recorded.catch(() => {}); // raised by settleCheckpoint, not as an unhandled rejection meanwhile
+    this.writing = recorded;
+  }
+
+  /** Waits for the background checkpoint in flight (its time counts as checkpoint time); throws its error. */
+  private async settleCheckpoint(): Promise<void> {
+    const p = this.writing;
+    if (!p) return;
+    this.writing = null;
+    const w = performance.now(), u = process.cpuUsage();
+    try {
+      await p;
+    } finally {
+      const c = process.cpuUsage(u);
+      this.phases.add('checkpoint', performance.now() - w, (c.user + c.system) / 1000);
+    }
+  }
+
+  /** Saves the current state as the run's checkpoint (atomic, before returning) and records it. */
   checkpoint(reason: string, file = 'checkpoint.st', rng?: torch.RngStates): string {
     const path = join(this.dir, file);
     if (this.o.files === false) return path;
@@ -189,8 +242,9 @@ export class Trainer {
     return path;
   }
 
+  /** Writes the buffered step rows when due, never while a checkpoint is being written (unless forced). */
   private flush(force = false): void {
-    if (!force && this.pendingSteps.length < 50 && Date.now() - this.lastFlush < 1000) return;
+    if (!force && (this.writing !== null || (this.pendingSteps.length < FLUSH_STEPS && Date.now() - this.lastFlush < FLUSH_MS))) return;
     if (this.pendingSteps.length) this.phases.time('store', () => this.o.store.logSteps(this.o.runId, this.pendingSteps, this.pendingProbes));
     this.pendingSteps = [];
     this.pendingProbes = [];
@@ -318,6 +372,20 @@ export class Trainer {
   }
 
   async run(): Promise<TrainResult> {
+    try {
+      return await this.runLoop();
+    } catch (e) {
+      // Whatever ended the run, a checkpoint being written is finished and the steps the run made
+      // are in the store (the error stays the one thrown).
+      try { await this.settleCheckpoint(); } catch { /* the previous checkpoint stays in place */ }
+      try { this.flush(true); } catch { /* the store itself may be what failed */ }
+      throw e;
+    } finally {
+      await this.writer.close();
+    }
+  }
+
+  private async runLoop(): Promise<TrainResult> {
     const c = this.config;
     const { store, runId } = this.o;
     const out = this.o.out ?? process.stdout;
@@ -349,6 +417,7 @@ export class Trainer {
         if (r.origin) {
           report = this.buildReport(r.origin, b);
           this.pendingSteps.push({ step: this.step, epoch, batch: b.index, loss: r.loss, lr: this.opt.lr, gradNorm: NaN, timeMs: ms, nonfinite: true });
+          await this.settleCheckpoint(); // the checkpoint being written lands first (a rollback returns to it)
           this.flush(true);
           this.saveBadStep(report, b, rngSlot.t);
           if (r.hist) store.logHistogram(runId, this.step, r.hist);
@@ -394,7 +463,7 @@ export class Trainer {
         this.flush();
         const ips = (this.sums.n * 1000) / this.sums.trainMs;
         progress?.update(b.index + 1, this.sums.loss / this.sums.n, ips, (nb - b.index - 1) * (ms / 1000));
-        if (c.checkpointEvery > 0 && this.step % c.checkpointEvery === 0) this.checkpoint('periodic');
+        if (c.checkpointEvery > 0 && this.step % c.checkpointEvery === 0) await this.checkpointSoon('periodic');
         await new Promise((res) => setImmediate(res)); // let SIGINT and the dashboard in
       }
       progress?.end();
@@ -408,10 +477,11 @@ export class Trainer {
       epochs.push(e);
       this.phases.time('store', () => store.logEpoch(runId, { epoch, loss: e.loss, trainAcc: e.trainAcc, testAcc: e.testAcc, imgPerS: e.imgPerS, timeS: this.sums.trainMs / 1000 }));
       this.log(`epoch ${epoch + 1}/${c.epochs}: ${d2lLine(e.loss, e.trainAcc, testAcc)}`);
-      this.checkpoint('epoch-end');
+      await this.checkpointSoon('epoch-end');
       this.epochTimings.push(clock.end(epoch, this.phases.take()));
     }
     for (const t of rngSlot.t?.values() ?? []) t.dispose();
+    await this.settleCheckpoint();
     this.flush(true);
     if (status === 'interrupted') this.checkpoint('sigint');
     else if (status === 'finished' && this.sums.n > 0 && this.pos.batch !== 0) this.checkpoint('max-steps');
@@ -466,6 +536,8 @@ export class Trainer {
   }
 
   dispose(): void {
+    void this.writer.close();
+    for (const l of [this.train, this.test]) if (l instanceof DataLoader) l.close();
     this.probes.remove();
     this.opt.dispose();
     this.net.dispose();
