@@ -10,36 +10,18 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import type { Store } from '../store/index.js';
 import type { TrainConfig } from '../train/config.js';
-import { createExperimentSweep, planCells, cellKey, reloadExperiment, type ExperimentRun, type Overrides } from '../experiments/run.js';
+import { cellKey, reloadExperiment, type ExperimentRun, type Overrides } from '../experiments/run.js';
 import type { Cell, Experiment, Scale } from '../experiments/types.js';
 import { cellTrainArgv, cellEnv } from './cell-process.js';
 import { cellArgs } from './experiment-queue.js';
 import { DONE } from './sweep-table.js';
-import { UsageError } from './args.js';
+import { openExperimentSweep } from './experiment-sweep.js';
 
 export interface LocalExperiment {
   store: Store; scale: Scale; seeds: number[]; overrides: Overrides; only: string[]; stop: { stop: boolean };
   workers: number;
   /** Continue this experiment sweep (its scale, seeds, overrides and arm filter are the stored ones). */
   resume?: string;
-}
-
-interface StoredGrid { experiment?: string; scale?: Scale; seeds?: number[]; overrides?: Overrides; only?: string[]; cells?: { key: string; config: TrainConfig }[] }
-
-/** The sweep to record under and the cells to plan: a new sweep, or the stored one re-planned from today's cell list. */
-function openSweep(exp: Experiment, o: LocalExperiment): { sweepId: string; cells: Cell[] } {
-  if (!o.resume) {
-    const cells = planCells(exp, o.scale, o.seeds, o.overrides, o.only);
-    return { sweepId: createExperimentSweep(o.store, exp, o.scale, o.seeds, o.overrides, o.only, cells).id, cells };
-  }
-  const s = o.store.getSweep(o.resume);
-  const g = s?.grid as StoredGrid | undefined;
-  if (!s || !g?.cells) throw new UsageError(`experiment: no experiment sweep '${o.resume}' in ${o.store.root}`);
-  if (g.experiment !== exp.name) throw new UsageError(`experiment: sweep ${o.resume} is a run of experiment ${g.experiment}, not ${exp.name}`);
-  const cells = planCells(exp, g.scale ?? 'cpu', g.seeds ?? [], g.overrides ?? {}, g.only ?? []);
-  o.store.claimSweep(s.id); // refused while another live process drives it
-  o.store.setSweepGrid(s.id, { ...g, cells: cells.map((c) => ({ key: cellKey(c), config: c.config })) });
-  return { sweepId: s.id, cells };
 }
 
 /** A cell's planned work, up to a constant: steps x images per batch x pixels per image. */
@@ -51,7 +33,7 @@ function cost(c: TrainConfig): number {
 export async function runExperimentLocal(exp: Experiment, o: LocalExperiment): Promise<ExperimentRun> {
   const err = (s: string) => process.stderr.write(`${s}\n`);
   o.store.interruptStaleRuns();
-  const { sweepId, cells } = openSweep(exp, o);
+  const { sweepId, cells } = openExperimentSweep(exp, o);
   const args = new Map(cells.map((c) => [cellKey(c), cellArgs(c.config)])); // every cell's flags checked before any starts
   const todo: Cell[] = [];
   let kept = 0, elsewhere = 0;

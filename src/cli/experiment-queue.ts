@@ -6,10 +6,11 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Redis } from 'ioredis';
 import type { Store } from '../store/index.js';
 import type { TrainConfig } from '../train/config.js';
-import { createExperimentSweep, planCells, cellKey, reloadExperiment, type ExperimentRun, type Overrides } from '../experiments/run.js';
+import { cellKey, reloadExperiment, type ExperimentRun } from '../experiments/run.js';
 import { trainFlags } from '../experiments/scale.js';
-import type { Experiment, Scale } from '../experiments/types.js';
-import { SweepQueue, followSweep, type QueueCell } from '../queue/coordinator.js';
+import type { Experiment } from '../experiments/types.js';
+import { SweepQueue, cellsToEnqueue, followSweep, type QueueCell } from '../queue/coordinator.js';
+import { openExperimentSweep, type SweepChoice } from './experiment-sweep.js';
 import { redact } from '../queue/url.js';
 import { parseArgs } from './args.js';
 import { TRAIN_FLAGS, configFromFlags } from './train-flags.js';
@@ -30,24 +31,26 @@ export function cellArgs(c: TrainConfig): string[] {
   return args;
 }
 
-export interface QueuedExperiment { store: Store; scale: Scale; seeds: number[]; overrides: Overrides; only: string[]; stop: { stop: boolean } }
+export interface QueuedExperiment extends SweepChoice { stop: { stop: boolean } }
 
 export async function runExperimentQueued(exp: Experiment, o: QueuedExperiment, redis: Redis, url: string): Promise<ExperimentRun> {
   const err = (s: string) => process.stderr.write(`${s}\n`);
-  const cells = planCells(exp, o.scale, o.seeds, o.overrides, o.only);
+  const { sweepId, cells } = openExperimentSweep(exp, { ...o, extra: { queue: redact(url) } });
   if (!cells.length) throw new Error(`${exp.name}: no arm matches ${o.only.join(', ')}`);
   const qcells: QueueCell[] = cells.map((c) => ({ key: cellKey(c), args: cellArgs(c.config), config: c.config, name: `${exp.name} ${c.arm} seed ${c.seed}`, kind: 'experiment' }));
-  const sweep = createExperimentSweep(o.store, exp, o.scale, o.seeds, o.overrides, o.only, cells, new Date(), { queue: redact(url) });
   const q = new SweepQueue(redis);
   try {
-    await q.enqueue(sweep.id, qcells);
-    err(`experiment ${exp.name}: ${qcells.length} cells enqueued on ${redact(url)} as sweep ${sweep.id}; start workers with: nanscope worker --queue ${redact(url)}`);
-    const res = await followSweep(q, o.store, sweep.id, qcells, { log: err, stop: o.stop });
+    // On --resume only the cells neither recorded as done nor still queued are enqueued again
+    // (Redis may have been flushed or restarted since); a new sweep enqueues them all.
+    const { todo, inFlight, done } = await cellsToEnqueue(q, o.store, sweepId, qcells);
+    await q.enqueue(sweepId, todo);
+    err(`experiment ${exp.name}: sweep ${sweepId}: ${qcells.length} cells, ${done} already recorded${inFlight ? `, ${inFlight} already in the queue` : ''}, ${todo.length} enqueued on ${redact(url)}; start workers with: nanscope worker --queue ${redact(url)}`);
+    const res = await followSweep(q, o.store, sweepId, qcells, { log: err, stop: o.stop });
     for (const key of res.missing) err(`${key}: its job is no longer in Redis (removed or flushed)`);
-    if (!res.stopped && !res.missing.length) await q.removeSweep(sweep.id);
-    else err(`not every cell is recorded here: the table below shows those that are (cells still queued stay in Redis for the workers)`);
-    const run = reloadExperiment(exp, o.store, sweep.id);
-    o.store.setSweepStatus(sweep.id, run.interrupted ? 'interrupted' : 'finished');
+    if (!res.stopped && !res.missing.length) await q.removeSweep(sweepId);
+    else err(`not every cell is recorded here: the table below shows those that are (cells still queued stay in Redis for the workers; continue with --resume ${sweepId} --queue ${redact(url)})`);
+    const run = reloadExperiment(exp, o.store, sweepId);
+    o.store.setSweepStatus(sweepId, run.interrupted ? 'interrupted' : 'finished');
     return run;
   } finally {
     await q.close();

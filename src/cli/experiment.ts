@@ -31,7 +31,7 @@ const FLAGS: Flags = {
   arm: { type: 'list', help: 'run only the arms whose name contains this text (repeatable)' },
   queue: { type: 'string', help: 'redis://[:PASSWORD@]HOST:PORT[/DB]: run the cells on `nanscope worker` processes (any machines) instead of here' },
   workers: { type: 'int', help: 'run the cells as child processes, at most N at a time (default: one after another in this process)' },
-  resume: { type: 'string', help: 'continue this experiment sweep: run only its cells not yet recorded as finished or diverged, and cells added to the experiment since (scale, seeds, overrides and --arm are the stored ones)' },
+  resume: { type: 'string', help: 'continue this experiment sweep: run only its cells not yet recorded as finished or diverged, and cells added to the experiment since (scale, seeds, overrides and --arm are the stored ones); with --queue they are enqueued for the workers again' },
   'from-store': { type: 'string', help: 'train nothing: rebuild the table (and --write-results) from the runs recorded under this experiment sweep id; an unfinished sweep\'s block lists the cells without an outcome' },
   list: { type: 'bool', help: 'list the experiments and exit' },
   plan: { type: 'bool', help: 'print the runs the experiment would make and exit' },
@@ -63,7 +63,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   const workers = posInt(num(p, 'workers'), 'workers');
   const resume = str(p, 'resume');
   if (resume !== undefined) {
-    const given = ['seeds', 'limit-train', 'limit-test', 'max-steps', 'epochs', 'threads', 'data-dir', 'from-store', 'queue'].filter((k) => p.flags[k] !== undefined);
+    const given = ['seeds', 'limit-train', 'limit-test', 'max-steps', 'epochs', 'threads', 'data-dir', 'from-store'].filter((k) => p.flags[k] !== undefined);
     if (list(p, 'arm').length) given.push('arm');
     if (given.length) throw new UsageError(`experiment: --resume takes the settings from the stored sweep; drop ${given.map((k) => `--${k}`).join(', ')}`);
   }
@@ -107,7 +107,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   const offSignals = stopAfterStep(stop, (s) => process.stderr.write(s));
   try {
     const run: ExperimentRun = from ? reloadExperiment(exp, store, from)
-      : redis ? await (await import('./experiment-queue.js')).runExperimentQueued(exp, { store, scale, seeds, overrides, only, stop }, redis, queueUrl!)
+      : redis ? await (await import('./experiment-queue.js')).runExperimentQueued(exp, { store, scale, seeds, overrides, only, stop, resume }, redis, queueUrl!)
         : workers !== undefined || resume !== undefined
           ? await (await import('./experiment-local.js')).runExperimentLocal(exp, { store, scale, seeds, overrides, only, stop, workers: workers ?? 1, resume })
         : await runExperiment(exp, { store, scale, seeds, overrides, only, stopSignal: stop, verbose: bool(p, 'verbose') });
