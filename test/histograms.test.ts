@@ -40,12 +40,12 @@ test('a database with Float32 histogram blobs is upgraded in place', () => {
   const root = tmp();
   const v = MIGRATIONS.find((m) => m.name === 'histogram counts as exact Float64')!.version;
   // The database as it was before that migration, written with that schema's own SQL: today's
-  // Store methods write columns later migrations added (layers.parent since module trees).
-  const old = openStore(root, { migrations: MIGRATIONS.filter((m) => m.version < v) });
-  old.createRun({ id: 'r', name: 'r', config: {} });
-  old.close();
+  // Store methods write columns later migrations added (layers.parent since module trees,
+  // (runs.machine since migration 6), so even the run row is raw SQL of the first schema.
+  openStore(root, { migrations: MIGRATIONS.filter((m) => m.version < v) }).close();
   // Histograms as the schema before it stored them: Float32 counts.
   const db = new Database(join(root, DB_FILE));
+  db.prepare(`INSERT INTO runs (id, name, kind, status, config, created_at, updated_at, dir) VALUES ('r', 'r', 'train', 'finished', '{}', 0, 0, 'r')`).run();
   for (const [i, kind] of ['Conv2d', 'ReLU'].entries()) db.prepare('INSERT INTO layers (run_id, idx, name, kind) VALUES (?, ?, ?, ?)').run('r', i, String(i), kind);
   const f32 = new Float32Array(2 * HIST_BINS);
   f32[0] = 1234; f32[HIST_BINS] = NaN; f32[HIST_BINS + 1] = 16777216;

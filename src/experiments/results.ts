@@ -28,6 +28,8 @@ const typeMark = (t: string) => `<!-- machine-type: ${t} -->`;
 /** Whether a block was recorded on machine type t (blocks from before the mark: by the CPU model in its machine line). */
 const sameType = (block: string, t: string): boolean =>
   block.includes(typeMark(t)) || (!block.includes('<!-- machine-type: ') && block.includes(t.split(',')[0]));
+/** Whether a block holds a table from a known machine: an empty block, or runs whose machine was not recorded, is simply replaced. */
+const ofKnownMachine = (block: string): boolean => block.includes('<!-- machine-type: ') || /machine: (?!not recorded)\S/i.test(block);
 
 export const HEADER = `# nanscope results
 
@@ -213,7 +215,7 @@ function writeResultsNow(path: string, run: ExperimentRun, opts: { threads?: num
   const body = sectionFor(run, { ...opts, resultsPath: path });
   const type = machineTypeOf(run.results);
   const b0 = doc.indexOf(begin(e.name, run.scale)), e0 = doc.indexOf(end(e.name, run.scale));
-  if (type && b0 >= 0 && e0 > b0 && !sameType(doc.slice(b0, e0), type)) {
+  if (type && b0 >= 0 && e0 > b0 && ofKnownMachine(doc.slice(b0, e0)) && !sameType(doc.slice(b0, e0), type)) {
     // Another machine type's table holds the main block: this one goes beside it, under its own key.
     const tb = begin(e.name, run.scale, type), te = end(e.name, run.scale, type);
     const i = doc.indexOf(tb), j = doc.indexOf(te);
