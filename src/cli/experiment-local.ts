@@ -4,15 +4,13 @@
 // current list (so cells appended to it since are added to the sweep) and keeps every cell
 // already recorded as finished or diverged with the same config: only new or unfinished cells
 // run. The table and the check are then read back from the store, as --from-store does.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { isDeepStrictEqual } from 'node:util';
-import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
 import type { Store } from '../store/index.js';
 import type { TrainConfig } from '../train/config.js';
 import { cellKey, reloadExperiment, type ExperimentRun, type Overrides } from '../experiments/run.js';
 import type { Cell, Experiment, Scale } from '../experiments/types.js';
-import { cellTrainArgv, cellEnv } from './cell-process.js';
+import { cellTrainArgv, runCellProcess, failureTail } from './cell-process.js';
 import { cellArgs } from './experiment-queue.js';
 import { DONE } from './sweep-table.js';
 import { openExperimentSweep } from './experiment-sweep.js';
@@ -52,26 +50,15 @@ export async function runExperimentLocal(exp: Experiment, o: LocalExperiment): P
   err(`experiment ${exp.name}: sweep ${sweepId}: ${cells.length} cells, ${kept} already recorded${elsewhere ? `, ${elsewhere} running in another process` : ''}, ${todo.length} to run, ${workers} at a time`);
   const running = new Set<ChildProcess>();
   let done = 0;
-  const runCell = (c: Cell) => new Promise<void>((resolveCell) => {
+  const runCell = async (c: Cell) => {
     const key = cellKey(c);
-    const ch = spawn(process.execPath, cellTrainArgv(args.get(key)!, o.store.root, sweepId, key, `${exp.name} ${c.arm} seed ${c.seed}`),
-      { stdio: ['ignore', 'pipe', 'pipe'], env: cellEnv() });
-    running.add(ch);
-    let output = '';
-    const take = (d: Buffer) => { output += d.toString(); if (output.length > 200_000) output = output.slice(-100_000); };
-    ch.stdout!.on('data', take);
-    ch.stderr!.on('data', take);
-    ch.on('close', (code, signal) => {
-      running.delete(ch);
-      done++;
-      const r = o.store.findCell(sweepId, key);
-      if (r) { try { writeFileSync(join(o.store.runDir(r.id), 'worker.log'), output); } catch { /* folder gone */ } }
-      const what = code === 0 ? 'finished' : code === 3 ? `diverged at step ${r?.firstNanStep ?? '?'}` : code === 130 || o.stop.stop ? 'stopped' : `FAILED (exit ${code ?? signal})`;
-      if (what.startsWith('FAILED')) err(output.trim().split('\n').slice(-5).map((l) => `    ${l}`).join('\n'));
-      err(`[${done}/${todo.length}] ${exp.name} ${key}: ${what}${r ? ` (run ${r.id}, verdict ${(r.verdict as { run?: string } | null)?.run ?? '-'})` : ''}`);
-      resolveCell();
-    });
-  });
+    const argv = cellTrainArgv(args.get(key)!, o.store.root, sweepId, key, `${exp.name} ${c.arm} seed ${c.seed}`);
+    const { code, signal, output, run: r } = await runCellProcess(argv, o.store, sweepId, key, running);
+    done++;
+    const what = code === 0 ? 'finished' : code === 3 ? `diverged at step ${r?.firstNanStep ?? '?'}` : code === 130 || o.stop.stop ? 'stopped' : `FAILED (exit ${code ?? signal})`;
+    if (what.startsWith('FAILED')) err(failureTail(output));
+    err(`[${done}/${todo.length}] ${exp.name} ${key}: ${what}${r ? ` (run ${r.id}, verdict ${(r.verdict as { run?: string } | null)?.run ?? '-'})` : ''}`);
+  };
   // Ctrl-C sets o.stop (signals.ts): the running cells are asked to stop at their next step.
   const poll = setInterval(() => { if (o.stop.stop) for (const ch of running) ch.kill('SIGTERM'); }, 200);
   let next = 0;

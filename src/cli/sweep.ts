@@ -4,15 +4,13 @@
 // continues an interrupted sweep: finished and diverged cells are kept, unfinished ones
 // (stopped, interrupted, failed, or whose worker died) are discarded and run again from scratch.
 // Every grid value is parsed and every cell's config validated before anything starts.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
 import { parseArgs, helpText, str, num, list, bool, UsageError, type Flags, type FlagSpec } from './args.js';
 import { TRAIN_FLAGS, configFromFlags } from './train-flags.js';
 import { RUNS_DIR_FLAG, openRuns } from './common.js';
 import { onStopSignals } from './signals.js';
-import { cellTrainArgv, cellEnv } from './cell-process.js';
+import { cellTrainArgv, runCellProcess, failureTail } from './cell-process.js';
 import { checkQueueUrl, redact } from '../queue/url.js';
 import { DONE, outcomeTable } from './sweep-table.js';
 
@@ -214,29 +212,18 @@ async function runSweep(store: Store, sweepId: string, plan: SweepPlan, cells: G
     err(`\nsweep: stopping: no new cells; asking ${running.size} running cell(s) to stop (resume with: nanscope sweep --resume ${sweepId} --runs-dir ${store.root})`);
     for (const ch of running) ch.kill('SIGTERM');
   });
-  const runCell = (c: GridCell) => new Promise<void>((resolveCell) => {
-    const args = cellTrainArgv([...plan.fixed, ...c.args], store.root, sweepId, c.key);
-    const ch = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: cellEnv() });
-    running.add(ch);
-    let output = '';
-    const take = (d: Buffer) => { output += d.toString(); if (output.length > 200_000) output = output.slice(-100_000); };
-    ch.stdout!.on('data', take);
-    ch.stderr!.on('data', take);
-    ch.on('close', (code, signal) => {
-      running.delete(ch);
-      done++;
-      const r = store.findCell(sweepId, c.key);
-      if (r) { try { writeFileSync(join(store.runDir(r.id), 'worker.log'), output); } catch { /* folder gone */ } }
-      const stopped = code === 130 || (stopping && signal !== null);
-      const what = code === 0 ? 'finished' : code === 3 ? `diverged at step ${r?.firstNanStep ?? '?'}` : stopped ? 'stopped' : `FAILED (exit ${code ?? signal})`;
-      if (code !== 0 && code !== 3 && !stopped) {
-        failed++;
-        err(output.trim().split('\n').slice(-5).map((l) => `    ${l}`).join('\n'));
-      }
-      err(`[${done}/${todo.length}] ${c.key}: ${what}${r ? ` (run ${r.id})` : ''}`);
-      resolveCell();
-    });
-  });
+  const runCell = async (c: GridCell) => {
+    const argv = cellTrainArgv([...plan.fixed, ...c.args], store.root, sweepId, c.key);
+    const { code, signal, output, run: r } = await runCellProcess(argv, store, sweepId, c.key, running);
+    done++;
+    const stopped = code === 130 || (stopping && signal !== null);
+    const what = code === 0 ? 'finished' : code === 3 ? `diverged at step ${r?.firstNanStep ?? '?'}` : stopped ? 'stopped' : `FAILED (exit ${code ?? signal})`;
+    if (code !== 0 && code !== 3 && !stopped) {
+      failed++;
+      err(failureTail(output));
+    }
+    err(`[${done}/${todo.length}] ${c.key}: ${what}${r ? ` (run ${r.id})` : ''}`);
+  };
   let next = 0;
   const worker = async () => { while (!stopping && next < todo.length) await runCell(todo[next++]); };
   await Promise.all(Array.from({ length: Math.min(workers, todo.length) }, worker));
