@@ -89,8 +89,9 @@ export function headroom(rs: readonly CellResult[], seed: number, bn: string): {
 }
 const lrText = (v: number, tried: number[]): string => (v === 0 ? 'none' : v === Math.max(...tried) ? `${v} (top of ladder)` : String(v));
 
+type NoiseKey = 'meanDev' | 'varDev' | 'meanNoise' | 'varNoise';
 /** Mean over BN layers of a noise field (one number per run, for the comparisons). */
-const avgNoise = (r: CellResult, k: 'meanDev' | 'varDev'): number => r.bnNoise.reduce((s, l) => s + l[k], 0) / Math.max(1, r.bnNoise.length);
+const avgNoise = (r: CellResult, k: NoiseKey): number => r.bnNoise.reduce((s, l) => s + l[k], 0) / Math.max(1, r.bnNoise.length);
 const gap = (r: CellResult): number | null => (r.trainAcc === null || r.testAcc === null ? null : r.trainAcc - r.testAcc);
 
 function tables(rs: CellResult[]): NamedTable[] {
@@ -120,12 +121,13 @@ function tables(rs: CellResult[]): NamedTable[] {
   const noise = rs.filter((r) => r.arm.startsWith('noise:'));
   if (noise.length) {
     out.push({
-      title: 'Mini-batch noise: how far the batch mean and variance BN used sat from its running estimate (median over the last epoch\'s steps, per BN layer), and the accuracies',
-      head: ['batch', 'bn', 'seed', 'lr', 'steps', 'mean dev per BN layer', 'log-var dev per BN layer', 'train acc', 'test acc', 'train - test'],
-      rows: noise.map((r) => [String(r.config.batchSize), r.config.bn, String(r.seed), String(r.config.lr), String(r.steps),
-        r.bnNoise.length ? r.bnNoise.map((l) => `${l.alias} ${sci(l.meanDev)}`).join(', ') : '-',
-        r.bnNoise.length ? r.bnNoise.map((l) => `${l.alias} ${sci(l.varDev)}`).join(', ') : '-',
-        f3(r.trainAcc), f3(r.testAcc), gap(r) === null ? '-' : (gap(r)! >= 0 ? '+' : '') + f3(gap(r))]),
+      title: 'Mini-batch noise: the sampling noise of the batch mean and variance BN divided by (split-half, at each step\'s weights), their distance from BN\'s running estimate (noise plus weight drift), per BN layer, medians over the last epoch\'s steps; and the accuracies',
+      head: ['batch', 'bn', 'seed', 'lr', 'steps', 'mean noise per BN layer', 'log-var noise per BN layer', 'mean distance from running estimate', 'train acc', 'test acc', 'train - test'],
+      rows: noise.map((r) => {
+        const per = (k: NoiseKey) => (r.bnNoise.length ? r.bnNoise.map((l) => `${l.alias} ${sci(l[k])}`).join(', ') : '-');
+        return [String(r.config.batchSize), r.config.bn, String(r.seed), String(r.config.lr), String(r.steps), per('meanNoise'), per('varNoise'), per('meanDev'),
+          f3(r.trainAcc), f3(r.testAcc), gap(r) === null ? '-' : (gap(r)! >= 0 ? '+' : '') + f3(gap(r))];
+      }),
     });
   }
   return out;
@@ -158,16 +160,18 @@ function conclusion(rs: CellResult[]): Conclusion {
   const bnAt = (b: number) => noise.filter((r) => r.config.bn !== 'none' && r.config.batchSize === b && r.bnNoise.length);
   const small = bnAt(BATCHES[0]), large = bnAt(BATCHES[BATCHES.length - 1]);
   if (small.length && large.length) {
-    const m = (rr: CellResult[], k: 'meanDev' | 'varDev') => rr.reduce((s, r) => s + avgNoise(r, k), 0) / rr.length;
-    const rMean = m(small, 'meanDev') / m(large, 'meanDev'), rVar = m(small, 'varDev') / m(large, 'varDev');
+    const m = (rr: CellResult[], k: NoiseKey) => rr.reduce((s, r) => s + avgNoise(r, k), 0) / rr.length;
+    const rMean = m(small, 'meanNoise') / m(large, 'meanNoise'), rVar = m(small, 'varNoise') / m(large, 'varNoise');
+    const rDev = m(small, 'meanDev') / m(large, 'meanDev');
     const g = (rr: CellResult[]) => rr.reduce((s, r) => s + (gap(r) ?? NaN), 0) / rr.length;
     const gs = g(small), gl = g(large);
     const noneAt = (b: number) => noise.filter((r) => r.config.bn === 'none' && r.config.batchSize === b);
     const noneStuck = noise.filter((r) => r.config.bn === 'none').every((r) => (r.testAcc ?? 0) <= chanceCeiling(testSize(r)));
     const ng = (b: number) => g(noneAt(b));
     const iid = Math.sqrt(BATCHES[BATCHES.length - 1] / BATCHES[0]);
-    en.push(`Mini-batch noise: at batch ${BATCHES[0]} the batch mean BN divided by sat ${rMean.toFixed(1)}x further from its running estimate than at batch ${BATCHES[BATCHES.length - 1]} (log-variance: ${rVar.toFixed(1)}x; independent samples would give sqrt(${BATCHES[BATCHES.length - 1]}/${BATCHES[0]}) = ${iid}): ${rMean > 1 ? 'the spread of the mean shrinks with the batch, as the lecture says' : 'the spread of the mean did NOT shrink with the batch here. This measure is the distance from the running estimate, so besides sampling noise it holds how far the weights moved over the ~10 steps the running average spans; with the lr scaled by the batch, one step at batch 256 moves the weights about 16x as far as one at batch 16, which likely outweighs the sampling noise here (not separated by this run)' }${rVar > 1 ? '; the variance spread did fall with the batch' : '; the variance spread did not fall either'}. Whether it regularises: train minus test accuracy was ${f3(gs)} at batch ${BATCHES[0]} and ${f3(gl)} at ${BATCHES[BATCHES.length - 1]} with BN${noneStuck ? '; the runs without BN stayed at chance in this budget, so there is no no-BN gap to compare with' : `, ${f3(ng(BATCHES[0]))} and ${f3(ng(BATCHES[BATCHES.length - 1]))} without`}. ${gs < gl ? 'A smaller gap with the noisier batch is consistent with a regulariser' : 'The noisier batch did not give a smaller gap here, so these runs do not show the regularising effect'}; with ${small.length} seed(s) and ${testSize(small[0])} test images (one standard error of a test accuracy near 0.8 is about ${Math.sqrt(0.16 / testSize(small[0])).toFixed(3)}), a difference of a few hundredths is not evidence either way.`);
-    zh.push(`小批量噪音：批量 ${BATCHES[0]} 时 BN 所用的批均值离它的滑动平均估计是批量 ${BATCHES[BATCHES.length - 1]} 时的 ${rMean.toFixed(1)} 倍（对数方差：${rVar.toFixed(1)} 倍；独立样本的理论值为 sqrt(${BATCHES[BATCHES.length - 1]}/${BATCHES[0]}) = ${iid}）：${rMean > 1 ? '均值的波动随批量增大而减小，与讲解一致' : '这里均值的波动并没有随批量增大而减小。这个量是离滑动平均估计的距离，除了抽样噪音，还包含滑动平均覆盖的约 10 步内权重的移动；学习率随批量线性缩放时，批量 256 的一步移动权重约为批量 16 的 16 倍，这种漂移很可能盖过了抽样噪音（本次运行没有把两者分开）'}${rVar > 1 ? '；方差的波动确实随批量增大而减小' : '；方差的波动也没有减小'}。是否起到正则化作用：加 BN 时训练精度减测试精度在批量 ${BATCHES[0]} 为 ${f3(gs)}，批量 ${BATCHES[BATCHES.length - 1]} 为 ${f3(gl)}${noneStuck ? '；不加 BN 的运行在这个预算内停在随机水平，没有可比较的差距' : `，不加 BN 时为 ${f3(ng(BATCHES[0]))} 和 ${f3(ng(BATCHES[BATCHES.length - 1]))}`}。${gs < gl ? '噪音更大的小批量差距更小，这与“正则化”的说法相符' : '噪音更大的小批量并没有更小的差距，这些运行没有显示出正则化效果'}；只有 ${small.length} 个种子、${testSize(small[0])} 张测试图像（精度 0.8 附近一个标准误约 ${Math.sqrt(0.16 / testSize(small[0])).toFixed(3)}），几个百分点的差别不能作为任何一方的证据。`);
+    const shrinks = rMean > iid / 2 && rMean < iid * 2;
+    en.push(`Mini-batch noise: at batch ${BATCHES[0]} the sampling noise of the batch mean BN divided by (its two halves compared, at the same weights) was ${rMean.toFixed(1)}x that at batch ${BATCHES[BATCHES.length - 1]} (log-variance: ${rVar.toFixed(1)}x); independent samples give sqrt(${BATCHES[BATCHES.length - 1]}/${BATCHES[0]}) = ${iid}: ${shrinks ? 'the statistics BN normalises by are a noisy sample, and the noise shrinks with the batch as sampling predicts, as the lecture says' : rMean > 1 ? 'the noise shrinks with the batch, but not at the rate independent samples give' : 'the noise did NOT shrink with the batch here'}. The distance of the batch mean from BN's running estimate, which also holds how far the weights moved over the ~10 steps that average spans, was ${rDev.toFixed(1)}x (with the lr scaled by the batch, a step at batch ${BATCHES[BATCHES.length - 1]} moves the weights further, so that measure mixes drift into the noise). Whether it regularises: train minus test accuracy was ${f3(gs)} at batch ${BATCHES[0]} and ${f3(gl)} at ${BATCHES[BATCHES.length - 1]} with BN${noneStuck ? '; the runs without BN stayed at chance in this budget, so there is no no-BN gap to compare with' : `, ${f3(ng(BATCHES[0]))} and ${f3(ng(BATCHES[BATCHES.length - 1]))} without`}. ${gs < gl ? 'A smaller gap with the noisier batch is consistent with a regulariser' : 'The noisier batch did not give a smaller gap here, so these runs do not show the regularising effect'}; with ${small.length} seed(s) and ${testSize(small[0])} test images (one standard error of a test accuracy near 0.8 is about ${Math.sqrt(0.16 / testSize(small[0])).toFixed(3)}), a difference of a few hundredths is not evidence either way.`);
+    zh.push(`小批量噪音：批量 ${BATCHES[0]} 时 BN 所用批均值的抽样噪音（同一步、同一组权重下把批量分成两半相比）是批量 ${BATCHES[BATCHES.length - 1]} 时的 ${rMean.toFixed(1)} 倍（对数方差：${rVar.toFixed(1)} 倍）；独立样本的理论值为 sqrt(${BATCHES[BATCHES.length - 1]}/${BATCHES[0]}) = ${iid}：${shrinks ? 'BN 用来归一化的统计量确实是带噪音的样本，而且噪音按抽样规律随批量增大而减小，与李沐老师讲的一致' : rMean > 1 ? '噪音随批量增大而减小，但不是独立样本给出的比例' : '这里噪音并没有随批量增大而减小'}。批均值离 BN 滑动平均估计的距离（其中还包含滑动平均覆盖的约 10 步内权重的移动）为 ${rDev.toFixed(1)} 倍（学习率随批量缩放时，批量 ${BATCHES[BATCHES.length - 1]} 的一步让权重移动得更远，所以这个量把漂移混进了噪音）。是否起到正则化作用：加 BN 时训练精度减测试精度在批量 ${BATCHES[0]} 为 ${f3(gs)}，批量 ${BATCHES[BATCHES.length - 1]} 为 ${f3(gl)}${noneStuck ? '；不加 BN 的运行在这个预算内停在随机水平，没有可比较的差距' : `，不加 BN 时为 ${f3(ng(BATCHES[0]))} 和 ${f3(ng(BATCHES[BATCHES.length - 1]))}`}。${gs < gl ? '噪音更大的小批量差距更小，这与“正则化”的说法相符' : '噪音更大的小批量并没有更小的差距，这些运行没有显示出正则化效果'}；只有 ${small.length} 个种子、${testSize(small[0])} 张测试图像（精度 0.8 附近一个标准误约 ${Math.sqrt(0.16 / testSize(small[0])).toFixed(3)}），几个百分点的差别不能作为任何一方的证据。`);
   }
   return { en, zh };
 }
@@ -196,9 +200,9 @@ export const bnEffects: Experiment = {
   name: 'bn-effects',
   title: 'what else BN does: faster convergence, lr headroom, mini-batch noise',
   phenomenon: 'The seed\'s second principle (原理二), from Mu Li\'s BatchNorm lecture: a mini-batch is a random sample, so it brings noise into the network (一定程度上,这里的小批量会给网络带来一定的噪音), which controls model complexity (来控制模型复杂度); BN\'s effect is faster convergence (加速收敛), i.e. a larger usable learning rate, rather than a higher final accuracy.',
-  setup: `Three questions. Convergence: d2l's sigmoid LeNet (lr 0.9) and BN-LeNet (d2l's from-scratch batch_norm, lr 1.0), batch 256; at full scale also ReLU AlexNet at 96x96 at d2l's lr 0.01 and 10x that, without BN and with the built-in BN; epochs until the train accuracy d2l prints reached ${TARGET_TRAIN_ACC} (the steps table has no per-step accuracy, so steps are counted at epoch ends). lr headroom: sigmoid LeNet without BN and with the built-in BN at lr ${LADDER.join(', ')}, per seed: the largest lr that stayed finite and the largest still above chance. Mini-batch noise: LeNet with d2l's from-scratch BN and without BN at batch ${BATCHES.join(', ')} for the same epochs, the lr scaled with the batch (d2l's lr x batch/256, so plain SGD's own noise lr/batch is the same in every cell); a probe on every BN layer records, per step, how far the batch mean and variance BN divided by sat from its running estimate (bn_mean_dev: RMS over channels of (batch mean - running mean)/running std; bn_var_dev: RMS of ln(batch var / running var)), stored with the run's probes and read back here.`,
+  setup: `Three questions. Convergence: d2l's sigmoid LeNet (lr 0.9) and BN-LeNet (d2l's from-scratch batch_norm, lr 1.0), batch 256; at full scale also ReLU AlexNet at 96x96 at d2l's lr 0.01 and 10x that, without BN and with the built-in BN; epochs until the train accuracy d2l prints reached ${TARGET_TRAIN_ACC} (the steps table has no per-step accuracy, so steps are counted at epoch ends). lr headroom: sigmoid LeNet without BN and with the built-in BN at lr ${LADDER.join(', ')}, per seed: the largest lr that stayed finite and the largest still above chance. Mini-batch noise: LeNet with d2l's from-scratch BN and without BN at batch ${BATCHES.join(', ')} for the same epochs, the lr scaled with the batch (d2l's lr x batch/256, so plain SGD's own noise lr/batch is the same in every cell); a probe on every BN layer records, per step, the sampling noise of the batch mean and variance BN divided by, from the batch's two halves at the same weights (bn_mean_noise: RMS over channels of (half-1 mean - half-2 mean)/2 / batch std, which has the variance of the full batch mean's sampling error; bn_var_noise: the same for ln(variance)), and how far they sat from BN's running estimate (bn_mean_dev, bn_var_dev: sampling noise plus the weights' drift over the ~10 steps the running average spans), stored with the run's probes and read back here.`,
   reduction: `All LeNet (28x28) on 1 thread. Convergence: all 60000 training images for ${CPU.convergence.epochs} epochs (d2l's LeNet passes ${TARGET_TRAIN_ACC} in epoch 4 here), tested on 2000; one seed; AlexNet's arms only at full scale (10 epochs at 96x96 are about half an hour a run here). Ladder: 1 epoch of 12800 stratified images (50 steps) per lr, tested on 2000, every seed: a short look, in which sigmoid LeNet without BN may not leave chance at any lr (it needs about one full epoch of 60000 at lr 0.9). Noise: ${CPU.noise.epochs} epochs of 6400 images, tested on 2000, one seed.`,
-  expected: `BN reaches train accuracy ${TARGET_TRAIN_ACC} in fewer epochs than the same net without BN; for every seed the largest lr still above chance is higher with BN; and the spread of BN's batch statistics shrinks as the batch grows (batch ${BATCHES.join(' > ')}) in every BN layer. Final accuracy and the train/test gap are reported, not asserted: the summary says what they support.`,
+  expected: `BN reaches train accuracy ${TARGET_TRAIN_ACC} in fewer epochs than the same net without BN; for every seed the largest lr still above chance is higher with BN; and the sampling noise of BN's batch mean shrinks as the batch grows (batch ${BATCHES.join(' > ')}) in every BN layer. Final accuracy and the train/test gap are reported, not asserted: the summary says what they support.`,
   defaultSeeds: { cpu: 2, full: 3 },
   cells,
   tables,
@@ -221,8 +225,8 @@ export const bnEffects: Experiment = {
       const by = BATCHES.map((bs) => noise.find((r) => r.seed === seed && r.config.batchSize === bs)).filter((r): r is CellResult => !!r && r.bnNoise.length > 0);
       if (by.length < 2) continue;
       const layers = by[0].bnNoise.map((l) => l.alias);
-      const ok = layers.every((al) => by.every((r, i) => i === 0 || (r.bnNoise.find((l) => l.alias === al)?.meanDev ?? Infinity) < (by[i - 1].bnNoise.find((l) => l.alias === al)?.meanDev ?? -Infinity)));
-      checks.push(check(ok, `seed ${seed}: batch-mean spread falls with the batch in every BN layer (${by.map((r) => `batch ${r.config.batchSize}: ${r.bnNoise.map((l) => sci(l.meanDev)).join('/')}`).join('; ')})`));
+      const ok = layers.every((al) => by.every((r, i) => i === 0 || (r.bnNoise.find((l) => l.alias === al)?.meanNoise ?? Infinity) < (by[i - 1].bnNoise.find((l) => l.alias === al)?.meanNoise ?? -Infinity)));
+      checks.push(check(ok, `seed ${seed}: the sampling noise of the batch mean falls with the batch in every BN layer (${by.map((r) => `batch ${r.config.batchSize}: ${r.bnNoise.map((l) => sci(l.meanNoise)).join('/')}`).join('; ')})`));
     }
     return outcome(checks);
   },

@@ -66,7 +66,12 @@ export interface CellResult {
 }
 
 /** How far the batch mean and variance a BN layer used sat from its running estimate (diagnose/bn-stats.ts). */
-export interface BnNoise { alias: string; meanDev: number; varDev: number }
+/**
+ * One BN layer's batch statistics, medians over the last epoch: meanNoise/varNoise are the sampling
+ * noise at each step's weights (split-half, bn-stats.ts), meanDev/varDev the distance from the
+ * running estimate (sampling noise plus weight drift). NaN where a run predates a field.
+ */
+export interface BnNoise { alias: string; meanDev: number; varDev: number; meanNoise: number; varNoise: number }
 export interface SummaryTable { head: string[]; rows: string[][] }
 
 export interface Check { ok: boolean; text: string }
