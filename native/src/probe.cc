@@ -260,6 +260,79 @@ FN(stats) {
   })
 }
 
+// ---- BatchNorm batch statistics --------------------------------------------------------
+// The BN probe (src/diagnose/bn-stats.ts) needs, per channel, the mean and biased variance of
+// the whole batch and of its two halves (images [0, h) and [h, 2h), h = floor(N / 2)). As
+// tensor ops that is a dozen passes and two full-size temporaries per BN layer, more than BN's
+// own forward; here it is one read of the input. Sums run in double on data shifted by the
+// channel's first element (the shifted-data algorithm), so E[d^2] - E[d]^2 does not cancel when
+// the mean is large against the spread.
+__attribute__((target_clones("avx2", "default")))
+static void planeSums(const float* __restrict p, int64_t n, double k, double& s, double& q) {
+  // Eight independent lanes per sum, so the additions do not wait on one another.
+  double sa[8] = {0, 0, 0, 0, 0, 0, 0, 0}, qa[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+#pragma omp simd
+    for (int j = 0; j < 8; j++) {
+      const double d = static_cast<double>(p[i + j]) - k;
+      sa[j] += d;
+      qa[j] += d * d;
+    }
+  }
+  double S = 0, Q = 0;
+  for (; i < n; i++) {
+    const double d = static_cast<double>(p[i]) - k;
+    S += d;
+    Q += d * d;
+  }
+  for (int j = 0; j < 8; j++) { S += sa[j]; Q += qa[j]; }
+  s += S;
+  q += Q;
+}
+
+// bnMoments(x): for a contiguous float32 CPU tensor [N, C] or [N, C, H, W], per channel
+// [mean, var, mean_a, var_a, mean_b, var_b] (the whole batch, then the halves; variances biased;
+// the halves NaN when N < 2). Anything else: null (the caller computes with tensor ops).
+FN(bnMoments) {
+  GUARD({
+    const torch::Tensor& x = argTensor(info, 0);
+    if (!x.device().is_cpu() || x.scalar_type() != torch::kFloat32 || !x.is_contiguous() || (x.dim() != 2 && x.dim() != 4) ||
+        x.size(0) < 1 || x.numel() == 0)
+      return info.Env().Null();
+    const int64_t N = x.size(0), C = x.size(1), HW = x.dim() == 4 ? x.size(2) * x.size(3) : 1, h = N / 2;
+    const float* p = x.data_ptr<float>();
+    std::vector<double> out(static_cast<size_t>(C) * 6);
+    at::parallel_for(0, C, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; c++) {
+        const float first = p[c * HW];
+        const double k = std::isfinite(first) ? first : 0.0;
+        double s[3] = {0, 0, 0}, q[3] = {0, 0, 0};  // images [0, h), [h, 2h), the odd one left
+        for (int64_t n = 0; n < N; n++) {
+          const int g = n < h ? 0 : n < 2 * h ? 1 : 2;
+          planeSums(p + (n * C + c) * HW, HW, k, s[g], q[g]);
+        }
+        double* o = out.data() + c * 6;
+        auto put = [](double* at, double k, double S, double Q, double cnt) {
+          const double m = S / cnt, v = Q / cnt - m * m;
+          at[0] = k + m;
+          at[1] = v < 0 ? 0 : v;  // rounding can dip below 0; NaN (a NaN input) stays NaN
+        };
+        put(o, k, s[0] + s[1] + s[2], q[0] + q[1] + q[2], static_cast<double>(N * HW));
+        if (h > 0) {
+          put(o + 2, k, s[0], q[0], static_cast<double>(h * HW));
+          put(o + 4, k, s[1], q[1], static_cast<double>(h * HW));
+        } else {
+          o[2] = o[3] = o[4] = o[5] = NAN;
+        }
+      }
+    });
+    Napi::Float64Array r = Napi::Float64Array::New(info.Env(), out.size());
+    std::memcpy(r.Data(), out.data(), out.size() * sizeof(double));
+    return r;
+  })
+}
+
 // ---- magnitude histograms -------------------------------------------------------------
 // |x| binned by float32 exponent, two octaves per bin: bin b < 128 holds exponent fields
 // 2b and 2b+1, i.e. |x| in [2^(2b-127), 2^(2b-125)) (bin 0 also holds the subnormals); bin
@@ -410,7 +483,7 @@ FN(firstNonFinite) {
 }
 
 void InitProbe(Napi::Env env, Napi::Object exports) {
-  REG(stats); REG(tapStats); REG(statsMany); REG(paramStats); REG(histogram); REG(gradProbe); REG(readGradProbes); REG(setGradHist); REG(readGradHists); REG(gradFault); REG(firstNonFinite);
+  REG(stats); REG(tapStats); REG(statsMany); REG(paramStats); REG(histogram); REG(gradProbe); REG(readGradProbes); REG(setGradHist); REG(readGradHists); REG(gradFault); REG(firstNonFinite); REG(bnMoments);
 }
 
 }  // namespace ns

@@ -19,6 +19,7 @@
 // about sqrt(256/16) = 4x above batch 256. NaN for batches under 4 images.
 import { tidy, noGrad, type Tensor } from '../torch/index.js';
 import type { Module } from '../nn/index.js';
+import { bnMoments } from '../torch/stats.js';
 
 /** The running-statistics buffers of a BN module: built-in (running_*) or d2l's from-scratch (moving_*). */
 const PAIRS = [['running_mean', 'running_var'], ['moving_mean', 'moving_var']] as const;
@@ -43,9 +44,33 @@ export interface BnDeviation { meanDev: number; varDev: number; meanNoise: numbe
 /**
  * The batch statistics BN computes from input x in training mode (per channel over the batch,
  * and over height and width for 4D input; variance biased, as both BN implementations divide
- * by), against the running estimate given. Computed outside autograd; frees what it makes.
+ * by), against the running estimate given. On the CPU every moment comes from one native read
+ * of x (bnMoments), the rest is arithmetic on C numbers: the tensor-op version below costs a
+ * dozen passes and two full-size temporaries per BN layer per step, more than BN itself.
  */
 export function bnDeviation(x: Tensor, runMean: Tensor, runVar: Tensor, eps: number): BnDeviation {
+  const m = x.ndim === 2 || x.ndim === 4 ? bnMoments(x) : null;
+  if (!m) return bnDeviationOps(x, runMean, runVar, eps);
+  const rm = runMean.toFloat32Array(), rv = runVar.toFloat32Array();
+  const c = rm.length;
+  const halves = Math.floor(x.shape[0] / 2) >= 2;
+  let z2 = 0, lv2 = 0, mn2 = 0, vn2 = 0;
+  for (let k = 0; k < c; k++) {
+    const o = 6 * k, mean = m[o], v = m[o + 1], ma = m[o + 2], va = m[o + 3], mb = m[o + 4], vb = m[o + 5];
+    const r = rv[k] + eps;
+    z2 += ((mean - rm[k]) / Math.sqrt(r)) ** 2;
+    lv2 += Math.log((v + eps) / r) ** 2;
+    if (halves) {
+      mn2 += ((ma - mb) / Math.sqrt(v + eps) / 2) ** 2;
+      vn2 += (Math.log((va + eps) / (vb + eps)) / 2) ** 2;
+    }
+  }
+  const rms = (sq: number) => Math.sqrt(sq / c);
+  return { meanDev: rms(z2), varDev: rms(lv2), meanNoise: halves ? rms(mn2) : NaN, varNoise: halves ? rms(vn2) : NaN };
+}
+
+/** bnDeviation with tensor ops (any device and layout; the reference the native path is tested against). */
+export function bnDeviationOps(x: Tensor, runMean: Tensor, runVar: Tensor, eps: number): BnDeviation {
   return tidy(() => noGrad(() => {
     const dims = x.ndim === 4 ? [0, 2, 3] : [0];
     const c = x.shape[1];

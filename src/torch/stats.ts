@@ -41,6 +41,13 @@ export function tapStats(t: Tensor, band?: Band): TensorStats {
 /** stats() of many tensors in one native call: STAT_FIELDS.length numbers per tensor. */
 export function statsMany(ts: readonly Tensor[]): Float64Array { return native.statsMany(ts.map((t) => t.handle)); }
 
+/**
+ * Per channel of a [N, C] or [N, C, H, W] batch, in one native read: [mean, var, mean_a, var_a,
+ * mean_b, var_b], the whole batch then its halves (images [0, h), [h, 2h), h = floor(N / 2)),
+ * biased variances (NaN halves when N < 2). Null unless contiguous float32 on the CPU.
+ */
+export function bnMoments(x: Tensor): Float64Array | null { return native.bnMoments(x.handle); }
+
 /** Per parameter, in one native call: [stats(p), stats(p.grad)] (the second all NaN without a gradient). */
 export function paramStats(ps: readonly Tensor[]): { param: TensorStats; grad: TensorStats | null }[] {
   const r = native.paramStats(ps.map((p) => p.handle));
