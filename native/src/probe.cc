@@ -162,7 +162,9 @@ Stats statsOf(const torch::Tensor& t, Band band) {
 namespace {
 using WeakImpl = c10::weak_intrusive_ptr<c10::TensorImpl, c10::UndefinedTensorImpl>;
 struct Seen { WeakImpl impl; const void* data; int64_t numel; uint32_t version; float lo, hi; Stats s; };
-constexpr size_t kSeen = 8;
+// Room for every gradient of a large model: SGD's update sizes (statsMany) re-read the gradients
+// paramStats reduced a moment before; the scan is a pointer compare per entry.
+constexpr size_t kSeen = 256;
 std::vector<Seen> g_seen;
 size_t g_seenNext = 0;
 std::mutex g_seenMu;  // forward taps run on the JS thread, gradient taps on autograd's
@@ -210,7 +212,8 @@ FN(tapStats) {
   })
 }
 
-// statsMany([t...]): stats() of each tensor, in one call (the optimizer's update sizes).
+// statsMany([t...]): stats() of each tensor, in one call (the optimizer's update sizes; plain SGD's
+// directions are the gradients paramStats just reduced, found in the tap memory).
 FN(statsMany) {
   GUARD({
     if (!info[0].IsArray()) throwJs(info.Env(), "statsMany: expected an array of tensors");
@@ -220,7 +223,7 @@ FN(statsMany) {
     for (uint32_t i = 0; i < n; i++) {
       Napi::Value v = ts[i];
       if (!NTensor::Is(v)) throwJs(info.Env(), "statsMany: expected an array of tensors");
-      putStats(out, static_cast<size_t>(i) * kCount, statsOf(NTensor::Unwrap(v.As<Napi::Object>())->get(info.Env())));
+      putStats(out, static_cast<size_t>(i) * kCount, tapStatsOf(NTensor::Unwrap(v.As<Napi::Object>())->get(info.Env()), Band{}));
     }
     return out;
   })
@@ -241,7 +244,7 @@ FN(paramStats) {
       const size_t at = static_cast<size_t>(i) * 2 * kCount;
       putStats(out, at, statsOf(p));
       const torch::Tensor& g = p.grad();
-      if (g.defined()) putStats(out, at + kCount, statsOf(g));
+      if (g.defined()) putStats(out, at + kCount, tapStatsOf(g, Band{}));  // remembered: the update sizes read it again
       else for (int k = 0; k < kCount; k++) out[at + kCount + static_cast<size_t>(k)] = NAN;
     }
     return out;
@@ -291,9 +294,11 @@ static void planeSums(const float* __restrict p, int64_t n, double k, double& s,
   q += Q;
 }
 
-// bnMoments(x): for a contiguous float32 CPU tensor [N, C] or [N, C, H, W], per channel
-// [mean, var, mean_a, var_a, mean_b, var_b] (the whole batch, then the halves; variances biased;
-// the halves NaN when N < 2). Anything else: null (the caller computes with tensor ops).
+// bnMoments(x, runMean, runVar): for a contiguous float32 CPU tensor x, [N, C] or [N, C, H, W],
+// per channel [mean, var, mean_a, var_a, mean_b, var_b, runMean, runVar] (the whole batch, then
+// the halves, variances biased, halves NaN when N < 2; then the running buffers' values, any
+// shape with C elements, read here so the caller needs no second crossing). Anything else:
+// null (the caller computes with tensor ops).
 FN(bnMoments) {
   GUARD({
     const torch::Tensor& x = argTensor(info, 0);
@@ -301,30 +306,46 @@ FN(bnMoments) {
         x.size(0) < 1 || x.numel() == 0)
       return info.Env().Null();
     const int64_t N = x.size(0), C = x.size(1), HW = x.dim() == 4 ? x.size(2) * x.size(3) : 1, h = N / 2;
+    torch::Tensor run[2];
+    for (int k = 0; k < 2; k++) {
+      const torch::Tensor& b = argTensor(info, 1 + k);
+      if (b.numel() != C) return info.Env().Null();
+      torch::NoGradGuard ng;
+      run[k] = b.detach().reshape({-1}).to(torch::kCPU, torch::kDouble).contiguous();
+    }
     const float* p = x.data_ptr<float>();
-    std::vector<double> out(static_cast<size_t>(C) * 6);
+    std::vector<double> out(static_cast<size_t>(C) * 8);
     at::parallel_for(0, C, 1, [&](int64_t c0, int64_t c1) {
+      // Image-major, so one thread reads memory front to back (a channel's planes sit C planes apart).
+      const int64_t nc = c1 - c0;
+      std::vector<double> shift(nc), s(3 * nc, 0.0), q(3 * nc, 0.0);  // per channel: images [0, h), [h, 2h), the odd one left
       for (int64_t c = c0; c < c1; c++) {
         const float first = p[c * HW];
-        const double k = std::isfinite(first) ? first : 0.0;
-        double s[3] = {0, 0, 0}, q[3] = {0, 0, 0};  // images [0, h), [h, 2h), the odd one left
-        for (int64_t n = 0; n < N; n++) {
-          const int g = n < h ? 0 : n < 2 * h ? 1 : 2;
-          planeSums(p + (n * C + c) * HW, HW, k, s[g], q[g]);
-        }
-        double* o = out.data() + c * 6;
-        auto put = [](double* at, double k, double S, double Q, double cnt) {
-          const double m = S / cnt, v = Q / cnt - m * m;
-          at[0] = k + m;
-          at[1] = v < 0 ? 0 : v;  // rounding can dip below 0; NaN (a NaN input) stays NaN
-        };
-        put(o, k, s[0] + s[1] + s[2], q[0] + q[1] + q[2], static_cast<double>(N * HW));
+        shift[c - c0] = std::isfinite(first) ? first : 0.0;
+      }
+      for (int64_t n = 0; n < N; n++) {
+        const int g = n < h ? 0 : n < 2 * h ? 1 : 2;
+        for (int64_t c = c0; c < c1; c++) planeSums(p + (n * C + c) * HW, HW, shift[c - c0], s[3 * (c - c0) + g], q[3 * (c - c0) + g]);
+      }
+      auto put = [](double* at, double k, double S, double Q, double cnt) {
+        const double m = S / cnt, v = Q / cnt - m * m;
+        at[0] = k + m;
+        at[1] = v < 0 ? 0 : v;  // rounding can dip below 0; NaN (a NaN input) stays NaN
+      };
+      for (int64_t c = c0; c < c1; c++) {
+        const double k = shift[c - c0];
+        const double* S = &s[3 * (c - c0)];
+        const double* Q = &q[3 * (c - c0)];
+        double* o = out.data() + c * 8;
+        put(o, k, S[0] + S[1] + S[2], Q[0] + Q[1] + Q[2], static_cast<double>(N * HW));
         if (h > 0) {
-          put(o + 2, k, s[0], q[0], static_cast<double>(h * HW));
-          put(o + 4, k, s[1], q[1], static_cast<double>(h * HW));
+          put(o + 2, k, S[0], Q[0], static_cast<double>(h * HW));
+          put(o + 4, k, S[1], Q[1], static_cast<double>(h * HW));
         } else {
           o[2] = o[3] = o[4] = o[5] = NAN;
         }
+        o[6] = run[0].data_ptr<double>()[c];
+        o[7] = run[1].data_ptr<double>()[c];
       }
     });
     Napi::Float64Array r = Napi::Float64Array::New(info.Env(), out.size());

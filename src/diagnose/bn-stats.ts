@@ -49,16 +49,15 @@ export interface BnDeviation { meanDev: number; varDev: number; meanNoise: numbe
  * dozen passes and two full-size temporaries per BN layer per step, more than BN itself.
  */
 export function bnDeviation(x: Tensor, runMean: Tensor, runVar: Tensor, eps: number): BnDeviation {
-  const m = x.ndim === 2 || x.ndim === 4 ? bnMoments(x) : null;
+  const m = x.ndim === 2 || x.ndim === 4 ? bnMoments(x, runMean, runVar) : null;
   if (!m) return bnDeviationOps(x, runMean, runVar, eps);
-  const rm = runMean.toFloat32Array(), rv = runVar.toFloat32Array();
-  const c = rm.length;
+  const c = m.length / 8;
   const halves = Math.floor(x.shape[0] / 2) >= 2;
   let z2 = 0, lv2 = 0, mn2 = 0, vn2 = 0;
   for (let k = 0; k < c; k++) {
-    const o = 6 * k, mean = m[o], v = m[o + 1], ma = m[o + 2], va = m[o + 3], mb = m[o + 4], vb = m[o + 5];
-    const r = rv[k] + eps;
-    z2 += ((mean - rm[k]) / Math.sqrt(r)) ** 2;
+    const o = 8 * k, mean = m[o], v = m[o + 1], ma = m[o + 2], va = m[o + 3], mb = m[o + 4], vb = m[o + 5];
+    const r = m[o + 7] + eps;
+    z2 += ((mean - m[o + 6]) / Math.sqrt(r)) ** 2;
     lv2 += Math.log((v + eps) / r) ** 2;
     if (halves) {
       mn2 += ((ma - mb) / Math.sqrt(v + eps) / 2) ** 2;

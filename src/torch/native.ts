@@ -107,7 +107,7 @@ export interface NativeModule {
   tapStats(t: H, lo?: number, hi?: number): Float64Array;
   statsMany(ts: H[]): Float64Array;
   paramStats(ps: H[]): Float64Array;
-  bnMoments(x: H): Float64Array | null;
+  bnMoments(x: H, runMean: H, runVar: H): Float64Array | null;
   histogram(t: H): Float64Array;
   setGradHist(on: boolean): void;
   readGradHists(n: number): Float64Array;

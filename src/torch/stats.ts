@@ -43,10 +43,13 @@ export function statsMany(ts: readonly Tensor[]): Float64Array { return native.s
 
 /**
  * Per channel of a [N, C] or [N, C, H, W] batch, in one native read: [mean, var, mean_a, var_a,
- * mean_b, var_b], the whole batch then its halves (images [0, h), [h, 2h), h = floor(N / 2)),
- * biased variances (NaN halves when N < 2). Null unless contiguous float32 on the CPU.
+ * mean_b, var_b, runMean, runVar], the whole batch then its halves (images [0, h), [h, 2h),
+ * h = floor(N / 2)), biased variances (NaN halves when N < 2), then the two running buffers'
+ * values (C elements each, any shape). Null unless x is contiguous float32 on the CPU.
  */
-export function bnMoments(x: Tensor): Float64Array | null { return native.bnMoments(x.handle); }
+export function bnMoments(x: Tensor, runMean: Tensor, runVar: Tensor): Float64Array | null {
+  return native.bnMoments(x.handle, runMean.handle, runVar.handle);
+}
 
 /** Per parameter, in one native call: [stats(p), stats(p.grad)] (the second all NaN without a gradient). */
 export function paramStats(ps: readonly Tensor[]): { param: TensorStats; grad: TensorStats | null }[] {
