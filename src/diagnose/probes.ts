@@ -4,14 +4,14 @@
 // meaning: a layer's output gradient is the whole gradient of its output, its input gradient
 // only what flows back through this layer (a pre-hook hands forward a fresh alias of the input
 // and taps that, so a residual skip's second consumer does not leak in). Where the input is the
-// output of the previous child of a plain Sequential, nothing else consumes it (Sequential
-// hands it to the next child only), so its whole gradient is this layer's input gradient: the
-// tap goes on the tensor itself, without the alias and its autograd node (most layers of a
-// stack). Parameters and their gradients are reduced after backward. Nothing is retained but numbers.
+// output of the previous layer in a chain its parent declares sole-consumer (a plain
+// Sequential's children, a Residual's conv1 -> bn1 and conv2 -> bn2: Module.soleConsumerChains),
+// nothing else consumes it, so its whole gradient is this layer's input gradient: the tap goes
+// on the tensor itself, without the alias and its autograd node (most layers of a stack). Parameters and their gradients are reduced after backward. Nothing is retained but numbers.
 import { stats, isGradEnabled, type Tensor } from '../torch/index.js';
 import { native } from '../torch/native.js';
 import { fromRaw, l2, mean, std, nonFinite, histogram, tapStats, paramStats, HIST_BINS, type TensorStats } from '../torch/stats.js';
-import { Sequential, type Module, type HookHandle } from '../nn/index.js';
+import type { Module, HookHandle } from '../nn/index.js';
 import { PROBE_FIELDS, NF, FIELD } from './fields.js';
 import { traceLayers, type LayerInfo } from './layers.js';
 import { STAT_FIELDS } from '../torch/stats.js';
@@ -62,7 +62,7 @@ export class Probes {
   private readonly owned: { layer: number; weight: boolean; p: Tensor }[];
   /** Each layer's weight-like parameter (the one update_ratio is about), or null. */
   private readonly weightOf: (Tensor | null)[];
-  /** Per layer: the layer that is its previous sibling in a plain Sequential (whose output only it consumes), or -1. */
+  /** Per layer: the layer before it in a declared sole-consumer chain (whose output only it consumes), or -1. */
   private readonly fedBy: number[];
   /** The last output a forward hook saw this step, and its layer. */
   private lastOut: Tensor | null = null;
@@ -243,18 +243,19 @@ export class Probes {
 }
 
 /**
- * For each layer, the layer whose output is its only input source by construction: its previous
- * sibling inside a Sequential that runs the stock forward (each child's output goes to the next
- * child and nowhere else). -1 elsewhere: first children, blocks with their own forward
- * (Residual, Inception, DenseBlock), the model's own input.
+ * For each layer, the layer whose output is its only input source by construction: its
+ * predecessor in a chain its parent declares (Module.soleConsumerChains: a Sequential running
+ * the stock forward, a Residual's conv1 -> bn1 and conv2 -> bn2). -1 elsewhere: first children,
+ * inputs that also feed something else (a residual block's input, Inception's four branches,
+ * DenseBlock's concatenations), the model's own input.
  */
 function feeders(net: Module, layers: readonly LayerInfo[]): number[] {
   const indexOf = new Map(layers.map((l) => [l.module, l.index]));
   const feeds = new Map<Module, number>();
   for (const [, m] of net.namedModules()) {
-    if (!(m instanceof Sequential) || m.forward !== Sequential.prototype.forward) continue;
-    const kids = m.children().map(([, c]) => c);
-    kids.forEach((c, k) => { if (k > 0 && indexOf.has(kids[k - 1]) && !feeds.has(c)) feeds.set(c, indexOf.get(kids[k - 1])!); });
+    for (const chain of m.soleConsumerChains()) {
+      chain.forEach((c, k) => { if (k > 0 && indexOf.has(chain[k - 1]) && !feeds.has(c)) feeds.set(c, indexOf.get(chain[k - 1])!); });
+    }
   }
   return layers.map((l) => feeds.get(l.module) ?? -1);
 }

@@ -36,6 +36,10 @@ export class Residual extends Module {
       return F.relu(Y);
     });
   }
+  /** conv1's output goes to bn1 only, conv2's to bn2 only; X is not in a chain (it also feeds the skip). */
+  override soleConsumerChains(): readonly (readonly Module[])[] {
+    return this.forward === Residual.prototype.forward ? [[this.conv1, this.bn1], [this.conv2, this.bn2]] : [];
+  }
 }
 
 /** d2l 8.4 Inception: four parallel paths (1x1; 1x1 then 3x3; 1x1 then 5x5; 3x3 max-pool then 1x1) concatenated on channels. */

@@ -122,6 +122,10 @@ export class Sequential extends Module {
     }
     return y;
   }
+  /** The stock forward hands each child's output to the next child only. */
+  override soleConsumerChains(): readonly (readonly Module[])[] {
+    return this.forward === Sequential.prototype.forward ? [this.layers] : [];
+  }
   get length(): number { return this.layers.length; }
   at(i: number): Module { return this.layers[i]; }
   /** `for (const blk of net)`, as iterating an nn.Sequential (d2l's DenseBlock does). */

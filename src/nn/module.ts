@@ -49,6 +49,15 @@ export abstract class Module {
     this.preHooks.add(h);
     return { remove: () => this.preHooks.delete(h) };
   }
+  /**
+   * Chains of children that this module's forward runs one into the next, each child's output
+   * going to the next child and nowhere else ([[a, b, c]]: b's input is a's output, consumed by
+   * b alone; likewise c). The probes tap such an input's gradient on the tensor itself, without
+   * an alias node: its whole gradient is what flows back through the consumer. None by default;
+   * a class declares its own only for the forward it defines (a subclass with another forward
+   * must not inherit the claim).
+   */
+  soleConsumerChains(): readonly (readonly Module[])[] { return []; }
   /** How many forward hooks are registered (the probes read a layer's output without consuming it; another hook might). */
   get forwardHookCount(): number { return this.hooks.size; }
   registerForwardHook(h: ForwardHook): HookHandle {
