@@ -83,6 +83,25 @@ static BlockStats blockStats(const float* __restrict q, int64_t n, float lo, flo
   return {sum, sq, zeros, sat, mn, mx};
 }
 
+// blockStats for the default band (-inf, inf), which most taps use (every gradient, every ReLU
+// or linear output): sat is 0 for finite data, so its two compares, or, and and add per vector
+// are dropped (the pass is bound by vector-op throughput; five of thirteen ops). The other
+// reductions are written exactly as above, so they vectorise alike and give the same bits.
+__attribute__((target_clones("avx2", "default")))
+static BlockStats blockStatsNoBand(const float* __restrict q, int64_t n) {
+  float sum = 0, sq = 0, zeros = 0, mn = INFINITY, mx = -INFINITY;
+#pragma omp simd reduction(+ : sum, sq, zeros) reduction(min : mn) reduction(max : mx)
+  for (int64_t i = 0; i < n; i++) {
+    const float v = q[i];
+    sum += v;
+    sq += v * v;
+    zeros += (v == 0.0f) ? 1.0f : 0.0f;
+    mn = std::min(mn, v);
+    mx = std::max(mx, v);
+  }
+  return {sum, sq, zeros, 0, mn, mx};
+}
+
 // Fast path: blocks of 4096 in float, accumulated in double. NaN or Inf anywhere poisons the
 // sum, so a finite result proves the tensor finite; otherwise (or if the float sum of squares
 // overflowed) the exact pass runs.
@@ -90,13 +109,15 @@ static Stats statsFloat(const float* p, int64_t n, Band band) {
   const int64_t grain = 1 << 16;
   const int64_t chunks = (n + grain - 1) / grain;
   struct Part { double sum, sq, zeros, sat; float mn, mx; };
+  const bool noBand = std::isinf(band.lo) && band.lo < 0 && std::isinf(band.hi) && band.hi > 0;
   std::vector<Part> part(std::max<int64_t>(chunks, 1));
   at::parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; c++) {
       Part r{0, 0, 0, 0, INFINITY, -INFINITY};
       const int64_t e = std::min(n, (c + 1) * grain);
       for (int64_t b = c * grain; b < e; b += 4096) {
-        const BlockStats k = blockStats(p + b, std::min(e, b + 4096) - b, band.lo, band.hi);
+        const int64_t m = std::min(e, b + 4096) - b;
+        const BlockStats k = noBand ? blockStatsNoBand(p + b, m) : blockStats(p + b, m, band.lo, band.hi);
         r.sum += k.sum;
         r.sat += k.sat;
         r.sq += k.sq;
