@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { openStore, DB_FILE, describeMachine, type Store, type RunRow } from '../store/index.js';
 import { d2lLine } from '../diagnose/format.js';
 import { markdownTable } from './table.js';
+import { beginMark, endMark, generatedBlock, replaceGenerated } from './blocks.js';
 
 type Line = [loss: number, train: number, test: number, imgPerS: number];
 
@@ -111,8 +112,8 @@ export function fidelityTable(stores: readonly Store[]): { head: string[]; rows:
   return { head, rows };
 }
 
-export const FIDELITY_BEGIN = '<!-- BEGIN generated: fidelity -->';
-export const FIDELITY_END = '<!-- END generated: fidelity -->';
+export const FIDELITY_BEGIN = beginMark('fidelity');
+export const FIDELITY_END = endMark('fidelity');
 
 /** The machines the rows' runs recorded (store migration 6), or what is missing. */
 function machinesOf(stores: readonly Store[]): string {
@@ -140,9 +141,9 @@ export function fidelitySection(stores: readonly Store[], o: { command: string; 
 
 /** Puts the section at the top of the results file (after its header), replacing an older one. */
 export function placeFidelity(doc: string, section: string): string {
-  const block = `${FIDELITY_BEGIN}\n${section}\n${FIDELITY_END}`;
-  const i = doc.indexOf(FIDELITY_BEGIN), j = doc.indexOf(FIDELITY_END);
-  if (i >= 0 && j > i) return doc.slice(0, i) + block + doc.slice(j + FIDELITY_END.length);
+  const replaced = replaceGenerated(doc, 'fidelity', section);
+  if (replaced !== null) return replaced;
+  const block = generatedBlock('fidelity', section);
   const firstBlock = [doc.indexOf('\n<!-- BEGIN'), doc.indexOf('\n## ')].filter((k) => k >= 0);
   const at = firstBlock.length ? Math.min(...firstBlock) + 1 : doc.length;
   const before = doc.slice(0, at);
