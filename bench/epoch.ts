@@ -44,9 +44,11 @@ async function torchSide(c: EpochCase, threads: number, workers: number, files: 
   }
 }
 
-function nsSide(c: EpochCase, threads: number): Side {
+/** One fresh `train` process; built: the compiled build to import the trainer from (bench/built.ts), null: the source. */
+function nsSide(c: EpochCase, threads: number, built: string | null): Side {
   const args = [c.side, c.batch, c.n, c.nTest, threads, EPOCHS].map(String);
-  const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'epoch_child.ts'), ...args], { env: benchEnv, encoding: 'utf8' });
+  const env = built ? { ...benchEnv, NANSCOPE_BENCH_BUILT: built } : benchEnv;
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'epoch_child.ts'), ...args], { env, encoding: 'utf8' });
   if (child.status !== 0) throw new Error(`epoch child failed: ${child.stderr}`);
   const r = JSON.parse(child.stdout.trim().split('\n').pop()!) as { epochs: EpochTiming[]; maxrss_kb: number };
   return {
@@ -56,11 +58,11 @@ function nsSide(c: EpochCase, threads: number): Side {
   };
 }
 
-export async function epochCase(c: EpochCase, o: { reps: number; threads: number; workers: number; files: EpochFiles }): Promise<EpochResult> {
-  const out: EpochResult = { torch: [], ns: [], epochs: EPOCHS, workers: o.workers, threads: o.threads };
+export async function epochCase(c: EpochCase, o: { reps: number; threads: number; workers: number; files: EpochFiles; built: string | null }): Promise<EpochResult> {
+  const out: EpochResult = { torch: [], ns: [], epochs: EPOCHS, workers: o.workers, threads: o.threads, nanscopeFrom: o.built ? 'built' : 'source' };
   for (let i = 0; i < o.reps; i++) {
     if (i % 2 === 0) out.torch.push(await torchSide(c, o.threads, o.workers, o.files));
-    out.ns.push(nsSide(c, o.threads));
+    out.ns.push(nsSide(c, o.threads, o.built));
     if (i % 2 === 1) out.torch.push(await torchSide(c, o.threads, o.workers, o.files));
   }
   return out;

@@ -165,7 +165,7 @@ export function epochCaseMarkdown(c: EpochCase, r: EpochResult): string {
     `#### ${caseName(c)}`,
     '',
     `${r.torch.length} fresh-process pair(s), medians; ${r.threads} threads each side. PyTorch: d2l's train_ch6 loop, DataLoader with ${r.workers} workers (d2l's get_dataloader_workers()), evaluate_accuracy_gpu on the test loader. `
-      + 'nanscope: `train` with its defaults (probes every step, store, epoch-end checkpoint, evaluation). CPU: all threads; PyTorch\'s epoch CPU counts its loader workers, its phase CPU only the main process (so its "other" CPU is mostly the workers\' resizing). '
+      + `nanscope: \`train\` with its defaults (probes every step, store, epoch-end checkpoint, evaluation), ${r.nanscopeFrom === 'built' ? 'compiled as the package runs' : '**from the TypeScript source through tsx** (each worker thread it starts pays tsx\'s start-up, which the package does not)'}. CPU: all threads; PyTorch's epoch CPU counts its loader workers, its phase CPU only the main process (so its "other" CPU is mostly the workers' resizing). `
       + 'nanscope\'s step includes the uint8-to-float conversion that PyTorch\'s workers do in ToTensor. \'-\': the side has no such phase.',
     '',
     phaseTable(r),

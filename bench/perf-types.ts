@@ -19,7 +19,11 @@ export interface Epoch { wall: number; cpu: number; phases: Partial<Record<strin
 /** One fresh process of either side: its epochs and its peak RSS (VmHWM). */
 export interface Side { epochs: Epoch[]; rssMb: number }
 /** An epoch case's pairs: torch[i] and ns[i] ran as pair i. */
-export interface EpochResult { torch: Side[]; ns: Side[]; epochs: number; workers: number; threads: number }
+export interface EpochResult {
+  torch: Side[]; ns: Side[]; epochs: number; workers: number; threads: number;
+  /** Whether nanscope's trainer ran compiled, as the package runs ('built'), or from the TypeScript source through tsx. */
+  nanscopeFrom: 'built' | 'source';
+}
 
 /** Where and how the run was made: printed beside every generated table. */
 export interface RunInfo {

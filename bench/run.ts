@@ -2,10 +2,11 @@
 // threads and BLAS), alternating A/B after warm-up, printing medians, min-max and the ratio
 // nanscope/PyTorch in images per second (higher is better for nanscope).
 //   npm run bench [-- --quick] [-- --threads N] [-- --steps N] [-- --only resnet18|epoch] [-- --epoch-reps N]
-//                 [-- --torch-workers N] [-- --write-performance [--performance-file PATH]]
+//                 [-- --torch-workers N] [-- --from-source] [-- --write-performance [--performance-file PATH]]
 // --write-performance regenerates docs/PERFORMANCE.md's generated blocks (steps, whole epochs)
 // from this run, with its command, date, commit and machine; the full run takes about 10 minutes
-// on an idle 2-core machine.
+// on an idle 2-core machine. The epoch case runs nanscope's trainer compiled (bench/built.ts: about
+// 15 s to build first), as the package runs; --from-source (and --quick) run it through tsx instead.
 // Steps per case scale with the step's length (LeNet's 30 ms step gets many more than AlexNet
 // 224's 7 s one); which side runs first alternates each pair, and besides the ratio of medians
 // each case prints the median of the per-pair ratios, which cancels the machine's slow drift
@@ -27,6 +28,7 @@ import { median } from './median.js';
 import { epochCase, EPOCH_CASES, D2L_WORKERS } from './epoch.js';
 import { epochCaseMarkdown, epochSummary, writePerformance } from './perf-doc.js';
 import { runInfo } from './run-info.js';
+import { buildForBench } from './built.js';
 import type { DataRow, Mode, PerfRun, StepRow } from './perf-types.js';
 
 // OpenMP reads its wait policy when libtorch loads, i.e. before this line runs: a bench started
@@ -54,6 +56,9 @@ if (write && only !== null && only !== 'epoch') {
 }
 /** PyTorch's DataLoader workers in the epoch case: d2l's own 4 unless told otherwise. */
 const torchWorkers = flag('torch-workers', D2L_WORKERS);
+const epochsRun = only === null || only === 'epoch';
+// Built first, so a compile error stops the bench before it has spent minutes measuring.
+const built = epochsRun && !quick && !args.includes('--from-source') ? buildForBench(join(import.meta.dirname, '..')) : null;
 const threads = flag('threads', availableParallelism());
 const stepsFlag = flag('steps', 0);
 /** Measured A/B pairs for a case whose step takes about `sec` seconds. */
@@ -187,7 +192,7 @@ const files = { images, labels: images.replace('images-idx3', 'labels-idx1'), te
 const reps = flag('epoch-reps', quick ? 1 : 2);
 const epochs: PerfRun['epochs'] = [];
 for (const ec of quick ? EPOCH_CASES.quick : EPOCH_CASES.full) {
-  const result = await epochCase(ec, { reps, threads, workers: torchWorkers, files });
+  const result = await epochCase(ec, { reps, threads, workers: torchWorkers, files, built });
   epochs.push({ case: ec, result });
   console.log(`\n${epochCaseMarkdown(ec, result)}`);
 }

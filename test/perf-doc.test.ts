@@ -30,9 +30,9 @@ function sample(): PerfRun {
     data: { n: 3000, side: 224, torchS: 1.75, nsS: 0.7 },
     epochs: [
       // 96: PyTorch step 15 s vs nanscope 12 s: the step alone allows more than 1.25, the rest decides.
-      { case: { side: 96, batch: 128, n: 4096, nTest: 1024 }, result: { torch: [torchSide(15), torchSide(15)], ns: [nsSide(12), nsSide(12)], epochs: 2, workers: 4, threads: 2 } },
+      { case: { side: 96, batch: 128, n: 4096, nTest: 1024 }, result: { torch: [torchSide(15), torchSide(15)], ns: [nsSide(12), nsSide(12)], epochs: 2, workers: 4, threads: 2, nanscopeFrom: 'built' as const } },
       // 224: the step alone caps the ratio below 1.25.
-      { case: { side: 224, batch: 128, n: 1536, nTest: 512 }, result: { torch: [torchSide(36)], ns: [nsSide(33)], epochs: 2, workers: 4, threads: 2 } },
+      { case: { side: 224, batch: 128, n: 1536, nTest: 512 }, result: { torch: [torchSide(36)], ns: [nsSide(33)], epochs: 2, workers: 4, threads: 2, nanscopeFrom: 'built' as const } },
     ],
   };
 }
@@ -51,13 +51,14 @@ test('the epochs block: command, commit, machine, both sides, ratios, phases, RS
   assert.match(md, /\| probes \| - \| 0\.40 \/ 0\.80 \|/, 'PyTorch has no probes phase');
   assert.match(md, /\| step \(forward, backward, update\) \| 15\.00 \/ 30\.00 \| 12\.00 \/ 24\.00 \|/);
   assert.match(md, /DataLoader with 4 workers/);
+  assert.match(md, /compiled as the package runs/);
   // 224 falls short and its step caps it: 40 / (33 + 0.4) = 1.198 < 1.25.
   assert.match(md, /- first epoch: 1\.140\. For 1\.25 nanscope's epoch must take at most 32\.00 s .* the step alone caps the ratio at 1\.198/);
   assert.doesNotMatch(epochsBlock({ ...run, epochs: [run.epochs[0]] }), /falls short/, '96 meets the goal in both epochs');
 });
 
 test('shortfall names the other phases when the step alone would allow the goal', () => {
-  const r = { torch: [torchSide(15)], ns: [nsSide(12)], epochs: 2, workers: 4, threads: 2 };
+  const r = { torch: [torchSide(15)], ns: [nsSide(12)], epochs: 2, workers: 4, threads: 2, nanscopeFrom: 'built' as const };
   r.ns[0].epochs[1] = epoch({ data: 0.1, step: 12, probes: 0.4, store: 0.05, checkpoint: 3, eval: 1.2 }, 0.05);
   const s = shortfall(r, 1, 'later');
   assert.ok(s);
@@ -99,8 +100,11 @@ test('a rerun replaces its blocks in place, keeps the hand-written text, and an 
   }
 });
 
-test('a loaded machine is said to be one', () => {
+test('a loaded machine, and a trainer run from source, are said to be so', () => {
   const run = sample();
   run.info.loadBefore = [3.8, 2.0, 0.9];
-  assert.match(epochsBlock(run), /3\.80 \(1 min\).*\*\*not a quiet machine\*\*/);
+  run.epochs[0].result.nanscopeFrom = 'source';
+  const md = epochsBlock(run);
+  assert.match(md, /3\.80 \(1 min\).*\*\*not a quiet machine\*\*/);
+  assert.match(md, /\*\*from the TypeScript source through tsx\*\*/);
 });
