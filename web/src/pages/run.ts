@@ -34,6 +34,8 @@ export async function runPage(root: HTMLElement, src: Source, id: string): Promi
 
   clear(root);
   root.dataset.page = 'run';
+  // Built in page order. A panel hears of another's selection only through these callbacks
+  // (some name panels built further down: they run on user input, after the page is built).
   const open = (l: Locator | null): void => locator.open(l);
   const header = new RunHeader(root, src.live);
   const summary = h('div', { class: 'summary-row' });
@@ -61,7 +63,7 @@ export async function runPage(root: HTMLElement, src: Source, id: string): Promi
 
   // The probe fields the heatmap and the bars show, fetched together.
   const wanted = (): string[] =>
-    [...new Set([heat.fieldName, 'act_max', 'act_zero_frac', 'update_ratio', bars.field])].filter((f) => f && fields.includes(f));
+    [...new Set([heat.field, 'act_max', 'act_zero_frac', 'update_ratio', bars.field])].filter((f) => f && fields.includes(f));
   const feed = new ProbeFeed(() => src.probes(id, wanted()), {
     data: (p) => {
       probes = p;
@@ -95,7 +97,7 @@ export async function runPage(root: HTMLElement, src: Source, id: string): Promi
   };
   const refreshDetail = async (): Promise<void> => {
     try {
-      data.detail = await src.run(id);
+      data.setDetail(await src.run(id));
       if (!destroyed) showRun();
     } catch {
       // keep what we have; the next message retries

@@ -29,7 +29,7 @@ export interface HeatmapView {
 export class HeatmapPanel {
   readonly sec: HTMLElement;
   private readonly heatmap: Heatmap;
-  private field: string;
+  private current: string;
   private shownRows: readonly number[] = [];
   private selected: number | null = null;
 
@@ -38,14 +38,14 @@ export class HeatmapPanel {
     [this.sec, body] = panel('Gradient norms per layer (log colour scale)', 'heat');
     parent.append(this.sec);
     const hasField = (f: string): boolean => fields.includes(f);
-    this.field = GRAD_FIELDS.find(hasField) ?? fields[0] ?? '';
+    this.current = GRAD_FIELDS.find(hasField) ?? fields[0] ?? '';
     const select = h('select', { id: 'heat-field' });
     for (const f of [...GRAD_FIELDS.filter(hasField), ...fields.filter((f) => !GRAD_FIELDS.includes(f))]) {
-      select.append(h('option', { value: f, selected: f === this.field }, f));
+      select.append(h('option', { value: f, selected: f === this.current }, f));
     }
     select.addEventListener('change', () => {
-      this.field = select.value;
-      on.field(this.field);
+      this.current = select.value;
+      on.field(this.current);
     });
     body.append(
       h('div', { class: 'controls' }, h('label', {}, 'field ', select), h('span', { class: 'muted' }, ' click a column to inspect that step below')),
@@ -59,15 +59,15 @@ export class HeatmapPanel {
   }
 
   /** The field shown ('' when the run records none). */
-  get fieldName(): string {
-    return this.field;
+  get field(): string {
+    return this.current;
   }
 
   update({ probes: p, rows, nanSteps, locator }: HeatmapView): void {
-    if (!this.field) return;
+    if (!this.current) return;
     const shown = rows.shown;
     this.shownRows = shown;
-    const all = p.series[this.field] ?? [];
+    const all = p.series[this.current] ?? [];
     const nl = p.layers.length;
     const values = new Float64Array(p.steps.length * shown.length);
     for (let i = 0; i < p.steps.length; i++) shown.forEach((l, r) => { values[i * shown.length + r] = all[i * nl + l]; });
