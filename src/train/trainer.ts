@@ -3,7 +3,8 @@
 //   loader batch -> tensors -> model (probed) -> loss -> backward (probed) -> checks -> SGD
 //   -> store (buffered) / checkpoint.
 // A non-finite loss or gradient never reaches the optimizer: the step is re-executed under the
-// locator from its saved RNG state, the report is stored, and the --on-nan policy acts.
+// locator from its saved RNG state, the report is stored, and the --on-nan policy (on-nan.ts)
+// decides what the loop does next: each step returns an outcome, the policy maps it to an action.
 import { d2lLine } from '../diagnose/format.js';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
