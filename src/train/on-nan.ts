@@ -22,9 +22,10 @@ export type NanAction =
   /** Drop the bad batch (no update was applied) and go on with the next one; skips is the new count. */
   | { kind: 'skip'; skips: number }
   /**
-   * Restore `checkpoint` and continue from its position, with lr = the checkpoint's lr * lrScale
-   * (factor^rollbacks: a checkpoint written after an earlier rollback already holds a reduced lr,
-   * so the reduction compounds over such checkpoints); rollbacks is the new count.
+   * Restore `checkpoint` and continue from its position, with lr = the run's configured lr *
+   * lrScale (factor^rollbacks: each rollback so far lowers it once, whichever checkpoint is
+   * restored; the checkpoint's own lr may already hold earlier reductions, so it is not the base);
+   * rollbacks is the new count.
    */
   | { kind: 'rollback'; checkpoint: string; rollbacks: number; lrScale: number }
   /** The run has diverged. */

@@ -530,7 +530,7 @@ export class Trainer {
     const m = restoreCheckpoint(a.checkpoint, this.net, this.opt);
     this.step = m.step; this.pos = m.next; this.sums = { ...m.epochSums };
     this.totalExamples = m.totalExamples; this.totalTrainMs = m.totalTrainMs;
-    this.opt.lr = m.lr * a.lrScale;
+    this.opt.lr = this.baseLr * a.lrScale; // not m.lr: a checkpoint written after a rollback already holds a lowered lr
     store.truncateSteps(runId, m.step);
     this.history.truncateAfter(m.step);
     store.addEvent(runId, m.step, 'rollback', { toStep: m.step, lr: this.opt.lr, rollbacks: this.rollbacks });
