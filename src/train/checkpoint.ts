@@ -95,8 +95,9 @@ export class CheckpointWriter {
       this.waiting.delete(m.id);
       // Idle: the thread exits, and the state copy it was sent goes with its heap. Kept alive, its
       // heap is rarely collected (it allocates almost nothing), so the copy stayed until the next
-      // write and that checkpoint held two: peak RSS 883-891 -> 802-809 MB at AlexNet 96 (82 MB
-      // of weights), +370 MB at 224 (1829 MB without checkpoints, 2199 with). A new write starts a new thread.
+      // write and that checkpoint held two. Peak RSS of a 2-epoch train: AlexNet 96 (82 MB of
+      // weights) 883-891 -> 802-809 MB; AlexNet 224 (178 MB) 2199 -> 2021 MB (1829 without any
+      // checkpoint). A new write starts a new thread.
       if (this.waiting.size === 0 && this.thread === w) { this.thread = null; void w.terminate(); }
       if (m.error === null) p?.resolve();
       else p?.reject(new Error(`checkpoint write failed: ${m.error}`));
