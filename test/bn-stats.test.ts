@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as torch from '../src/torch/index.js';
 import { Sequential, Conv2d, Linear, Flatten, ReLU, BatchNorm2d, BatchNorm1d, BatchNorm, type Module } from '../src/nn/index.js';
 import { Probes, FIELD, NF } from '../src/diagnose/index.js';
+import { bnDeviation } from '../src/diagnose/bn-stats.js';
 import { runTrainer } from './helpers.js';
 
 /** Per channel: mean and biased variance over every axis but 1 (JS, float64). */
@@ -26,6 +27,19 @@ function channelStats(x: Float32Array, shape: number[]): { mean: number[]; varia
 }
 
 const rms = (a: number[]): number => Math.sqrt(a.reduce((s, v) => s + v * v, 0) / a.length);
+
+/** The split-half sampling noise (bn-stats.ts header), computed from the two halves' own statistics in JS. */
+function expectedNoise(input: torch.Tensor): { meanNoise: number; varNoise: number } {
+  const x = input.toFloat32Array(), shape = input.shape;
+  const h = Math.floor(shape[0] / 2), per = x.length / shape[0];
+  const half = (k: number) => channelStats(x.subarray(k * h * per, (k + 1) * h * per), [h, ...shape.slice(1)]);
+  const a = half(0), b = half(1), all = channelStats(x, shape);
+  const eps = 1e-5;
+  return {
+    meanNoise: rms(a.mean.map((m, c) => (m - b.mean[c]) / 2 / Math.sqrt(all.variance[c] + eps))),
+    varNoise: rms(a.variance.map((v, c) => Math.log((v + eps) / (b.variance[c] + eps)) / 2)),
+  };
+}
 
 function expected(input: torch.Tensor, runMean: torch.Tensor, runVar: torch.Tensor): { meanDev: number; varDev: number; unbiasedVarDev: number } {
   const s = channelStats(input.toFloat32Array(), input.shape);
@@ -73,6 +87,10 @@ for (const kind of ['builtin', 'scratch'] as const) {
           // The biased variance is the one BN divides by: with 8 values per channel the unbiased one is 8/7 larger.
           if (s.x.ndim === 2) assert.ok(Math.abs(got.varDev - e.unbiasedVarDev) > 1e-3, `${what}: biased, not unbiased variance`);
           if (step === 1) assert.ok(got.meanDev > 0 && got.varDev > 0);
+          const en = expectedNoise(s.x);
+          const gotNoise = { meanNoise: v[i * NF + FIELD.bn_mean_noise], varNoise: v[i * NF + FIELD.bn_var_noise] };
+          assert.ok(Math.abs(gotNoise.meanNoise - en.meanNoise) <= 1e-4 * Math.max(1, en.meanNoise), `${what}: mean noise ${gotNoise.meanNoise} vs ${en.meanNoise}`);
+          assert.ok(Math.abs(gotNoise.varNoise - en.varNoise) <= 1e-4 * Math.max(1, en.varNoise), `${what}: var noise ${gotNoise.varNoise} vs ${en.varNoise}`);
         }
         for (const l of probes.layers) {
           if (l.module !== bn2 && l.module !== bn1) assert.ok(Number.isNaN(v[l.index * NF + FIELD.bn_mean_dev]), `${l.alias}: not a BN layer`);
@@ -89,6 +107,30 @@ for (const kind of ['builtin', 'scratch'] as const) {
     });
   });
 }
+
+test('bn sampling noise at fixed weights shrinks like 1/sqrt(batch): batch 16 about 4x batch 256, with no running estimate involved', () => {
+  torch.tidy(() => {
+    torch.manualSeed(3);
+    // The running estimate is deliberately far off (mean 5, var 9): the drift measure sees it, the split-half one must not.
+    const rm = torch.keep(torch.full([6], 5)), rv = torch.keep(torch.full([6], 9));
+    const meanSq = (b: number, draws: number) => {
+      let m = 0, v = 0, dev = 0;
+      for (let i = 0; i < draws; i++) torch.tidy(() => {
+        const d = bnDeviation(torch.rand([b, 6, 5, 5]), rm, rv, 1e-5);
+        m += d.meanNoise ** 2; v += d.varNoise ** 2; dev += d.meanDev;
+      });
+      return { mean: Math.sqrt(m / draws), logVar: Math.sqrt(v / draws), dev: dev / draws };
+    };
+    const small = meanSq(16, 200), large = meanSq(256, 60);
+    const rMean = small.mean / large.mean, rVar = small.logVar / large.logVar;
+    assert.ok(rMean > 3.2 && rMean < 5, `mean noise ratio 16 vs 256: ${rMean} (sqrt(16) = 4)`);
+    assert.ok(rVar > 3.2 && rVar < 5, `log-var noise ratio 16 vs 256: ${rVar} (sqrt(16) = 4)`);
+    // The distance from a wrong running estimate does not shrink with the batch: it is not sampling noise.
+    assert.ok(small.dev / large.dev < 1.2, `drift measure ratio ${small.dev / large.dev}`);
+    rm.dispose(); rv.dispose();
+  });
+  assert.ok(Number.isNaN(torch.tidy(() => bnDeviation(torch.rand([3, 2]), torch.zeros([2]), torch.ones([2]), 1e-5)).meanNoise), 'under 4 images: NaN');
+});
 
 test('bn probe in a real run: recorded per BN layer per step and read back from the store (NaN for other layers)', async () => {
   const { store, runId } = await runTrainer({ model: 'lenet', bn: 'scratch', lr: 1, batchSize: 64, maxSteps: 6, limitTrain: 512 });

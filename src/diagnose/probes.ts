@@ -191,7 +191,7 @@ export class Probes {
         v[o + FIELD.act_nonfinite] = nonFinite(a);
       }
       const d = this.bnDev[l.index];
-      if (d) { v[o + FIELD.bn_mean_dev] = d.meanDev; v[o + FIELD.bn_var_dev] = d.varDev; }
+      if (d) { v[o + FIELD.bn_mean_dev] = d.meanDev; v[o + FIELD.bn_var_dev] = d.varDev; v[o + FIELD.bn_mean_noise] = d.meanNoise; v[o + FIELD.bn_var_noise] = d.varNoise; }
       const g = gout[l.index];
       if (g) { v[o + FIELD.grad_out_norm] = l2(g); v[o + FIELD.grad_nonfinite] = nonFinite(g); }
       const gin = gins[l.index];

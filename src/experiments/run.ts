@@ -158,6 +158,7 @@ export function readBack(store: Store, runId: string, cell: Cell, stepsPerEpoch:
     nanLayer: report?.alias ?? null, nanPass: report?.pass ?? null, nanOp: report?.op ?? null, nanPath: report?.layer ?? null,
     loss: last?.loss ?? run.finalLoss, trainAcc: last?.trainAcc ?? null, testAcc: last?.testAcc ?? null, epochs,
     lossCurve: steps.map((s) => ({ step: s.step, loss: s.loss })),
+    accCurve: steps.flatMap((s) => (s.trainAcc === null ? [] : [{ step: s.step, acc: s.trainAcc }])),
     maxLoss: finite.reduce((m, s) => Math.max(m, s.loss), -Infinity),
     gradNormFirst: gn[0] ?? null, gradNormLast: gn[gn.length - 1] ?? null, gradNormMax: gn.length ? Math.max(...gn) : null,
     probedLoss: probedLoss(store, runId, finite),
@@ -191,24 +192,28 @@ export function layerGrads(store: Store, runId: string): LayerGrad[] {
 }
 
 /**
- * Per BN layer, the median of bn_mean_dev and bn_var_dev over the last epoch's probed steps (the
- * running estimate lags at the start; by the last epoch it tracks the population). Runs recorded
- * before these fields existed, and nets without BN, give [].
+ * Per BN layer, the median of the batch-statistics fields (bn_mean_dev, bn_var_dev, bn_mean_noise,
+ * bn_var_noise) over the last epoch's probed steps (the running estimate lags at the start; by the
+ * last epoch it tracks the population). Runs recorded before these fields existed, and nets
+ * without BN, give []; a run with the dev fields but not the noise ones gives NaN noise.
  */
 export function bnNoise(store: Store, runId: string, stepsPerEpoch: number): BnNoise[] {
   const run = store.getRun(runId);
   const fields = run?.probeFields ?? [];
   if (!fields.includes('bn_mean_dev')) return [];
   const layers = store.getLayers(runId);
-  const m = store.probeSeries(runId, 'bn_mean_dev');
-  const v = store.probeSeries(runId, 'bn_var_dev');
+  const series = (f: string) => (fields.includes(f) ? store.probeSeries(runId, f) : null);
+  const m = series('bn_mean_dev')!, v = series('bn_var_dev')!, mn = series('bn_mean_noise'), vn = series('bn_var_noise');
   const last = Math.max(0, ...m.steps);
   const from = last - stepsPerEpoch; // the last epoch's steps (or all, when shorter)
   const nl = layers.length;
-  const col = (s: { data: Float32Array; steps: number[] }, l: number) => s.steps.flatMap((st, i) => (st > from ? [s.data[i * nl + l]] : [])).filter(Number.isFinite);
+  const med = (s: { data: Float32Array; steps: number[] } | null, l: number) => {
+    const xs = s ? s.steps.flatMap((st, i) => (st > from ? [s.data[i * nl + l]] : [])).filter(Number.isFinite) : [];
+    return xs.length ? median(xs) : NaN;
+  };
   return layers.flatMap((l, i) => {
-    const mc = col(m, i);
-    return mc.length ? [{ alias: l.alias ?? l.name, meanDev: median(mc), varDev: median(col(v, i)) }] : [];
+    const meanDev = med(m, i);
+    return Number.isNaN(meanDev) ? [] : [{ alias: l.alias ?? l.name, meanDev, varDev: med(v, i), meanNoise: med(mn, i), varNoise: med(vn, i) }];
   });
 }
 

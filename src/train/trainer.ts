@@ -459,7 +459,9 @@ export class Trainer {
         const n = inp ? Math.max(1, inp.numel) : 1;
         this.pendingSteps.push({ step: this.step, epoch, batch: b.index, loss: r.loss, lr: this.lrAt(this.step), gradNorm: this.lastGradNorm,
           timeMs: ms, imgPerS: (b.size * 1000) / ms, inputMin: inp?.min ?? null, inputMax: inp?.max ?? null,
-          inputMean: inp ? inp.sum / n : null, inputStd: inp ? Math.sqrt(Math.max(0, inp.sumsq / n - (inp.sum / n) ** 2)) : null });
+          inputMean: inp ? inp.sum / n : null, inputStd: inp ? Math.sqrt(Math.max(0, inp.sumsq / n - (inp.sum / n) ** 2)) : null,
+          // A non-finite loss stops before the accuracy is counted: none, rather than a false 0.
+          trainAcc: Number.isFinite(r.loss) ? r.correct / b.size : null });
         this.flush();
         const ips = (this.sums.n * 1000) / this.sums.trainMs;
         progress?.update(b.index + 1, this.sums.loss / this.sums.n, ips, (nb - b.index - 1) * (ms / 1000));

@@ -10,6 +10,7 @@ import { clear, h, panel } from '../dom.js';
 import { duration, fmt, pct, when } from '../format.js';
 import { onLang } from '../i18n.js';
 import { describeMachine } from '../../../src/store/machine.js';
+import { STEP_KEYS } from '../../../src/store/step-columns.js';
 import type {
   EpochRow,
   EventRow,
@@ -39,21 +40,7 @@ const MAX_LOCAL_STEPS = 8000;
 const PROBE_REFRESH_MS = 2500;
 
 function emptyCols(): StepCols {
-  return {
-    step: [],
-    epoch: [],
-    batch: [],
-    loss: [],
-    lr: [],
-    gradNorm: [],
-    timeMs: [],
-    imgPerS: [],
-    inputMin: [],
-    inputMax: [],
-    inputMean: [],
-    inputStd: [],
-    nonfinite: [],
-  };
+  return Object.fromEntries(STEP_KEYS.map((k) => [k, []])) as unknown as StepCols;
 }
 
 function appendCols(a: StepCols, b: StepCols): void {
