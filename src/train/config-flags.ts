@@ -68,8 +68,6 @@ export const flagName = (e: ConfigFlag): string => e.flag ?? kebab(e.key);
 
 const BY_KEY = new Map<keyof TrainConfig, ConfigFlag>(CONFIG_FLAGS.map((e) => [e.key, e]));
 
-export const configFlag = (key: keyof TrainConfig): ConfigFlag | undefined => BY_KEY.get(key);
-
 /**
  * The flag that sets a config key, for messages: lr -> --lr. A key with no flag (NO_FLAG) is
  * named in kebab-case as well (--max-rollbacks), so a message about it still says which setting.
