@@ -1,7 +1,7 @@
 // The flags that describe a training run, shared by train, resume, experiment and sweep.
 import { resolve } from 'node:path';
 import { defaultConfig, validate, type TrainConfig } from '../train/config.js';
-import { CONFIG_FLAGS, flagName, type ConfigFlag } from '../train/config-flags.js';
+import { CONFIG_FLAGS, flagName, flagOf, type ConfigFlag } from '../train/config-flags.js';
 import { ZOO, MODELS, isModelPath, recipeOf, type ModelSpec, type ModelSource } from '../models/index.js';
 import { cuda } from '../torch/index.js';
 import { str, UsageError, type Flags, type FlagSpec, type Parsed } from './args.js';
@@ -23,13 +23,12 @@ function flagSpec(e: ConfigFlag): FlagSpec {
 /** The train flags, derived from CONFIG_FLAGS: for parsing, and for train, sweep and resume --help. */
 export const TRAIN_FLAGS: Flags = Object.fromEntries(CONFIG_FLAGS.map((e) => [flagName(e), flagSpec(e)]));
 
-
 /** The zoo as `nanscope train --help` lists it: each net's d2l recipe and the knobs it takes. */
 export function modelsHelp(): string {
   const rows = MODELS.map((m) => {
     const s: ModelSpec = ZOO[m];
     const r = s.recipe;
-    const knobs = s.takes.map((k) => `--${k}`).join(' ');
+    const knobs = s.takes.map(flagOf).join(' ');
     return `  ${m.padEnd(10)} ${s.title.padEnd(40)} lr ${r.lr}, batch ${r.batchSize}, ${r.resize}x${r.resize}, ${r.epochs} epochs${r.ratio !== 1 ? `, ratio ${r.ratio}` : ''}; ${knobs ? `${knobs} --init` : '--init'}`;
   });
   return `\nmodels (--model), with d2l's Fashion-MNIST recipe as their defaults:\n${rows.join('\n')}\n` +
@@ -55,7 +54,7 @@ export function configFromFlags(p: Parsed, base?: TrainConfig): TrainConfig {
   }
   validate(c);
   if (c.device.startsWith('cuda') && !cuda.isAvailable()) {
-    throw new UsageError(`--device ${c.device}: CUDA is not available in this libtorch build (Debian's libtorch-dev is CPU-only; rebuild against a CUDA libtorch: LIBTORCH=/path or LIBTORCH_USE_PYTORCH=1 npm run build:native -- --force)`);
+    throw new UsageError(`${flagOf('device')} ${c.device}: CUDA is not available in this libtorch build (Debian's libtorch-dev is CPU-only; rebuild against a CUDA libtorch: LIBTORCH=/path or LIBTORCH_USE_PYTORCH=1 npm run build:native -- --force)`);
   }
   return c;
 }
