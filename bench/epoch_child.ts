@@ -3,13 +3,20 @@
 // checkpoint and the evaluation on the test subset, as `train` does by default), with where
 // its time went. Prints one JSON line: {epochs: EpochTiming[], stepsPerSec, runMs, maxrss_kb}.
 // argv: side batch nTrain nTest threads epochs
-import { loadFashionMnist } from '../src/data/index.js';
-import { openStore } from '../src/store/index.js';
-import { Trainer } from '../src/train/trainer.js';
-import { defaultConfig, validate } from '../src/train/config.js';
+// NANSCOPE_BENCH_BUILT=DIR: the trainer comes from that compiled build (bench/built.ts), as
+// the package runs; unset: from the TypeScript source.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const built = process.env.NANSCOPE_BENCH_BUILT;
+/** src/<path>.ts, or the same module compiled under the build folder. */
+const from = (path: string): string => (built ? pathToFileURL(join(built, `${path}.js`)).href : new URL(`../src/${path}.ts`, import.meta.url).href);
+const { loadFashionMnist } = (await import(from('data/index'))) as typeof import('../src/data/index.js');
+const { openStore } = (await import(from('store/index'))) as typeof import('../src/store/index.js');
+const { Trainer } = (await import(from('train/trainer'))) as typeof import('../src/train/trainer.js');
+const { defaultConfig, validate } = (await import(from('train/config'))) as typeof import('../src/train/config.js');
 
 const [side, batch, n, nTest, threads, epochs] = process.argv.slice(2).map(Number);
 const data = await loadFashionMnist({ limitTrain: n, limitTest: nTest });

@@ -2,12 +2,17 @@
 // threads and BLAS), alternating A/B after warm-up, printing medians, min-max and the ratio
 // nanscope/PyTorch in images per second (higher is better for nanscope).
 //   npm run bench [-- --quick] [-- --threads N] [-- --steps N] [-- --only resnet18|epoch] [-- --epoch-reps N]
+//                 [-- --torch-workers N] [-- --from-source] [-- --write-performance [--performance-file PATH]]
+// --write-performance regenerates docs/PERFORMANCE.md's generated blocks (steps, whole epochs)
+// from this run, with its command, date, commit and machine; the full run takes about 10 minutes
+// on an idle 2-core machine. The epoch case runs nanscope's trainer compiled (bench/built.ts: about
+// 15 s to build first), as the package runs; --from-source (and --quick) run it through tsx instead.
 // Steps per case scale with the step's length (LeNet's 30 ms step gets many more than AlexNet
 // 224's 7 s one); which side runs first alternates each pair, and besides the ratio of medians
 // each case prints the median of the per-pair ratios, which cancels the machine's slow drift
 // (on this 2-core VM the same step varies by up to 30% over a minute).
 import { spawnSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as torch from '../src/torch/index.js';
 import { F, tidy } from '../src/torch/index.js';
@@ -18,8 +23,13 @@ import { batchTensors } from '../src/train/batch.js';
 import { Probes, gradientSummary } from '../src/diagnose/index.js';
 import { loadFashionMnist, resizerFor } from '../src/data/index.js';
 import { trainingFlopsPerImage, peakFlops } from './flops.js';
-import { TorchWorker, median } from './worker.js';
-import { epochCase, printEpochCase, type EpochCase } from './epoch.js';
+import { TorchWorker } from './worker.js';
+import { median } from './median.js';
+import { epochCase, EPOCH_CASES, D2L_WORKERS } from './epoch.js';
+import { epochCaseMarkdown, epochSummary, writePerformance } from './perf-doc.js';
+import { runInfo } from './run-info.js';
+import { buildForBench } from './built.js';
+import type { DataRow, Mode, PerfRun, StepRow } from './perf-types.js';
 
 // OpenMP reads its wait policy when libtorch loads, i.e. before this line runs: a bench started
 // without OMP_WAIT_POLICY=passive (as bin/nanscope.js and the PyTorch worker below set it) re-runs
@@ -30,11 +40,25 @@ if (process.env.OMP_WAIT_POLICY === undefined) {
   process.exit(r.status ?? 1);
 }
 
+const startedMs = performance.now(), startedAt = new Date();
+const loadBefore = loadavg(); // before this run adds its own load: how quiet the machine was
 const args = process.argv.slice(2);
 const flag = (k: string, d: number) => { const i = args.indexOf(`--${k}`); return i >= 0 ? Number(args[i + 1]) : d; };
+const write = args.includes('--write-performance');
+const perfFile = args.includes('--performance-file') ? args[args.indexOf('--performance-file') + 1] : join(import.meta.dirname, '..', 'docs', 'PERFORMANCE.md');
 const quick = args.includes('--quick');
 /** --only MODEL: just that model's step cases (e.g. resnet18), no data or epoch sections; --only epoch: just the epochs. */
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
+if (write && only !== null && only !== 'epoch') {
+  // One model's rows would replace the whole steps table: the document keeps whole runs only.
+  console.error(`--write-performance writes the whole steps table: run it without --only, or with --only epoch (rewrites the epochs block only), not --only ${only}`);
+  process.exit(2);
+}
+/** PyTorch's DataLoader workers in the epoch case: d2l's own 4 unless told otherwise. */
+const torchWorkers = flag('torch-workers', D2L_WORKERS);
+const epochsRun = only === null || only === 'epoch';
+// Built first, so a compile error stops the bench before it has spent minutes measuring.
+const built = epochsRun && !quick && !args.includes('--from-source') ? buildForBench(join(import.meta.dirname, '..')) : null;
 const threads = flag('threads', availableParallelism());
 const stepsFlag = flag('steps', 0);
 /** Measured A/B pairs for a case whose step takes about `sec` seconds. */
@@ -43,7 +67,6 @@ torch.setNumThreads(threads);
 
 const f1 = (x: number) => x.toFixed(1);
 
-type Mode = 'engine' | 'checks' | 'probes';
 /** One nanscope training step as the trainer runs it: engine only, + NaN checks, + per-layer probes. */
 function nsStep(net: Module, opt: SGD, X: torch.Tensor, y: torch.Tensor, mode: Mode, probes: Probes): number {
   const t = performance.now();
@@ -62,8 +85,7 @@ function nsStep(net: Module, opt: SGD, X: torch.Tensor, y: torch.Tensor, mode: M
   return (performance.now() - t) / 1000;
 }
 
-interface Row { name: string; torch: number[]; ns: Record<string, number[]>; batch: number }
-const rows: Row[] = [];
+const rows: StepRow[] = [];
 
 /** A net as the trainer builds it: AlexNet/LeNet, or a zoo net with its d2l recipe's options. */
 function benchNet(model: ModelName, side: number): Module {
@@ -73,7 +95,7 @@ function benchNet(model: ModelName, side: number): Module {
   return buildModel({ model, resize: side, activation: r.activation, bn: 'none', ratio: r.ratio });
 }
 
-async function stepCase(w: TorchWorker, model: ModelName, side: number, batch: number, modes: Mode[], steps: number): Promise<Row> {
+async function stepCase(w: TorchWorker, model: ModelName, side: number, batch: number, modes: Mode[], steps: number): Promise<StepRow> {
   torch.manualSeed(0);
   const net = benchNet(model, side);
   applyInit(net, 'xavier');
@@ -85,24 +107,26 @@ async function stepCase(w: TorchWorker, model: ModelName, side: number, batch: n
   // warm-up both
   await w.call({ op: 'step', n: 1 });
   for (const m of modes) nsStep(net, opt, X, y, m, probes);
-  const row: Row = { name: `${model} ${side}x${side} b${batch}`, torch: [], ns: Object.fromEntries(modes.map((m) => [m, []])), batch };
+  const ns: Partial<Record<Mode, number[]>> = Object.fromEntries(modes.map((m) => [m, []]));
+  const row: StepRow = { name: `${model} ${side}x${side} b${batch}`, torch: [], ns, batch };
   for (let i = 0; i < steps; i++) {
     const torchStep = async () => { row.torch.push(...(await w.call<{ times: number[] }>({ op: 'step', n: 1 })).times); };
     if (i % 2 === 0) await torchStep();
-    for (const m of i % 2 ? [...modes].reverse() : modes) row.ns[m].push(nsStep(net, opt, X, y, m, probes));
+    for (const m of i % 2 ? [...modes].reverse() : modes) ns[m]!.push(nsStep(net, opt, X, y, m, probes));
     if (i % 2 === 1) await torchStep();
   }
   probes.remove(); opt.dispose(); net.dispose(); X.dispose(); y.dispose();
   return row;
 }
 
-function printRow(r: Row, flopsPerImg?: number): void {
+function printRow(r: StepRow, flopsPerImg?: number): void {
   const t = median(r.torch);
   const ips = (s: number) => r.batch / s;
   const mm = (xs: number[]) => `${f1(r.batch / Math.max(...xs))}-${f1(r.batch / Math.min(...xs))}`;
   console.log(`\n${r.name}  (img/s, median of ${r.torch.length} steps, min-max)`);
   console.log(`  PyTorch 1.13            ${f1(ips(t)).padStart(8)}   [${mm(r.torch)}]`);
   for (const [m, xs] of Object.entries(r.ns)) {
+    if (!xs) continue;
     const s = median(xs);
     const gf = flopsPerImg ? `  ${((ips(s) * flopsPerImg) / 1e9).toFixed(1)} GFLOP/s` : '';
     const paired = xs.map((x, i) => r.torch[i] / x);
@@ -135,11 +159,12 @@ for (const [m, side, b, modes, sec] of cases.filter(([m]) => only === null || m 
   const fl = fnet ? trainingFlopsPerImage(fnet, side) : undefined;
   fnet?.dispose();
   printRow(r, fl);
-  if (fl) console.log(`  PyTorch ${((r.batch / median(r.torch)) * fl / 1e9).toFixed(1)} GFLOP/s; ${(fl / 1e9).toFixed(2)} GFLOP per image per step; nanscope at ${(100 * (r.batch / median(r.ns.checks)) * fl / peak.flops).toFixed(0)}% of peak`);
+  if (fl) console.log(`  PyTorch ${((r.batch / median(r.torch)) * fl / 1e9).toFixed(1)} GFLOP/s; ${(fl / 1e9).toFixed(2)} GFLOP per image per step; nanscope at ${(100 * (r.batch / median(r.ns.checks!)) * fl / peak.flops).toFixed(0)}% of peak`);
 }
 
 if (only !== null && only !== 'epoch') { w.close(); process.exit(0); }
 
+let dataRow: DataRow | null = null;
 if (only === null) {
   // Data pipeline alone: decode once, then resize N images to 224 and scale (d2l: PIL Resize + ToTensor per image, every epoch).
   const n = quick ? 1000 : 3000;
@@ -152,6 +177,7 @@ if (only === null) {
   for (let i = 0; i < n; i++) rz.resizeInto(data.train.images, i * 784, out, i * 224 * 224);
   tidy(() => batchTensors({ pixels: out, labels: new Int32Array(n), size: n }, 224, true, 'cpu'));
   const tn = (performance.now() - t0) / 1000;
+  dataRow = { n, side: 224, torchS: tp, nsS: tn };
   console.log(`\ndata pipeline, ${n} images resized to 224 and scaled (img/s): PyTorch ${f1(n / tp)}, nanscope ${f1(n / tn)}, ratio ${(tp / tn).toFixed(2)}`);
   console.log('  (nanscope resizes each image once per process and caches it; PyTorch\'s DataLoader repeats this every epoch)');
 }
@@ -163,8 +189,20 @@ w.close();
 // and a later one are reported separately, each with where its time went.
 const images = '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz';
 const files = { images, labels: images.replace('images-idx3', 'labels-idx1'), test_images: images.replace('train-', 't10k-'), test_labels: images.replace('train-images-idx3', 't10k-labels-idx1') };
-const epochCases: EpochCase[] = quick
-  ? [{ side: 96, batch: 128, n: 1024, nTest: 256 }]
-  : [{ side: 96, batch: 128, n: 4096, nTest: 1024 }, { side: 224, batch: 128, n: 2048, nTest: 512 }];
 const reps = flag('epoch-reps', quick ? 1 : 2);
-for (const ec of epochCases) printEpochCase(ec, await epochCase(ec, reps, threads, files));
+const epochs: PerfRun['epochs'] = [];
+for (const ec of quick ? EPOCH_CASES.quick : EPOCH_CASES.full) {
+  const result = await epochCase(ec, { reps, threads, workers: torchWorkers, files, built });
+  epochs.push({ case: ec, result });
+  console.log(`\n${epochCaseMarkdown(ec, result)}`);
+}
+const run: PerfRun = {
+  info: runInfo({ args, startedMs, startedAt, loadBefore, defaults: { torch: ptDefault, nanscope: availableParallelism() }, dir: join(import.meta.dirname, '..') }),
+  steps: rows, data: dataRow, epochs,
+};
+console.log(`\n${epochSummary(run)}`);
+console.log(`\nbench took ${(run.info.seconds / 60).toFixed(1)} min`);
+if (write) {
+  writePerformance(perfFile, run);
+  console.log(`wrote the generated blocks of ${perfFile}`);
+}

@@ -66,7 +66,7 @@ def cpu_s():
 
 def epochs(c):
     # d2l's train_ch6 over a subset: DataLoaders with d2l's transforms (Resize + ToTensor per image,
-    # in `workers` processes, started again every epoch as d2l's non-persistent loaders are), the
+    # in `workers` processes (d2l: 4), started again every epoch as d2l's non-persistent loaders are), the
     # step, the per-step loss and accuracy sums, then evaluate_accuracy_gpu on the test loader.
     # Per epoch: wall and CPU seconds, and per phase (data: waiting for the next batch; step:
     # forward, backward, update and the metric sums; eval), wall and this process's CPU.
@@ -79,9 +79,11 @@ def epochs(c):
     imgs, labels = imgs[:c['n']], labels[:c['n']]
     tf = T.Compose([T.Resize(c['side']), T.ToTensor()])
     class DS(torch.utils.data.Dataset):
-        def __init__(self, x, y): self.x, self.y = x, y
+        # torchvision's FashionMNIST.__getitem__: images and targets held as torch tensors, each
+        # item a PIL image from the tensor's numpy view, then the transform.
+        def __init__(self, x, y): self.x, self.y = torch.from_numpy(x.copy()), torch.from_numpy(y.astype(np.int64))
         def __len__(self): return len(self.x)
-        def __getitem__(self, i): return tf(Image.fromarray(self.x[i], mode='L')), int(self.y[i])
+        def __getitem__(self, i): return tf(Image.fromarray(self.x[i].numpy(), mode='L')), int(self.y[i])
     train_iter = torch.utils.data.DataLoader(DS(imgs, labels), batch_size=c['batch'], shuffle=True, num_workers=c['workers'])
     test_iter = torch.utils.data.DataLoader(DS(timgs, tlabels), batch_size=c['batch'], shuffle=False, num_workers=c['workers'])
     setup(c)
@@ -95,7 +97,10 @@ def epochs(c):
         w0, c0 = time.perf_counter(), cpu_s()
         net.train()
         metric = [0.0, 0.0, 0]
+        # Starting the loader's iterator starts its worker processes: data time, as the user waits for it.
+        w, p = time.perf_counter(), time.process_time()
         it = iter(train_iter)
+        span('data', w, p)
         while True:
             w, p = time.perf_counter(), time.process_time()
             try:

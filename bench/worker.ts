@@ -19,5 +19,3 @@ export class TorchWorker {
   }
   close(): void { this.p.stdin!.end(); }
 }
-
-export const median = (xs: number[]): number => { const v = [...xs].sort((a, b) => a - b); const m = v.length >> 1; return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2; };

@@ -128,7 +128,7 @@ test('RESULTS.md blocks: regenerating one experiment replaces only its own block
     outcome: { held: true, checks: [{ ok: true, text: 'fake' }] },
     results: [{ arm: 'd2l', seed: 0, runId: 'r', config: exp.cells('cpu', [0])[0].config, status: 'finished' as const, steps: 300, stepsPerEpoch: 100,
       nanStep: null, nanEpoch: null, nanLayer: null, nanPass: null, nanOp: null, nanPath: null, loss: 0.5, trainAcc: 0.8, testAcc: acc, epochs: [],
-      lossCurve: [], maxLoss: 2.3, gradNormFirst: 1, gradNormLast: 1, gradNormMax: 1, probedLoss: [], layerGrads: [], bnNoise: [], verdict: 'healthy',
+      lossCurve: [], accCurve: [], maxLoss: 2.3, gradNormFirst: 1, gradNormLast: 1, gradNormMax: 1, probedLoss: [], layerGrads: [], bnNoise: [], verdict: 'healthy',
       verdictCauses: [], verdictChain: [], seconds: 60, machine: null }],
   });
   writeResults(path, fake(0.777), {});
@@ -165,7 +165,7 @@ test('RESULTS.md keeps one block per machine type side by side: a rerun on anoth
     outcome: { held: true, checks: [{ ok: true, text: 'fake' }] },
     results: [{ arm: 'd2l', seed: 0, runId: 'r', config: exp.cells('cpu', [0])[0].config, status: 'finished' as const, steps: 300, stepsPerEpoch: 100,
       nanStep: null, nanEpoch: null, nanLayer: null, nanPass: null, nanOp: null, nanPath: null, loss: 0.5, trainAcc: 0.8, testAcc: acc, epochs: [],
-      lossCurve: [], maxLoss: 2.3, gradNormFirst: 1, gradNormLast: 1, gradNormMax: 1, probedLoss: [], layerGrads: [], bnNoise: [], verdict: 'healthy',
+      lossCurve: [], accCurve: [], maxLoss: 2.3, gradNormFirst: 1, gradNormLast: 1, gradNormMax: 1, probedLoss: [], layerGrads: [], bnNoise: [], verdict: 'healthy',
       verdictCauses: [], verdictChain: [], seconds: 60, machine: m }],
   });
   const amd = machine('AMD EPYC', 'AVX2'), intel = machine('Intel(R) Xeon(R) Platinum 8375C CPU', 'AVX2');
@@ -220,15 +220,21 @@ test('bn-effects through the CLI at a tiny scale: each question\'s table from th
       const bnCols = layers.map((l, i) => [l, i] as const).filter(([l]) => l.kind.startsWith('BatchNorm'));
       assert.equal(bnCols.length, c.bn === 'none' ? 0 : 4, run.name);
       for (const [, i] of bnCols) assert.ok(s.steps.every((_, t) => s.data[t * layers.length + i] > 0), `${run.name}: BN batch statistics recorded every step`);
+      const n = store.probeSeries(run.id, 'bn_mean_noise');
+      for (const [, i] of bnCols) assert.ok(n.steps.every((_, t) => n.data[t * layers.length + i] > 0), `${run.name}: BN sampling noise recorded every step`);
+      // Each step's batch accuracy is stored (store migration 7): what "steps to a train accuracy" counts.
+      const steps = store.getSteps(run.id);
+      assert.ok(steps.length > 0 && steps.every((st) => st.trainAcc !== null && st.trainAcc >= 0 && st.trainAcc <= 1), `${run.name}: per-step train accuracy`);
     }
   } finally { store.close(); }
   const md = readFileSync(results, 'utf8');
   assert.match(md, /<!-- BEGIN generated: experiment bn-effects cpu -->/);
-  assert.match(md, /\*\*Convergence: epochs until the train accuracy/);
+  assert.match(md, /\*\*Convergence: steps until the train accuracy over the last 50 steps reached 0\.7/);
   assert.match(md, /\| 0 \| builtin \| 1 \(top of ladder\)|\| 0 \| builtin \| none/);
   // The noise table: four BN layers' spreads for the BN runs, '-' for the runs without BN.
-  assert.match(md, /\| 64 \| scratch \| 0 \| 0\.25 \| 10 \| bn1 [0-9.e+-]+, bn2 [0-9.e+-]+, bn3 [0-9.e+-]+, bn4 [0-9.e+-]+ \|/);
-  assert.match(md, /\| 256 \| none \| 0 \| 0\.9 \| 3 \| - \| - \|/);
+  const four = 'bn1 [0-9.e+-]+, bn2 [0-9.e+-]+, bn3 [0-9.e+-]+, bn4 [0-9.e+-]+';
+  assert.match(md, new RegExp(`\\| 64 \\| scratch \\| 0 \\| 0\\.25 \\| 10 \\| ${four} \\| ${four} \\| ${four} \\|`));
+  assert.match(md, /\| 256 \| none \| 0 \| 0\.9 \| 3 \| - \| - \| - \|/);
   assert.match(md, /\*\*What the numbers support here:\*\*/);
   assert.match(md, /\*\*这些数字在这里支持什么：\*\*/);
   assert.match(md, /Command: `nanscope experiment bn-effects --scale cpu --seeds 1 --threads 1 --limit-train 640 --limit-test 200 --epochs 1/);

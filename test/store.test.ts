@@ -388,9 +388,9 @@ describe('steps and probes', () => {
       assert.deepEqual(s.getLayers(r.id), LAYERS.map((l, idx) => ({ idx, ...l, parent: '', depth: 1, alias: null, hasWeight: null })));
       assert.deepEqual(s.getRun(r.id)?.probeFields, FIELDS);
       const rows: StepInput[] = [
-        step(1, { gradNorm: 2, timeMs: 10, imgPerS: 900, inputMin: 0, inputMax: 1, inputMean: 0.5, inputStd: 0.3 }),
+        step(1, { gradNorm: 2, timeMs: 10, imgPerS: 900, inputMin: 0, inputMax: 1, inputMean: 0.5, inputStd: 0.3, trainAcc: 0.25 }),
         step(2, { loss: NaN, gradNorm: Infinity, inputMin: -Infinity, inputMax: Infinity, inputMean: NaN, inputStd: NaN }),
-        step(3, { loss: Infinity, lr: NaN, timeMs: NaN, imgPerS: -Infinity }),
+        step(3, { loss: Infinity, lr: NaN, timeMs: NaN, imgPerS: -Infinity, trainAcc: NaN }),
         step(4, { nonfinite: true }),
       ];
       const probes = rows.map((x) => {
@@ -412,6 +412,8 @@ describe('steps and probes', () => {
       assert.equal(got[1].inputMax, Infinity);
       assert.ok(Number.isNaN(got[1].inputMean));
       assert.ok(Number.isNaN(got[1].inputStd));
+      assert.equal(got[1].trainAcc, null, 'a value left out reads back as null');
+      assert.ok(Number.isNaN(got[2].trainAcc), 'the last value column (nan_mask bit 9) keeps its NaN');
       assert.equal(got[1].timeMs, null); // not given stays null, not NaN
       assert.equal(got[1].nonfinite, true);
       assert.equal(got[2].loss, Infinity);

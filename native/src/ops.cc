@@ -1,37 +1,182 @@
 // The op table: one small function per libtorch call, registered under PyTorch's names.
 // Nothing here decides anything; the TypeScript layer (src/torch/) gives these meaning.
+// The list of ops is ops.def (also the source of src/torch/ops.generated.ts); this file holds
+// the argument readers it names, the bodies of its CUSTOM entries, and the registration.
 #include "common.h"
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <tuple>
+#include <type_traits>
 #include <unistd.h>
+#include <utility>
 
 namespace ns {
 
 using torch::Tensor;
 #define T(i) argTensor(info, i)
-#define OT(i) argOptTensor(info, i)
-#define D(i) argDouble(info, i)
 #define I(i) argInt(info, i)
 #define B(i) argBool(info, i)
 #define IS(i) argInts(info, i)
 #define W(expr) return wrap(info.Env(), (expr));
-#define INPLACE(expr) { (expr); return info[0]; }
 
-static torch::TensorOptions opts(const Napi::CallbackInfo& info, size_t i) {
-  return torch::TensorOptions().dtype(argDtype(info, i)).device(argDevice(info, i + 1));
+// ---- argument kinds: the parameter types ops.def's entries declare ---------------------
+// Each kind is a distinct C++ type, so the type alone picks its reader (Read<Kind> below).
+using Tn = torch::Tensor&;                     // a live tensor handle (the handle keeps owning it)
+using OptTn = c10::optional<torch::Tensor>;    // a tensor, or null/undefined
+using Tns = std::vector<torch::Tensor>;        // an array of tensors
+using Dbl = double;
+using Int = int64_t;                           // a whole number (1.5 is refused)
+using Flag = bool;
+using Ints = std::vector<int64_t>;
+using Scalar = c10::Scalar;                    // integral numbers become integer Scalars
+using OptScalar = c10::optional<c10::Scalar>;  // a number, or anything else for none
+using OptInt = c10::optional<int64_t>;         // an integer, or anything else for none
+using Dtype = torch::ScalarType;
+using Dev = torch::Device;
+using Reduction = at::Reduction::Reduction;
+
+template <class K> struct Read;
+template <> struct Read<Tn> { static Tn get(const Napi::CallbackInfo& info, size_t i) { return argTensor(info, i); } };
+template <> struct Read<OptTn> { static OptTn get(const Napi::CallbackInfo& info, size_t i) { return argOptTensor(info, i); } };
+template <> struct Read<Dbl> { static Dbl get(const Napi::CallbackInfo& info, size_t i) { return argDouble(info, i); } };
+template <> struct Read<Int> { static Int get(const Napi::CallbackInfo& info, size_t i) { return argInt(info, i); } };
+template <> struct Read<Flag> { static Flag get(const Napi::CallbackInfo& info, size_t i) { return argBool(info, i); } };
+template <> struct Read<Ints> { static Ints get(const Napi::CallbackInfo& info, size_t i) { return argInts(info, i); } };
+template <> struct Read<Dtype> { static Dtype get(const Napi::CallbackInfo& info, size_t i) { return argDtype(info, i); } };
+template <> struct Read<Dev> { static Dev get(const Napi::CallbackInfo& info, size_t i) { return argDevice(info, i); } };
+template <> struct Read<Scalar> {
+  // Integral JS numbers become integer Scalars so int64 tensors (num_batches_tracked) stay int64.
+  static Scalar get(const Napi::CallbackInfo& info, size_t i) {
+    double d = argDouble(info, i);
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) return c10::Scalar(static_cast<int64_t>(d));
+    return c10::Scalar(d);
+  }
+};
+template <> struct Read<OptScalar> {
+  static OptScalar get(const Napi::CallbackInfo& info, size_t i) {
+    if (info[i].IsNumber()) return c10::Scalar(argDouble(info, i));
+    return c10::nullopt;
+  }
+};
+template <> struct Read<OptInt> {
+  static OptInt get(const Napi::CallbackInfo& info, size_t i) {
+    if (info[i].IsNumber()) return argInt(info, i);
+    return c10::nullopt;
+  }
+};
+template <> struct Read<Tns> {
+  static Tns get(const Napi::CallbackInfo& info, size_t i) {
+    if (!info[i].IsArray()) throwJs(info.Env(), "expected an array of tensors");
+    Napi::Array a = info[i].As<Napi::Array>();
+    Tns v;
+    for (uint32_t k = 0; k < a.Length(); k++) {
+      Napi::Value e = a.Get(k);
+      if (!NTensor::Is(e)) throwJs(info.Env(), "expected an array of tensors");
+      v.push_back(NTensor::Unwrap(e.As<Napi::Object>())->get(info.Env()));
+    }
+    return v;
+  }
+};
+template <> struct Read<Reduction> {
+  static Reduction get(const Napi::CallbackInfo& info, size_t i) {
+    std::string r = argString(info, i);
+    if (r == "mean") return at::Reduction::Mean;
+    if (r == "sum") return at::Reduction::Sum;
+    if (r == "none") return at::Reduction::None;
+    throwJs(info.Env(), "unknown reduction '" + r + "' (mean, sum, none)");
+  }
+};
+
+// ---- return kinds: what an entry's call becomes in JS ----------------------------------
+// Each checks at compile time that the call returns what ops.def says (which is also what the
+// generated TypeScript promises).
+namespace ret {
+template <class V, class Want> constexpr bool is = std::is_same_v<std::decay_t<V>, Want>;
+struct Tensor {  // a new handle owning one more reference
+  template <class V> static Napi::Value out(const Napi::CallbackInfo& info, V&& v) {
+    static_assert(is<V, torch::Tensor>, "ops.def: Tensor entry does not return a tensor");
+    return wrap(info.Env(), v);
+  }
+};
+struct TensorOrNull {  // an undefined tensor becomes null
+  template <class V> static Napi::Value out(const Napi::CallbackInfo& info, V&& v) {
+    static_assert(is<V, torch::Tensor>, "ops.def: TensorOrNull entry does not return a tensor");
+    if (!v.defined()) return info.Env().Null();
+    return wrap(info.Env(), v);
+  }
+};
+struct Self {  // in place: the JS object passed as argument 0, not a new handle
+  template <class V> static Napi::Value out(const Napi::CallbackInfo& info, V&&) {
+    static_assert(is<V, torch::Tensor>, "ops.def: Self entry does not return a tensor");
+    return info[0];
+  }
+};
+struct Bool {
+  template <class V> static Napi::Value out(const Napi::CallbackInfo& info, V&& v) {
+    static_assert(is<V, bool>, "ops.def: Bool entry does not return a bool");
+    return Napi::Boolean::New(info.Env(), v);
+  }
+};
+struct Num {
+  template <class V> static Napi::Value out(const Napi::CallbackInfo& info, V&& v) {
+    static_assert(std::is_arithmetic_v<std::decay_t<V>> && !is<V, bool>, "ops.def: Num entry does not return a number");
+    return Napi::Number::New(info.Env(), static_cast<double>(v));
+  }
+};
+struct Str {
+  template <class V> static Napi::Value out(const Napi::CallbackInfo& info, V&& v) {
+    static_assert(std::is_convertible_v<V, std::string>, "ops.def: Str entry does not return a string");
+    return Napi::String::New(info.Env(), v);
+  }
+};
+struct Dims {
+  template <class V> static Napi::Value out(const Napi::CallbackInfo& info, V&& v) {
+    static_assert(is<V, c10::IntArrayRef>, "ops.def: Dims entry does not return sizes");
+    Napi::Array a = Napi::Array::New(info.Env(), v.size());
+    for (size_t k = 0; k < v.size(); k++) a.Set(k, Napi::Number::New(info.Env(), v[k]));
+    return a;
+  }
+};
+struct Void {  // whatever the call returns (void, or the tensor an in-place setter hands back) is dropped
+  static Napi::Value out(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }
+  template <class V> static Napi::Value out(const Napi::CallbackInfo& info, V&&) { return info.Env().Undefined(); }
+};
+}  // namespace ret
+
+// Reads argument k as the lambda's k-th parameter type, in order (a braced list evaluates left to
+// right, so the first bad argument is the one reported), then calls it and converts the result.
+template <class R, class Res, class... A, class F, size_t... K>
+Napi::Value callWith(const Napi::CallbackInfo& info, const F& f, std::index_sequence<K...>) {
+  std::tuple<A...> args{Read<A>::get(info, K)...};
+  if constexpr (std::is_void_v<Res>) {
+    std::apply(f, std::move(args));
+    return R::out(info);
+  } else {
+    return R::out(info, std::apply(f, std::move(args)));
+  }
+}
+template <class R, class F, class Res, class... A>
+Napi::Value callOp(const Napi::CallbackInfo& info, const F& f, Res (F::*)(A...) const) {
+  return callWith<R, Res, A...>(info, f, std::index_sequence_for<A...>{});
 }
 
-// ---- creation -------------------------------------------------------------------------
-FN(zeros) { GUARD(W(torch::zeros(IS(0), opts(info, 1)))) }
-FN(ones) { GUARD(W(torch::ones(IS(0), opts(info, 1)))) }
-FN(empty) { GUARD(W(torch::empty(IS(0), opts(info, 1)))) }
-FN(full) { GUARD(W(torch::full(IS(0), D(1), opts(info, 2)))) }
-FN(rand) { GUARD(W(torch::rand(IS(0), opts(info, 1)))) }
-FN(randn) { GUARD(W(torch::randn(IS(0), opts(info, 1)))) }
-FN(arange) { GUARD(W(torch::arange(D(0), D(1), D(2), opts(info, 3)))) }
-FN(randperm) { GUARD(W(torch::randperm(I(0), torch::TensorOptions().dtype(torch::kInt64)))) }
+static torch::TensorOptions opts(Dtype dtype, Dev device) { return torch::TensorOptions().dtype(dtype).device(device); }
 
+// ---- the list's OP and METHOD entries --------------------------------------------------
+#define OP(name, R, params, ...)                                                            \
+  FN(name) {                                                                               \
+    auto f = [] params { return __VA_ARGS__; };                                            \
+    GUARD(return callOp<ret::R>(info, f, &decltype(f)::operator());)                       \
+  }
+#define METHOD OP
+#define CUSTOM(name, R, params)
+#include "ops.def"
+#undef OP
+#undef METHOD
+#undef CUSTOM
+
+// ---- CUSTOM entries: bodies that are more than one call --------------------------------
 // Copies a JS typed array into a new CPU tensor of the given shape (the JS memory is not kept).
 FN(fromBuffer) {
   GUARD({
@@ -104,22 +249,6 @@ FN(readFd) {
   })
 }
 
-FN(item) { GUARD(return Napi::Number::New(info.Env(), T(0).item().toDouble());) }
-
-// ---- properties -----------------------------------------------------------------------
-FN(shape) {
-  GUARD({
-    auto s = T(0).sizes();
-    Napi::Array a = Napi::Array::New(info.Env(), s.size());
-    for (size_t k = 0; k < s.size(); k++) a.Set(k, Napi::Number::New(info.Env(), s[k]));
-    return a;
-  })
-}
-FN(dtype) { GUARD(return Napi::String::New(info.Env(), dtypeName(T(0).scalar_type()));) }
-FN(device) { GUARD(return Napi::String::New(info.Env(), T(0).device().str());) }
-FN(numel) { GUARD(return Napi::Number::New(info.Env(), T(0).numel());) }
-FN(requiresGrad) { GUARD(return Napi::Boolean::New(info.Env(), T(0).requires_grad());) }
-FN(isLeaf) { GUARD(return Napi::Boolean::New(info.Env(), T(0).is_leaf());) }
 FN(gradFnName) {
   GUARD({
     auto fn = T(0).grad_fn();
@@ -127,192 +256,7 @@ FN(gradFnName) {
     return Napi::String::New(info.Env(), fn->name());
   })
 }
-FN(sameStorage) { GUARD(return Napi::Boolean::New(info.Env(), T(0).is_same(T(1)));) }
 
-// ---- elementwise ----------------------------------------------------------------------
-#define UNARY(name, expr) FN(name) { GUARD({ Tensor& x = T(0); W(expr) }) }
-UNARY(neg, x.neg())
-UNARY(abs, x.abs())
-UNARY(sqrt, x.sqrt())
-UNARY(exp, x.exp())
-UNARY(log, x.log())
-UNARY(relu, torch::relu(x))
-UNARY(sigmoid, torch::sigmoid(x))
-UNARY(tanh, torch::tanh(x))
-UNARY(square, x.square())
-UNARY(reciprocal, x.reciprocal())
-UNARY(isfinite, torch::isfinite(x))
-UNARY(isnan, torch::isnan(x))
-UNARY(isinf, torch::isinf(x))
-UNARY(logicalNot, torch::logical_not(x))
-UNARY(detach, x.detach())
-UNARY(alias, x.alias())  // same memory, its own autograd node: the probes' per-module gradient tap
-UNARY(clone, x.clone())
-UNARY(contiguous, x.contiguous())
-UNARY(any, x.any())
-UNARY(all, x.all())
-FN(relu_) { GUARD(INPLACE(T(0).relu_())) }
-FN(zero_) { GUARD(INPLACE(T(0).zero_())) }
-
-#define BINARY(name, expr) FN(name) { GUARD({ Tensor& a = T(0); Tensor& b = T(1); W(expr) }) }
-BINARY(add, a.add(b))
-BINARY(sub, a.sub(b))
-BINARY(mul, a.mul(b))
-BINARY(div, a.div(b))
-BINARY(pow, a.pow(b))
-BINARY(eq, a.eq(b))
-BINARY(ne, a.ne(b))
-BINARY(gt, a.gt(b))
-BINARY(lt, a.lt(b))
-BINARY(ge, a.ge(b))
-BINARY(le, a.le(b))
-BINARY(maximum, torch::maximum(a, b))
-BINARY(minimum, torch::minimum(a, b))
-BINARY(logicalAnd, torch::logical_and(a, b))
-BINARY(logicalOr, torch::logical_or(a, b))
-BINARY(matmul, torch::matmul(a, b))
-FN(mul_) { GUARD(INPLACE(T(0).mul_(T(1)))) }
-FN(div_) { GUARD(INPLACE(T(0).div_(T(1)))) }
-FN(copy_) { GUARD(INPLACE(T(0).copy_(T(1)))) }
-
-// Integral JS numbers become integer Scalars so int64 tensors (num_batches_tracked) stay int64.
-static c10::Scalar argScalar(const Napi::CallbackInfo& info, size_t i) {
-  double d = argDouble(info, i);
-  if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) return c10::Scalar(static_cast<int64_t>(d));
-  return c10::Scalar(d);
-}
-#define SCALAR(name, expr) FN(name) { GUARD({ Tensor& a = T(0); c10::Scalar s = argScalar(info, 1); W(expr) }) }
-SCALAR(addScalar, a.add(s))
-SCALAR(subScalar, a.sub(s))
-SCALAR(mulScalar, a.mul(s))
-SCALAR(divScalar, a.div(s))
-SCALAR(powScalar, a.pow(s))
-SCALAR(rsubScalar, torch::rsub(a, s))
-SCALAR(eqScalar, a.eq(s))
-SCALAR(gtScalar, a.gt(s))
-SCALAR(ltScalar, a.lt(s))
-SCALAR(geScalar, a.ge(s))
-SCALAR(leScalar, a.le(s))
-FN(fill_) { GUARD(INPLACE(T(0).fill_(argScalar(info, 1)))) }
-FN(mulScalar_) { GUARD(INPLACE(T(0).mul_(argScalar(info, 1)))) }
-FN(addScalar_) { GUARD(INPLACE(T(0).add_(argScalar(info, 1)))) }
-FN(divScalar_) { GUARD(INPLACE(T(0).div_(argScalar(info, 1)))) }
-
-FN(add_) { GUARD(INPLACE(T(0).add_(T(1), D(2)))) }  // a += alpha * b, SGD's update
-FN(where) { GUARD(W(torch::where(T(0), T(1), T(2)))) }
-FN(clamp) {
-  GUARD({
-    c10::optional<c10::Scalar> lo, hi;
-    if (info[1].IsNumber()) lo = D(1);
-    if (info[2].IsNumber()) hi = D(2);
-    W(T(0).clamp(lo, hi))
-  })
-}
-FN(uniform_) { GUARD(INPLACE(T(0).uniform_(D(1), D(2)))) }
-FN(normal_) { GUARD(INPLACE(T(0).normal_(D(1), D(2)))) }
-FN(equal) { GUARD(return Napi::Boolean::New(info.Env(), torch::equal(T(0), T(1)));) }
-
-// ---- reductions (empty dims = over all elements) --------------------------------------
-FN(sum) { GUARD({ auto d = IS(1); W(d.empty() ? T(0).sum() : T(0).sum(d, B(2))) }) }
-FN(mean) { GUARD({ auto d = IS(1); W(d.empty() ? T(0).mean() : T(0).mean(d, B(2))) }) }
-FN(var) { GUARD({ auto d = IS(1); W(d.empty() ? T(0).var(B(2)) : T(0).var(d, B(2), B(3))) }) }
-FN(amax) { GUARD({ auto d = IS(1); W(d.empty() ? T(0).max() : T(0).amax(d, B(2))) }) }
-FN(amin) { GUARD({ auto d = IS(1); W(d.empty() ? T(0).min() : T(0).amin(d, B(2))) }) }
-FN(argmax) { GUARD(W(info[1].IsNumber() ? T(0).argmax(I(1), B(2)) : T(0).argmax())) }
-FN(norm) {
-  GUARD({
-    auto d = IS(2);
-    W(d.empty() ? torch::norm(T(0), D(1)) : torch::norm(T(0), D(1), d, B(3)))
-  })
-}
-
-// ---- shape ----------------------------------------------------------------------------
-FN(reshape) { GUARD(W(T(0).reshape(IS(1)))) }
-FN(view) { GUARD(W(T(0).view(IS(1)))) }
-FN(flatten) { GUARD(W(T(0).flatten(I(1), I(2)))) }
-FN(permute) { GUARD(W(T(0).permute(IS(1)))) }
-FN(transpose) { GUARD(W(T(0).transpose(I(1), I(2)))) }
-FN(squeeze) { GUARD(W(T(0).squeeze(I(1)))) }
-FN(unsqueeze) { GUARD(W(T(0).unsqueeze(I(1)))) }
-FN(expand) { GUARD(W(T(0).expand(IS(1)))) }
-FN(narrow) { GUARD(W(T(0).narrow(I(1), I(2), I(3)))) }
-FN(indexSelect) { GUARD(W(T(0).index_select(I(1), T(2)))) }
-FN(select) { GUARD(W(T(0).select(I(1), I(2)))) }
-FN(to) { GUARD(W(T(0).to(argDtype(info, 1)))) }
-FN(toDevice) { GUARD(W(T(0).to(argDevice(info, 1)))) }
-static std::vector<Tensor> tensorList(const Napi::CallbackInfo& info, size_t i) {
-  if (!info[i].IsArray()) throwJs(info.Env(), "expected an array of tensors");
-  Napi::Array a = info[i].As<Napi::Array>();
-  std::vector<Tensor> v;
-  for (uint32_t k = 0; k < a.Length(); k++) {
-    Napi::Value e = a.Get(k);
-    if (!NTensor::Is(e)) throwJs(info.Env(), "expected an array of tensors");
-    v.push_back(NTensor::Unwrap(e.As<Napi::Object>())->get(info.Env()));
-  }
-  return v;
-}
-FN(cat) { GUARD(W(torch::cat(tensorList(info, 0), I(1)))) }
-FN(stack) { GUARD(W(torch::stack(tensorList(info, 0), I(1)))) }
-
-// ---- neural-network ops ---------------------------------------------------------------
-FN(linear) { GUARD(W(torch::nn::functional::linear(T(0), T(1), OT(2).value_or(Tensor())))) }
-FN(conv2d) { GUARD(W(torch::conv2d(T(0), T(1), OT(2).value_or(Tensor()), IS(3), IS(4), IS(5), I(6)))) }
-FN(maxPool2d) { GUARD(W(torch::max_pool2d(T(0), IS(1), IS(2), IS(3), IS(4), B(5)))) }
-FN(avgPool2d) { GUARD(W(torch::avg_pool2d(T(0), IS(1), IS(2), IS(3), B(4), B(5)))) }
-FN(adaptiveAvgPool2d) { GUARD(W(torch::adaptive_avg_pool2d(T(0), IS(1)))) }
-FN(dropout) { GUARD(W(torch::dropout(T(0), D(1), B(2)))) }
-FN(logSoftmax) { GUARD(W(torch::log_softmax(T(0), I(1)))) }
-FN(softmax) { GUARD(W(torch::softmax(T(0), I(1)))) }
-static int64_t reduction(const Napi::CallbackInfo& info, size_t i) {
-  std::string r = argString(info, i);
-  if (r == "mean") return at::Reduction::Mean;
-  if (r == "sum") return at::Reduction::Sum;
-  if (r == "none") return at::Reduction::None;
-  throwJs(info.Env(), "unknown reduction '" + r + "' (mean, sum, none)");
-}
-FN(crossEntropy) { GUARD(W(torch::cross_entropy_loss(T(0), T(1), {}, reduction(info, 2)))) }
-FN(nllLoss) { GUARD(W(torch::nll_loss(T(0), T(1), {}, reduction(info, 2)))) }
-FN(mseLoss) { GUARD(W(torch::mse_loss(T(0), T(1), reduction(info, 2)))) }
-// batch_norm(x, weight?, bias?, running_mean?, running_var?, training, momentum, eps):
-// running stats are updated in place when training, exactly as F.batch_norm does.
-FN(batchNorm) {
-  GUARD(W(torch::batch_norm(T(0), OT(1), OT(2), OT(3), OT(4), B(5), D(6), D(7), false)))
-}
-FN(upsampleBilinear) { GUARD(W(torch::upsample_bilinear2d(T(0), IS(1), B(2)))) }
-
-// ---- autograd -------------------------------------------------------------------------
-FN(setRequiresGrad) { GUARD({ T(0).requires_grad_(B(1)); return info.Env().Undefined(); }) }
-FN(backward) {
-  GUARD({
-    auto g = OT(1);
-    T(0).backward(g.value_or(Tensor()), B(2));
-    return info.Env().Undefined();
-  })
-}
-FN(grad) {
-  GUARD({
-    const Tensor& g = T(0).grad();
-    if (!g.defined()) return info.Env().Null();
-    W(g)
-  })
-}
-// Whether g is p's current gradient (the same tensor, not a copy): lets a cached .grad handle
-// be reused without allocating a new one per read.
-FN(isGradOf) {
-  GUARD({
-    const Tensor& pg = T(1).grad();
-    return Napi::Boolean::New(info.Env(), pg.defined() && pg.unsafeGetTensorImpl() == T(0).unsafeGetTensorImpl());
-  })
-}
-FN(setGrad) {
-  GUARD({
-    auto g = OT(1);
-    T(0).mutable_grad() = g.has_value() ? *g : Tensor();
-    return info.Env().Undefined();
-  })
-}
-FN(retainGrad) { GUARD({ T(0).retain_grad(); return info.Env().Undefined(); }) }
-FN(isGradEnabled) { GUARD(return Napi::Boolean::New(info.Env(), torch::GradMode::is_enabled());) }
 FN(setGradEnabled) {
   GUARD({
     bool prev = torch::GradMode::is_enabled();
@@ -321,8 +265,6 @@ FN(setGradEnabled) {
   })
 }
 
-// ---- RNG, threads, devices, bookkeeping -----------------------------------------------
-FN(manualSeed) { GUARD({ torch::manual_seed(static_cast<uint64_t>(I(0))); return info.Env().Undefined(); }) }
 // The default generator of a device: the CPU's, or a CUDA device's (which draws dropout masks
 // for tensors on that device). Reached through the device-generic Context, so a CPU-only
 // libtorch builds this unchanged and says at run time that it has no CUDA generator.
@@ -351,44 +293,21 @@ FN(setRngState) {
     return info.Env().Undefined();
   })
 }
-FN(setNumThreads) { GUARD({ torch::set_num_threads(static_cast<int>(I(0))); return info.Env().Undefined(); }) }
-FN(getNumThreads) { GUARD(return Napi::Number::New(info.Env(), torch::get_num_threads());) }
-FN(cudaIsAvailable) { GUARD(return Napi::Boolean::New(info.Env(), torch::cuda::is_available());) }
-FN(cudaDeviceCount) { GUARD(return Napi::Number::New(info.Env(), static_cast<double>(torch::cuda::device_count()));) }
 FN(cudaSynchronize) {
   GUARD({
     if (torch::cuda::is_available()) torch::cuda::synchronize();
     return info.Env().Undefined();
   })
 }
-FN(liveTensors) { GUARD(return Napi::Number::New(info.Env(), static_cast<double>(NTensor::live));) }
-FN(version) { GUARD(return Napi::String::New(info.Env(), TORCH_VERSION);) }
-FN(configShow) { GUARD(return Napi::String::New(info.Env(), at::show_config());) }
 
 void InitOps(Napi::Env env, Napi::Object exports) {
-  REG(zeros); REG(ones); REG(empty); REG(full); REG(rand); REG(randn); REG(arange); REG(randperm);
-  REG(fromBuffer); REG(toBuffer); REG(writeFd); REG(readFd); REG(item);
-  REG(shape); REG(dtype); REG(device); REG(numel); REG(requiresGrad); REG(isLeaf); REG(gradFnName);
-  REG(sameStorage);
-  REG(neg); REG(abs); REG(sqrt); REG(exp); REG(log); REG(relu); REG(sigmoid); REG(tanh); REG(square);
-  REG(reciprocal); REG(isfinite); REG(isnan); REG(isinf); REG(logicalNot); REG(detach); REG(alias); REG(clone);
-  REG(contiguous); REG(any); REG(all); REG(relu_); REG(zero_);
-  REG(add); REG(sub); REG(mul); REG(div); REG(pow); REG(eq); REG(ne); REG(gt); REG(lt); REG(ge); REG(le);
-  REG(maximum); REG(minimum); REG(logicalAnd); REG(logicalOr); REG(matmul); REG(mul_); REG(div_); REG(copy_);
-  REG(addScalar); REG(subScalar); REG(mulScalar); REG(divScalar); REG(powScalar); REG(rsubScalar);
-  REG(eqScalar); REG(gtScalar); REG(ltScalar); REG(geScalar); REG(leScalar); REG(fill_); REG(mulScalar_);
-  REG(addScalar_); REG(divScalar_); REG(add_); REG(where); REG(clamp); REG(uniform_); REG(normal_); REG(equal);
-  REG(sum); REG(mean); REG(var); REG(amax); REG(amin); REG(argmax); REG(norm);
-  REG(reshape); REG(view); REG(flatten); REG(permute); REG(transpose); REG(squeeze); REG(unsqueeze);
-  REG(expand); REG(narrow); REG(indexSelect); REG(select); REG(to); REG(toDevice); REG(cat); REG(stack);
-  REG(linear); REG(conv2d); REG(maxPool2d); REG(avgPool2d); REG(adaptiveAvgPool2d); REG(dropout);
-  REG(logSoftmax); REG(softmax); REG(crossEntropy); REG(nllLoss); REG(mseLoss); REG(batchNorm);
-  REG(upsampleBilinear);
-  REG(setRequiresGrad); REG(backward); REG(grad); REG(isGradOf); REG(setGrad); REG(retainGrad); REG(isGradEnabled);
-  REG(setGradEnabled);
-  REG(manualSeed); REG(getRngState); REG(setRngState); REG(setNumThreads); REG(getNumThreads);
-  REG(cudaIsAvailable); REG(cudaDeviceCount); REG(cudaSynchronize); REG(liveTensors); REG(version);
-  REG(configShow);
+#define OP(name, ...) REG(name);
+#define METHOD OP
+#define CUSTOM OP
+#include "ops.def"
+#undef OP
+#undef METHOD
+#undef CUSTOM
 }
 
 }  // namespace ns

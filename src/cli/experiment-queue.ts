@@ -5,9 +5,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Redis } from 'ioredis';
 import type { Store } from '../store/index.js';
-import type { TrainConfig } from '../train/config.js';
+import { defaultConfig, type TrainConfig } from '../train/config.js';
+import { configArgs } from '../train/config-flags.js';
 import { cellKey, reloadExperiment, type ExperimentRun } from '../experiments/run.js';
-import { trainFlags } from '../experiments/scale.js';
 import type { Experiment } from '../experiments/types.js';
 import { SweepQueue, cellsToEnqueue, followSweep, type QueueCell } from '../queue/coordinator.js';
 import { openExperimentSweep, type SweepChoice } from './experiment-sweep.js';
@@ -16,13 +16,13 @@ import { parseArgs } from './args.js';
 import { TRAIN_FLAGS, configFromFlags } from './train-flags.js';
 
 /**
- * The `nanscope train` flags of a cell's config; refused unless they parse back to the very same
- * config, so a worker never runs something other than what the experiment planned.
+ * The `nanscope train` flags of a cell's config: every flag whose value differs from the model's
+ * defaults (config-flags.ts); refused unless they parse back to the very same config (a setting
+ * no flag sets, such as maxRollbacks, cannot be sent), so a worker never runs something other
+ * than what the experiment planned.
  */
 export function cellArgs(c: TrainConfig): string[] {
-  const args = [...trainFlags(c), '--checkpoint-every', String(c.checkpointEvery), '--probe-every', String(c.probeEvery),
-    '--hist-every', String(c.histEvery), '--on-nan', c.onNan, '--weight-decay', String(c.weightDecay)];
-  if (c.dataDir) args.push('--data-dir', c.dataDir);
+  const args = configArgs(c, defaultConfig(c.model));
   const back = configFromFlags(parseArgs(args, TRAIN_FLAGS, 'train'));
   if (!isDeepStrictEqual(back, c)) {
     const keys = (Object.keys(c) as (keyof TrainConfig)[]).filter((k) => !isDeepStrictEqual(back[k], c[k]));

@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { parseArgs, helpText, str, num, list, bool, UsageError, type Flags, type FlagSpec } from './args.js';
 import { TRAIN_FLAGS, configFromFlags } from './train-flags.js';
+import { flagOf } from '../train/config-flags.js';
 import { RUNS_DIR_FLAG, openRuns } from './common.js';
 import { onStopSignals } from './signals.js';
 import { cellTrainArgv, runCellProcess, failureTail } from './cell-process.js';
@@ -33,8 +34,8 @@ const FLAGS: Flags = {
   ...FIXED,
 };
 
-/** Grid keys that cannot vary per cell (the sweep owns them). */
-const NOT_GRIDDABLE = new Set(['threads', 'data-dir', 'device']);
+/** Grid keys that cannot vary per cell (the sweep owns them); named by config key, so they follow a renamed flag. */
+const NOT_GRIDDABLE = new Set((['threads', 'dataDir', 'device'] as const).map((k) => flagOf(k).slice(2)));
 
 export interface GridAxis { key: string; values: string[] }
 export interface GridCell { key: string; args: string[] }

@@ -74,9 +74,43 @@ export function epochsTo(r: CellResult, target = TARGET_TRAIN_ACC): number | nul
   const e = r.epochs.find((x) => (x.trainAcc ?? 0) >= target);
   return e ? e.epoch + 1 : null;
 }
+
+/** Steps in the trailing window of the per-step train accuracy (d2l's epoch accuracy is too coarse to count steps). */
+export const ACC_WINDOW = 50;
+
+/**
+ * The train accuracy over the trailing window of min(ACC_WINDOW, an epoch) steps, at every step
+ * from the first full window on (one batch's accuracy is too noisy to cross a line once).
+ */
+export function windowedAcc(r: CellResult): { step: number; acc: number }[] {
+  const w = Math.max(1, Math.min(ACC_WINDOW, r.stepsPerEpoch));
+  let sum = 0;
+  return r.accCurve.flatMap((p, i, a) => {
+    sum += p.acc - (i >= w ? a[i - w].acc : 0);
+    return i >= w - 1 ? [{ step: p.step, acc: sum / w }] : [];
+  });
+}
+
+/** The first step whose windowed train accuracy reached the target, or null (also for runs without per-step accuracy). */
+export function stepsTo(r: CellResult, target = TARGET_TRAIN_ACC): number | null {
+  return windowedAcc(r).find((p) => p.acc >= target)?.step ?? null;
+}
+
+/**
+ * Whether the BN run reached the target sooner than the run without: by steps where both recorded
+ * per-step accuracy, else by epochs. A run without BN that never reached it counts as later.
+ */
+function sooner(bn: CellResult, none: CellResult | undefined): boolean {
+  const perStep = bn.accCurve.length > 0 && (!none || none.accCurve.length > 0);
+  const at = (r: CellResult | undefined) => (r ? (perStep ? stepsTo(r) : epochsTo(r)) : null);
+  const b = at(bn), n = at(none);
+  return b !== null && (n === null || b < n);
+}
+
 const reached = (r: CellResult): string => {
-  const e = epochsTo(r);
-  return e === null ? `not in ${r.epochs.length} epochs (${r.epochs.length * r.stepsPerEpoch} steps)` : `epoch ${e} (step ${e * r.stepsPerEpoch})`;
+  const s = stepsTo(r), e = epochsTo(r);
+  const step = s === null ? (r.accCurve.length ? `not in ${r.steps} steps` : 'steps not recorded') : `step ${s}`;
+  return `${step}; epoch ${e === null ? `- (not in ${r.epochs.length})` : e}`;
 };
 const learns = (r: CellResult): boolean => !diverged(r) && r.status === 'finished' && (r.testAcc ?? 0) > chanceCeiling(testSize(r));
 const finite = (r: CellResult): boolean => !diverged(r);
@@ -99,7 +133,7 @@ function tables(rs: CellResult[]): NamedTable[] {
   const conv = rs.filter((r) => r.arm.startsWith('convergence:'));
   if (conv.length) {
     out.push({
-      title: `Convergence: epochs until the train accuracy (d2l's, over the epoch) reached ${TARGET_TRAIN_ACC}`,
+      title: `Convergence: steps until the train accuracy over the last ${ACC_WINDOW} steps reached ${TARGET_TRAIN_ACC}, and the epoch whose train accuracy (d2l's, over the epoch) did`,
       head: ['arm', 'seed', `reached ${TARGET_TRAIN_ACC} at`, 'train acc per epoch', 'final loss / train / test'],
       rows: conv.map((r) => [r.arm.slice(13), String(r.seed), diverged(r) ? `non-finite at step ${r.nanStep}` : reached(r),
         r.epochs.map((e) => f3(e.trainAcc)).join(' '), `${f3(r.loss)} / ${f3(r.trainAcc)} / ${f3(r.testAcc)}`]),
@@ -138,13 +172,20 @@ function conclusion(rs: CellResult[]): Conclusion {
   const en: string[] = [], zh: string[] = [];
   for (const [a, b] of convergencePairsOf(rs)) {
     const none = byArm(rs, a), bn = byArm(rs, b);
-    const ea = none.map((r) => epochsTo(r)), eb = bn.map((r) => epochsTo(r));
-    const faster = eb.every((e, i) => e !== null && (ea[i] === null || e < ea[i]!));
+    const faster = bn.every((r, i) => sooner(r, none[i]));
     const accA = none.map((r) => f3(r.testAcc)).join('/'), accB = bn.map((r) => f3(r.testAcc)).join('/');
     const name = a.slice(13).replace(/, bn none$/, '');
-    const txt = (x: (number | null)[]) => x.map((e) => (e === null ? '-' : String(e))).join('/');
-    en.push(`Convergence (${name}): with BN the train accuracy reached ${TARGET_TRAIN_ACC} in epoch ${txt(eb)}, without BN in epoch ${txt(ea)} ('-': not within the run): ${faster ? 'BN converged faster here, as the lecture says' : 'BN did NOT converge faster here'}. Final test accuracy: ${accB} with BN, ${accA} without${none.some((r) => (r.testAcc ?? 0) <= chanceCeiling(testSize(r))) ? ' (the run without BN had not left chance, so its final accuracy says nothing about a ceiling)' : ''}.`);
-    zh.push(`收敛速度（${name}）：加 BN 后训练精度在第 ${txt(eb)} 轮达到 ${TARGET_TRAIN_ACC}，不加 BN 在第 ${txt(ea)} 轮（“-”：本次运行内未达到）：${faster ? '这里 BN 确实加速了收敛，与李沐老师讲的一致' : '这里 BN 并没有加速收敛'}。最终测试精度：加 BN ${accB}，不加 ${accA}${none.some((r) => (r.testAcc ?? 0) <= chanceCeiling(testSize(r))) ? '（不加 BN 的运行还停在随机猜测水平，它的最终精度不能说明精度上限）' : ''}。`);
+    const at = (rr: CellResult[], lang: 'en' | 'zh') => rr.map((r) => {
+      const st = stepsTo(r), e = epochsTo(r);
+      if (lang === 'zh') return `${st === null ? '未达到' : `第 ${st} 步`}（轮：${e === null ? '-' : e}）`;
+      return `${st === null ? 'not reached' : `step ${st}`} (epoch ${e === null ? '-' : e})`;
+    }).join(' / ');
+    const x = bn.map((r, i) => { const sb = stepsTo(r), sn = none[i] ? stepsTo(none[i]) : null; return sb && sn ? sn / sb : null; }).filter((v): v is number => v !== null);
+    const times = x.length ? ` (${x.map((v) => v.toFixed(1)).join('/')}x fewer steps)` : '';
+    const timesZh = x.length ? `（步数少 ${x.map((v) => v.toFixed(1)).join('/')} 倍）` : '';
+    const chance = none.some((r) => (r.testAcc ?? 0) <= chanceCeiling(testSize(r)));
+    en.push(`Convergence (${name}): the train accuracy over the last ${ACC_WINDOW} steps reached ${TARGET_TRAIN_ACC} at ${at(bn, 'en')} with BN, at ${at(none, 'en')} without: ${faster ? `BN converged faster here${times}, as the lecture says` : 'BN did NOT converge faster here'}. Final test accuracy: ${accB} with BN, ${accA} without${chance ? ' (the run without BN had not left chance, so its final accuracy says nothing about a ceiling)' : ''}.`);
+    zh.push(`收敛速度（${name}）：最近 ${ACC_WINDOW} 步的训练精度达到 ${TARGET_TRAIN_ACC}：加 BN 在${at(bn, 'zh')}，不加 BN 在${at(none, 'zh')}：${faster ? `这里 BN 确实加速了收敛${timesZh}，与李沐老师讲的一致` : '这里 BN 并没有加速收敛'}。最终测试精度：加 BN ${accB}，不加 ${accA}${chance ? '（不加 BN 的运行还停在随机猜测水平，它的最终精度不能说明精度上限）' : ''}。`);
   }
   const seeds = [...new Set(rs.filter((r) => r.arm.startsWith('ladder:')).map((r) => r.seed))];
   if (seeds.length) {
@@ -183,7 +224,9 @@ function convergencePairsOf(rs: readonly CellResult[]): [string, string][] {
 function charts(rs: CellResult[]): [string, Chart][] {
   const conv = rs.filter((r) => r.arm.startsWith('convergence:'));
   if (!conv.length) return [];
-  return [['', {
+  const label = (r: CellResult) => `${r.arm.slice(13)} s${r.seed}`;
+  const group = (r: CellResult) => r.arm.replace(/, bn \w+$/, '');
+  const out: [string, Chart][] = [['', {
     title: 'bn-effects: training loss per step, with and without BN (log scale)', xLabel: 'step', yLabel: 'loss', logY: true,
     series: conv.map((r) => {
       // A 20-step running mean: single-batch losses hide the trend.
@@ -191,18 +234,25 @@ function charts(rs: CellResult[]): [string, Chart][] {
         const w = a.slice(Math.max(0, i - 19), i + 1).map((q) => q.loss);
         return [p.step, w.reduce((s, v) => s + v, 0) / w.length] as [number, number];
       });
-      return { label: `${r.arm.slice(13)} s${r.seed}`, group: r.arm.replace(/, bn \w+$/, ''), points: pts, nanAt: r.nanStep };
+      return { label: label(r), group: group(r), points: pts, nanAt: r.nanStep };
     }),
   }]];
+  if (conv.some((r) => r.accCurve.length)) {
+    out.push(['acc', {
+      title: `bn-effects: train accuracy over the last ${ACC_WINDOW} steps, with and without BN (target ${TARGET_TRAIN_ACC})`, xLabel: 'step', yLabel: 'train accuracy',
+      series: conv.map((r) => ({ label: label(r), group: group(r), points: windowedAcc(r).map((p) => [p.step, p.acc] as [number, number]), nanAt: r.nanStep })),
+    }]);
+  }
+  return out;
 }
 
 export const bnEffects: Experiment = {
   name: 'bn-effects',
   title: 'what else BN does: faster convergence, lr headroom, mini-batch noise',
   phenomenon: 'The seed\'s second principle (原理二), from Mu Li\'s BatchNorm lecture: a mini-batch is a random sample, so it brings noise into the network (一定程度上,这里的小批量会给网络带来一定的噪音), which controls model complexity (来控制模型复杂度); BN\'s effect is faster convergence (加速收敛), i.e. a larger usable learning rate, rather than a higher final accuracy.',
-  setup: `Three questions. Convergence: d2l's sigmoid LeNet (lr 0.9) and BN-LeNet (d2l's from-scratch batch_norm, lr 1.0), batch 256; at full scale also ReLU AlexNet at 96x96 at d2l's lr 0.01 and 10x that, without BN and with the built-in BN; epochs until the train accuracy d2l prints reached ${TARGET_TRAIN_ACC} (the steps table has no per-step accuracy, so steps are counted at epoch ends). lr headroom: sigmoid LeNet without BN and with the built-in BN at lr ${LADDER.join(', ')}, per seed: the largest lr that stayed finite and the largest still above chance. Mini-batch noise: LeNet with d2l's from-scratch BN and without BN at batch ${BATCHES.join(', ')} for the same epochs, the lr scaled with the batch (d2l's lr x batch/256, so plain SGD's own noise lr/batch is the same in every cell); a probe on every BN layer records, per step, the sampling noise of the batch mean and variance BN divided by, from the batch's two halves at the same weights (bn_mean_noise: RMS over channels of (half-1 mean - half-2 mean)/2 / batch std, which has the variance of the full batch mean's sampling error; bn_var_noise: the same for ln(variance)), and how far they sat from BN's running estimate (bn_mean_dev, bn_var_dev: sampling noise plus the weights' drift over the ~10 steps the running average spans), stored with the run's probes and read back here.`,
+  setup: `Three questions. Convergence: d2l's sigmoid LeNet (lr 0.9) and BN-LeNet (d2l's from-scratch batch_norm, lr 1.0), batch 256; at full scale also ReLU AlexNet at 96x96 at d2l's lr 0.01 and 10x that, without BN and with the built-in BN; steps until the train accuracy over the last ${ACC_WINDOW} steps (each step's batch accuracy is stored with the step) reached ${TARGET_TRAIN_ACC}, and the epoch whose train accuracy as d2l prints it did. lr headroom: sigmoid LeNet without BN and with the built-in BN at lr ${LADDER.join(', ')}, per seed: the largest lr that stayed finite and the largest still above chance. Mini-batch noise: LeNet with d2l's from-scratch BN and without BN at batch ${BATCHES.join(', ')} for the same epochs, the lr scaled with the batch (d2l's lr x batch/256, so plain SGD's own noise lr/batch is the same in every cell); a probe on every BN layer records, per step, the sampling noise of the batch mean and variance BN divided by, from the batch's two halves at the same weights (bn_mean_noise: RMS over channels of (half-1 mean - half-2 mean)/2 / batch std, which has the variance of the full batch mean's sampling error; bn_var_noise: the same for ln(variance)), and how far they sat from BN's running estimate (bn_mean_dev, bn_var_dev: sampling noise plus the weights' drift over the ~10 steps the running average spans), stored with the run's probes and read back here.`,
   reduction: `All LeNet (28x28) on 1 thread. Convergence: all 60000 training images for ${CPU.convergence.epochs} epochs (d2l's LeNet passes ${TARGET_TRAIN_ACC} in epoch 4 here), tested on 2000; one seed; AlexNet's arms only at full scale (10 epochs at 96x96 are about half an hour a run here). Ladder: 1 epoch of 12800 stratified images (50 steps) per lr, tested on 2000, every seed: a short look, in which sigmoid LeNet without BN may not leave chance at any lr (it needs about one full epoch of 60000 at lr 0.9). Noise: ${CPU.noise.epochs} epochs of 6400 images, tested on 2000, one seed.`,
-  expected: `BN reaches train accuracy ${TARGET_TRAIN_ACC} in fewer epochs than the same net without BN; for every seed the largest lr still above chance is higher with BN; and the sampling noise of BN's batch mean shrinks as the batch grows (batch ${BATCHES.join(' > ')}) in every BN layer. Final accuracy and the train/test gap are reported, not asserted: the summary says what they support.`,
+  expected: `BN reaches train accuracy ${TARGET_TRAIN_ACC} in fewer steps than the same net without BN; for every seed the largest lr still above chance is higher with BN; and the sampling noise of BN's batch mean shrinks as the batch grows (batch ${BATCHES.join(' > ')}) in every BN layer. Final accuracy and the train/test gap are reported, not asserted: the summary says what they support.`,
   defaultSeeds: { cpu: 2, full: 3 },
   cells,
   tables,
@@ -212,7 +262,7 @@ export const bnEffects: Experiment = {
     const checks = [];
     for (const [a, b] of convergencePairsOf(results)) {
       const none = byArm(results, a), bn = byArm(results, b);
-      const ok = bn.every((r, i) => { const e = epochsTo(r), n = none[i] ? epochsTo(none[i]) : null; return e !== null && (n === null || e < n); });
+      const ok = bn.every((r, i) => sooner(r, none[i]));
       checks.push(check(ok, `${b.slice(13)} reached train acc ${TARGET_TRAIN_ACC} sooner than without BN (${bn.map(reached).join('; ')} vs ${none.map(reached).join('; ')})`));
     }
     const seeds = [...new Set(results.filter((r) => r.arm.startsWith('ladder:')).map((r) => r.seed))];

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { openStore, DB_FILE, describeMachine, type Store, type RunRow } from '../store/index.js';
 import { d2lLine } from '../diagnose/format.js';
 import { markdownTable } from './table.js';
+import { beginMark, endMark, generatedBlock, replaceGenerated } from './blocks.js';
 
 type Line = [loss: number, train: number, test: number, imgPerS: number];
 
@@ -27,10 +28,13 @@ export interface FidelityRow {
   note?: string;
   /** Rows that need a GPU here: never run, the reason shown. */
   notRun?: string;
+  /** For a notRun row: the row whose measured training img/s gives "how long here" for this row's training images. */
+  estimateFrom?: { row: string; images: number };
 }
 
 const steps = (batch: number, epochs: number) => Math.ceil(60000 / batch) * epochs;
-const LOW_PRIORITY = 'ran at lowest priority (nice 19, 1 thread) beside other work: its time and img/s are not a speed figure';
+// The AlexNet rows run on one thread (their command says --threads 1), so two can share the machine.
+const ONE_CORE = '1 thread (--threads 1): a one-core figure; what else ran on the machine meanwhile is in the note under the table';
 
 export const FIDELITY_ROWS: readonly FidelityRow[] = [
   { name: 'lenet-e10', what: 'LeNet, sigmoid (d2l 6.6): lr 0.9, batch 256, 28x28, 10 epochs', flags: '--model lenet --epochs 10', steps: steps(256, 10),
@@ -41,12 +45,12 @@ export const FIDELITY_ROWS: readonly FidelityRow[] = [
     en: [0.278, 0.897, 0.836, 63564.3], zh: [0.267, 0.902, 0.708, 50597.3], spread: 'BN-LeNet test acc across d2l builds: 0.52-0.89' },
   { name: 'alexnet224-e1', what: 'AlexNet (d2l 8.1) exact recipe: lr 0.01, batch 128, 224x224, ONE epoch of 10', flags: '--model alexnet --epochs 1 --threads 1', steps: steps(128, 1),
     en: [0.327, 0.880, 0.882, 4171.2], zh: [0.331, 0.878, 0.883, 3941.8], refNote: 'd2l\'s line is after 10 epochs; this run is its first',
-    spread: 'AlexNet across 36 en + 18 zh builds: loss 0.325-0.368, test acc 0.847-0.885, never NaN', note: LOW_PRIORITY },
+    spread: 'AlexNet across 36 en + 18 zh builds: loss 0.325-0.368, test acc 0.847-0.885, never NaN', note: ONE_CORE },
   { name: 'alexnet96-e10', what: 'AlexNet at 96x96 (d2l\'s recipe otherwise): lr 0.01, batch 128, 10 epochs', flags: '--model alexnet --resize 96 --epochs 10 --threads 1', steps: steps(128, 10),
     en: [0.327, 0.880, 0.882, 4171.2], zh: [0.331, 0.878, 0.883, 3941.8], refNote: 'd2l\'s line is at 224x224',
-    spread: 'AlexNet across 36 en + 18 zh builds: loss 0.325-0.368, test acc 0.847-0.885, never NaN', note: LOW_PRIORITY },
+    spread: 'AlexNet across 36 en + 18 zh builds: loss 0.325-0.368, test acc 0.847-0.885, never NaN', note: ONE_CORE },
   { name: 'alexnet224-e10', what: 'AlexNet (d2l 8.1) exact recipe: 224x224, 10 epochs', flags: '--model alexnet', steps: steps(128, 10),
-    en: [0.327, 0.880, 0.882, 4171.2], zh: [0.331, 0.878, 0.883, 3941.8], notRun: 'not run (no GPU): about 6 h on this machine at ~21 img/s' },
+    en: [0.327, 0.880, 0.882, 4171.2], zh: [0.331, 0.878, 0.883, 3941.8], notRun: 'not run (no GPU)', estimateFrom: { row: 'alexnet224-e1', images: 60000 * 10 } },
 ];
 
 const ref = (l: Line | null) => (l ? `${d2lLine(l[0], l[1], l[2])}, ${l[3]} img/s (GPU)` : '-');
@@ -79,15 +83,29 @@ function findRun(stores: readonly Store[], name: string): { store: Store; run: R
   return null;
 }
 
-function measured(store: Store, run: RunRow, row: FidelityRow): { line: string; time: string } {
-  const epochs = store.getEpochs(run.id);
-  const last = epochs[epochs.length - 1];
-  // Training throughput over every recorded step (a run stopped mid-epoch has steps but no epoch line).
+/** Training img/s over every recorded finite step of a run (a run stopped mid-epoch has steps but no epoch line). */
+function trainImgPerS(store: Store, run: RunRow): number | null {
   const st = store.getSteps(run.id).filter((x) => x.timeMs !== null && x.imgPerS !== null && !x.nonfinite);
   const trainS = st.reduce((s, x) => s + x.timeMs! / 1000, 0);
   const images = st.reduce((s, x) => s + (x.imgPerS! * x.timeMs!) / 1000, 0);
+  return trainS > 0 ? images / trainS : null;
+}
+
+/** A GPU row's "not run" text, with how long it would take here at the img/s its sibling row measured. */
+function notRunText(stores: readonly Store[], row: FidelityRow): string {
+  const from = row.estimateFrom ? findRun(stores, row.estimateFrom.row) : null;
+  const ips = from ? trainImgPerS(from.store, from.run) : null;
+  if (!ips || !row.estimateFrom) return row.notRun!;
+  const hours = row.estimateFrom.images / ips / 3600;
+  return `${row.notRun}: about ${hours.toFixed(0)} h of training on this machine at the ${ips.toFixed(0)} img/s (1 thread) the ${row.estimateFrom.row} row measured`;
+}
+
+function measured(store: Store, run: RunRow, row: FidelityRow): { line: string; time: string } {
+  const epochs = store.getEpochs(run.id);
+  const last = epochs[epochs.length - 1];
   const wall = ((run.finishedAt ?? run.updatedAt) - run.createdAt) / 1000;
-  const ips = trainS > 0 ? `${(images / trainS).toFixed(0)} img/s (training)` : '-';
+  const rate = trainImgPerS(store, run);
+  const ips = rate !== null ? `${rate.toFixed(0)} img/s (training)` : '-';
   const time = `${(wall / 60).toFixed(1)} min wall, ${ips}${row.note ? `; ${row.note}` : ''}`;
   const done = store.latestStep(run.id) ?? run.stepsDone;
   const c = run.config as { limitTrain?: number | null; epochs?: number } | null;
@@ -104,15 +122,15 @@ export function fidelityTable(stores: readonly Store[]): { head: string[]; rows:
   const head = ['run (d2l recipe)', 'nanscope here', 'time, img/s here', 'd2l-en 0.17.5', 'd2l-zh 2.0.0', 'd2l spread / note', 'command'];
   const rows = FIDELITY_ROWS.map((row) => {
     const found = row.notRun ? null : findRun(stores, row.name);
-    const m = found ? measured(found.store, found.run, row) : { line: row.notRun ?? 'not run yet', time: '-' };
+    const m = found ? measured(found.store, found.run, row) : { line: row.notRun ? notRunText(stores, row) : 'not run yet', time: '-' };
     const note = [row.refNote, row.spread].filter(Boolean).join('; ') || '-';
     return [row.what, m.line, m.time, ref(row.en), ref(row.zh), note, `\`nanscope train ${row.flags} --name ${row.name}\``];
   });
   return { head, rows };
 }
 
-export const FIDELITY_BEGIN = '<!-- BEGIN generated: fidelity -->';
-export const FIDELITY_END = '<!-- END generated: fidelity -->';
+export const FIDELITY_BEGIN = beginMark('fidelity');
+export const FIDELITY_END = endMark('fidelity');
 
 /** The machines the rows' runs recorded (store migration 6), or what is missing. */
 function machinesOf(stores: readonly Store[]): string {
@@ -140,9 +158,9 @@ export function fidelitySection(stores: readonly Store[], o: { command: string; 
 
 /** Puts the section at the top of the results file (after its header), replacing an older one. */
 export function placeFidelity(doc: string, section: string): string {
-  const block = `${FIDELITY_BEGIN}\n${section}\n${FIDELITY_END}`;
-  const i = doc.indexOf(FIDELITY_BEGIN), j = doc.indexOf(FIDELITY_END);
-  if (i >= 0 && j > i) return doc.slice(0, i) + block + doc.slice(j + FIDELITY_END.length);
+  const replaced = replaceGenerated(doc, 'fidelity', section);
+  if (replaced !== null) return replaced;
+  const block = generatedBlock('fidelity', section);
   const firstBlock = [doc.indexOf('\n<!-- BEGIN'), doc.indexOf('\n## ')].filter((k) => k >= 0);
   const at = firstBlock.length ? Math.min(...firstBlock) + 1 : doc.length;
   const before = doc.slice(0, at);

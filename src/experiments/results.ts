@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, openSync, closeSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { writeFileAtomicSync, describeMachine, machineKey } from '../store/index.js';
+import { beginMark, endMark, generatedBlock, replaceGenerated } from './blocks.js';
 import { resultTable, markdownTable, sci } from './table.js';
 import { trainFlags, describeConfig } from './scale.js';
 import type { ExperimentRun } from './run.js';
@@ -12,8 +13,9 @@ import type { Experiment, Scale, CellResult } from './types.js';
 
 export const ORDER = ['phenomenon-1', 'phenomenon-2', 'phenomenon-3', 'bn-fix', 'vanishing', 'bn-effects', 'd2l-baseline'];
 
-const begin = (name: string, scale: Scale, on = '') => `<!-- BEGIN generated: experiment ${name} ${scale}${on ? ` on ${on}` : ''} -->`;
-const end = (name: string, scale: Scale, on = '') => `<!-- END generated: experiment ${name} ${scale}${on ? ` on ${on}` : ''} -->`;
+const blockKey = (name: string, scale: Scale, on = '') => `experiment ${name} ${scale}${on ? ` on ${on}` : ''}`;
+const begin = (name: string, scale: Scale, on = '') => beginMark(blockKey(name, scale, on));
+const end = (name: string, scale: Scale, on = '') => endMark(blockKey(name, scale, on));
 
 /**
  * The machine type of a table's runs ('AMD EPYC, AVX2': CPU model and the ISA ATen ran), '' when
@@ -153,10 +155,9 @@ export function experimentIntro(e: Experiment): string {
 
 function replaceBlock(doc: string, key: [string, Scale], body: string, intro: string): string {
   const [name, scale] = key;
-  const b = begin(name, scale), en = end(name, scale);
-  const block = `${b}\n${body}\n${en}`;
-  const i = doc.indexOf(b), j = doc.indexOf(en);
-  if (i >= 0 && j > i) return doc.slice(0, i) + block + doc.slice(j + en.length);
+  const block = generatedBlock(blockKey(name, scale), body);
+  const replaced = replaceGenerated(doc, blockKey(name, scale), body);
+  if (replaced !== null) return replaced;
   // New: the intro block, then cpu and full blocks, placed in the canonical order.
   const ib = `<!-- BEGIN generated: intro ${name} -->`, ie = `<!-- END generated: intro ${name} -->`;
   const k = doc.indexOf(ib), l = doc.indexOf(ie);

@@ -158,6 +158,7 @@ export function readBack(store: Store, runId: string, cell: Cell, stepsPerEpoch:
     nanLayer: report?.alias ?? null, nanPass: report?.pass ?? null, nanOp: report?.op ?? null, nanPath: report?.layer ?? null,
     loss: last?.loss ?? run.finalLoss, trainAcc: last?.trainAcc ?? null, testAcc: last?.testAcc ?? null, epochs,
     lossCurve: steps.map((s) => ({ step: s.step, loss: s.loss })),
+    accCurve: steps.flatMap((s) => (s.trainAcc === null ? [] : [{ step: s.step, acc: s.trainAcc }])),
     maxLoss: finite.reduce((m, s) => Math.max(m, s.loss), -Infinity),
     gradNormFirst: gn[0] ?? null, gradNormLast: gn[gn.length - 1] ?? null, gradNormMax: gn.length ? Math.max(...gn) : null,
     probedLoss: probedLoss(store, runId, finite),

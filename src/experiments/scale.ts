@@ -6,6 +6,7 @@
 //         stratified subset of the data and fewer epochs. Each experiment states which of these it keeps and measures that its
 //         phenomenon survives the reduction.
 import { defaultConfig, validate, type TrainConfig } from '../train/config.js';
+import { flagArgs } from '../train/config-flags.js';
 import type { ModelName } from '../models/index.js';
 import type { Scale } from './types.js';
 
@@ -47,16 +48,25 @@ export function describeConfig(c: TrainConfig): string {
   return parts.join(', ');
 }
 
+/**
+ * The settings an arm's printed command names where they differ from the model's defaults, in
+ * the order docs/RESULTS.md and docs/VERDICTS.md have always printed them (a regenerated block
+ * then differs only where a measurement did). The harness's own settings (checkpoints, probes,
+ * histograms) are left out: they do not change what an arm measures. cellArgs
+ * (cli/experiment-queue.ts) sends every setting. Flag names and spelling: config-flags.ts.
+ */
+const ARM_KNOBS = ['resize', 'batchSize', 'lr', 'init', 'activation', 'bn', 'epochs', 'seed', 'limitTrain', 'limitTest',
+  'maxSteps', 'momentum', 'clip', 'warmup', 'threads'] as const satisfies readonly (keyof TrainConfig)[];
+const ARM_SWITCHES = ['scalePixels', 'evaluate'] as const satisfies readonly (keyof TrainConfig)[];
+
 /** The train flags that reproduce one cell with `nanscope train` (printed beside each table). */
 export function trainFlags(c: TrainConfig): string[] {
   const d = defaultConfig(c.model);
-  const f: string[] = ['--model', c.model];
-  const add = (k: keyof TrainConfig, flag: string) => { if (c[k] !== d[k] && c[k] !== null) f.push(`--${flag}`, String(c[k])); };
-  add('resize', 'resize'); add('batchSize', 'batch-size'); add('lr', 'lr'); add('init', 'init'); add('activation', 'activation');
-  add('bn', 'bn'); add('epochs', 'epochs'); add('seed', 'seed'); add('limitTrain', 'limit-train'); add('limitTest', 'limit-test');
-  add('maxSteps', 'max-steps'); add('momentum', 'momentum'); add('clip', 'clip'); add('warmup', 'warmup'); add('threads', 'threads');
-  if (c.seed === d.seed) f.push('--seed', String(c.seed));
-  if (!c.scalePixels) f.push('--no-scale');
-  if (!c.evaluate) f.push('--no-eval');
-  return f;
+  return [
+    ...flagArgs(c, 'model'),
+    ...ARM_KNOBS.flatMap((k) => (c[k] !== d[k] ? flagArgs(c, k) : [])),
+    // A cell is one seed, so the command names it even at the default (then after the knobs).
+    ...(c.seed === d.seed ? flagArgs(c, 'seed') : []),
+    ...ARM_SWITCHES.flatMap((k) => flagArgs(c, k)),
+  ];
 }

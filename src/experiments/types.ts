@@ -46,6 +46,8 @@ export interface CellResult {
   epochs: { epoch: number; loss: number; trainAcc: number | null; testAcc: number | null }[];
   /** Loss at every step (from the store), for the plots. */
   lossCurve: { step: number; loss: number }[];
+  /** Each step's batch accuracy (steps.train_acc; empty for runs recorded before store migration 7). */
+  accCurve: { step: number; acc: number }[];
   /** Largest loss seen (finite steps), and the gradient norm at the first and the last finite step. */
   maxLoss: number;
   gradNormFirst: number | null;
@@ -54,7 +56,7 @@ export interface CellResult {
   /** Loss at the probed steps (finite ones). */
   probedLoss: { step: number; loss: number }[];
   layerGrads: LayerGrad[];
-  /** Per BN layer: median over the last epoch's steps of the batch-statistics probe (bn_mean_dev, bn_var_dev). */
+  /** Per BN layer: medians over the last epoch's steps of the batch-statistics probe fields. */
   bnNoise: BnNoise[];
   verdict: string;
   /** The verdict's likely causes and its chain (part and the step it began), as stored. */

@@ -4,6 +4,7 @@
 import type { HistogramSet, ProbeSet, RunRow, Store, StepRow } from '../store/index.js';
 import { badRequest, notFound } from './errors.js';
 import { spread } from '../store/thin.js';
+import { STEP_KEYS } from '../store/step-columns.js';
 import { histBinLower } from '../torch/hist-bins.js';
 import type {
   LayersResponse,
@@ -45,21 +46,6 @@ export function layersOf(store: Store, id: string): LayersResponse {
   return { layers: store.getLayers(id), fields: run.probeFields ?? [] };
 }
 
-const STEP_KEYS: (keyof StepRow)[] = [
-  'step',
-  'epoch',
-  'batch',
-  'loss',
-  'lr',
-  'gradNorm',
-  'timeMs',
-  'imgPerS',
-  'inputMin',
-  'inputMax',
-  'inputMean',
-  'inputStd',
-  'nonfinite',
-];
 
 export function toColumns(rows: readonly StepRow[]): StepColumns {
   const cols = {} as Record<keyof StepRow, unknown[]>;

@@ -221,4 +221,12 @@ export const MIGRATIONS: readonly Migration[] = [
     // down, and guessing it (this machine) could be wrong for a database copied from elsewhere.
     up: `ALTER TABLE runs ADD COLUMN machine TEXT;`,
   },
+  {
+    version: 7,
+    name: 'each step\'s batch accuracy',
+    // The fraction of the batch the step's forward pass classified right (step-columns.ts:
+    // trainAcc). d2l prints train accuracy per epoch only; per step it answers "how many steps
+    // until the net learned", e.g. BN's faster convergence. Earlier rows read it as null.
+    up: `ALTER TABLE steps ADD COLUMN train_acc REAL;`,
+  },
 ];

@@ -4,6 +4,7 @@
 import { asMachine } from './machine.js';
 import { fromJson } from './json.js';
 import { packNaN, unpackNaN } from './nan.js';
+import { STEP_COORDS, STEP_SQL_COLUMNS, STEP_VALUES } from './step-columns.js';
 import type {
   ArtifactRow,
   EpochInput,
@@ -96,25 +97,11 @@ export function runFromDb(r: RunDbRow): RunRow {
 
 // ---- steps ----
 
-export const STEP_COLUMNS =
-  'step, epoch, batch, loss, lr, grad_norm, time_ms, img_per_s, input_min, input_max, input_mean, input_std, nonfinite, nan_mask';
+/** The steps table's columns after run_id, comma-joined for SQL (derived from step-columns.ts). */
+export const STEP_COLUMNS = STEP_SQL_COLUMNS.join(', ');
 
-export interface StepDbRow {
-  step: number;
-  epoch: number;
-  batch: number;
-  loss: number | null;
-  lr: number | null;
-  grad_norm: number | null;
-  time_ms: number | null;
-  img_per_s: number | null;
-  input_min: number | null;
-  input_max: number | null;
-  input_mean: number | null;
-  input_std: number | null;
-  nonfinite: number;
-  nan_mask: number;
-}
+/** A steps row as SQLite returns it: the columns of STEP_SQL_COLUMNS by name. */
+export type StepDbRow = Record<string, number | null>;
 
 function isBad(v: number | null | undefined): boolean {
   return typeof v === 'number' && !Number.isFinite(v);
@@ -125,18 +112,8 @@ export function stepToDb(s: StepInput): (number | null)[] {
   if (typeof s.loss !== 'number' || typeof s.lr !== 'number') {
     throw new TypeError(`step ${s.step}: loss and lr must be numbers (NaN is fine)`);
   }
-  const { values, mask } = packNaN([
-    s.loss,
-    s.lr,
-    s.gradNorm,
-    s.timeMs,
-    s.imgPerS,
-    s.inputMin,
-    s.inputMax,
-    s.inputMean,
-    s.inputStd,
-  ]);
-  return [s.step, s.epoch, s.batch, ...values, stepIsNonfinite(s) ? 1 : 0, mask];
+  const { values, mask } = packNaN(STEP_VALUES.map((v) => s[v.key]));
+  return [...STEP_COORDS.map((k) => s[k]), ...values, stepIsNonfinite(s) ? 1 : 0, mask];
 }
 
 export function stepIsNonfinite(s: StepInput): boolean {
@@ -144,23 +121,17 @@ export function stepIsNonfinite(s: StepInput): boolean {
 }
 
 export function stepFromDb(r: StepDbRow): StepRow {
-  const m = r.nan_mask;
-  return {
-    step: r.step,
-    epoch: r.epoch,
-    batch: r.batch,
-    // Written as a number always (stepToDb checks), so null here can only be NaN.
-    loss: unpackNaN(r.loss, m, 0) ?? Number.NaN,
-    lr: unpackNaN(r.lr, m, 1) ?? Number.NaN,
-    gradNorm: unpackNaN(r.grad_norm, m, 2),
-    timeMs: unpackNaN(r.time_ms, m, 3),
-    imgPerS: unpackNaN(r.img_per_s, m, 4),
-    inputMin: unpackNaN(r.input_min, m, 5),
-    inputMax: unpackNaN(r.input_max, m, 6),
-    inputMean: unpackNaN(r.input_mean, m, 7),
-    inputStd: unpackNaN(r.input_std, m, 8),
-    nonfinite: r.nonfinite !== 0,
-  };
+  const m = r.nan_mask ?? 0;
+  const row: Record<string, number | boolean | null> = {};
+  for (const k of STEP_COORDS) row[k] = r[k];
+  // Values are written as numbers or null; null with its nan_mask bit set was NaN. The required
+  // ones (loss, lr) are always written, so null there can only be NaN.
+  STEP_VALUES.forEach((v, bit) => {
+    const x = unpackNaN(r[v.col] ?? null, m, bit);
+    row[v.key] = x === null && 'required' in v ? Number.NaN : x;
+  });
+  row.nonfinite = r.nonfinite !== 0;
+  return row as StepRow;
 }
 
 // ---- epochs ----

@@ -61,6 +61,7 @@ import type {
   SweepRow,
   SweepStatus,
 } from './types.js';
+import { STEP_SQL_COLUMNS } from './step-columns.js';
 import { checkEventKind, checkRunKind, checkRunStatus, checkSweepStatus, rangeParams } from './validate.js';
 
 export const DB_FILE = 'nanscope.db';
@@ -439,7 +440,7 @@ export class Store {
         }
       }
       const insertStep = this.stmt(
-        `INSERT OR REPLACE INTO steps (run_id, ${STEP_COLUMNS}) VALUES (${new Array(15).fill('?').join(', ')})`,
+        `INSERT OR REPLACE INTO steps (run_id, ${STEP_COLUMNS}) VALUES (?, ${STEP_SQL_COLUMNS.map(() => '?').join(', ')})`,
       );
       for (const p of params) insertStep.run(runId, ...p);
       const insertProbe = this.stmt('INSERT OR REPLACE INTO probes (run_id, step, data) VALUES (?, ?, ?)');

@@ -135,38 +135,7 @@ export interface LayerRow {
   hasWeight: boolean | null;
 }
 
-export interface StepInput {
-  step: number;
-  epoch: number;
-  batch: number;
-  loss: number;
-  lr: number;
-  gradNorm?: number | null;
-  timeMs?: number | null;
-  imgPerS?: number | null;
-  inputMin?: number | null;
-  inputMax?: number | null;
-  inputMean?: number | null;
-  inputStd?: number | null;
-  /** Default: loss or gradNorm is NaN/±Infinity. */
-  nonfinite?: boolean;
-}
-
-export interface StepRow {
-  step: number;
-  epoch: number;
-  batch: number;
-  loss: number;
-  lr: number;
-  gradNorm: number | null;
-  timeMs: number | null;
-  imgPerS: number | null;
-  inputMin: number | null;
-  inputMax: number | null;
-  inputMean: number | null;
-  inputStd: number | null;
-  nonfinite: boolean;
-}
+export type { StepInput, StepRow } from './step-columns.js';
 
 /**
  * One step's probe values: layers × fields, row-major by layer, i.e. the value

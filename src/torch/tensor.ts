@@ -1,6 +1,10 @@
 // The Tensor class: a JS object owning one native torch::Tensor reference. Method names follow
 // PyTorch (camelCase), so a d2l reader recognises `X.mean([0, 2, 3], true)` or `p.add_(g, -lr)`.
-import { native, unary, scalarOp, type NativeHandle, type UnaryName, type ScalarName } from './native.js';
+// The methods that are one native call each (neg, add, matmul, transpose, ...) come from
+// native/src/ops.def through TensorOps (ops.generated.ts); those written here add defaults,
+// rest parameters, getters or a choice between ops.
+import { native, type NativeHandle } from './native.js';
+import { TensorOps } from './ops.generated.js';
 import { track, keep, setTensorGuard } from './scope.js';
 
 export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool';
@@ -17,7 +21,7 @@ function dims(d: number | readonly number[] | undefined): number[] {
   return typeof d === 'number' ? [d] : [...d];
 }
 
-export class Tensor {
+export class Tensor extends TensorOps {
   /** Set by keep(): no tidy() scope disposes this tensor. */
   kept = false;
   private readonly h: NativeHandle;
@@ -26,12 +30,14 @@ export class Tensor {
 
   /** Wraps a native handle; tracked by the innermost tidy() scope. */
   constructor(handle: NativeHandle) {
+    super();
     this.h = handle;
     track(this);
   }
 
   /** The native handle, for src/torch internals and the probe kernels. */
-  get handle(): NativeHandle { return this.h; }
+  override get handle(): NativeHandle { return this.h; }
+  protected override wrap(h: NativeHandle): Tensor { return new Tensor(h); }
   dispose(): void {
     this.gradHandle?.dispose();
     this.gradHandle = null;
@@ -65,47 +71,10 @@ export class Tensor {
   data(): TypedArray { return new DTYPE_ARRAY[this.dtype](native.toBuffer(this.h)); }
   toArray(): number[] { return Array.from(this.toFloat32Array()); }
 
-  // ---- helpers for the op surface ----
-  private u(name: UnaryName): Tensor { return new Tensor(unary(name, this.h)); }
-  private s(name: ScalarName, v: number): Tensor { return new Tensor(scalarOp(name, this.h, v)); }
-  private bin(other: Tensor | number, t: (a: NativeHandle, b: NativeHandle) => NativeHandle, sc: ScalarName): Tensor {
-    return typeof other === 'number' ? this.s(sc, other) : new Tensor(t(this.h, other.h));
-  }
-
-  // ---- elementwise ----
-  add(o: Tensor | number): Tensor { return this.bin(o, native.add, 'addScalar'); }
-  sub(o: Tensor | number): Tensor { return this.bin(o, native.sub, 'subScalar'); }
-  mul(o: Tensor | number): Tensor { return this.bin(o, native.mul, 'mulScalar'); }
-  div(o: Tensor | number): Tensor { return this.bin(o, native.div, 'divScalar'); }
-  pow(o: Tensor | number): Tensor { return this.bin(o, native.pow, 'powScalar'); }
+  // ---- elementwise (the rest are in TensorOps) ----
   /** s - this */
-  rsub(s: number): Tensor { return this.s('rsubScalar', s); }
-  eq(o: Tensor | number): Tensor { return this.bin(o, native.eq, 'eqScalar'); }
-  gt(o: Tensor | number): Tensor { return this.bin(o, native.gt, 'gtScalar'); }
-  lt(o: Tensor | number): Tensor { return this.bin(o, native.lt, 'ltScalar'); }
-  ge(o: Tensor | number): Tensor { return this.bin(o, native.ge, 'geScalar'); }
-  le(o: Tensor | number): Tensor { return this.bin(o, native.le, 'leScalar'); }
-  ne(o: Tensor): Tensor { return new Tensor(native.ne(this.h, o.h)); }
-  maximum(o: Tensor): Tensor { return new Tensor(native.maximum(this.h, o.h)); }
-  minimum(o: Tensor): Tensor { return new Tensor(native.minimum(this.h, o.h)); }
-  logicalAnd(o: Tensor): Tensor { return new Tensor(native.logicalAnd(this.h, o.h)); }
-  logicalOr(o: Tensor): Tensor { return new Tensor(native.logicalOr(this.h, o.h)); }
-  logicalNot(): Tensor { return this.u('logicalNot'); }
-  neg(): Tensor { return this.u('neg'); }
-  abs(): Tensor { return this.u('abs'); }
-  sqrt(): Tensor { return this.u('sqrt'); }
-  exp(): Tensor { return this.u('exp'); }
-  log(): Tensor { return this.u('log'); }
-  square(): Tensor { return this.u('square'); }
-  reciprocal(): Tensor { return this.u('reciprocal'); }
-  relu(): Tensor { return this.u('relu'); }
-  sigmoid(): Tensor { return this.u('sigmoid'); }
-  tanh(): Tensor { return this.u('tanh'); }
-  isfinite(): Tensor { return this.u('isfinite'); }
-  isnan(): Tensor { return this.u('isnan'); }
-  isinf(): Tensor { return this.u('isinf'); }
+  rsub(s: number): Tensor { return new Tensor(native.rsubScalar(this.h, s)); }
   clamp(min: number | null, max: number | null = null): Tensor { return new Tensor(native.clamp(this.h, min, max)); }
-  matmul(o: Tensor): Tensor { return new Tensor(native.matmul(this.h, o.h)); }
 
   // ---- reductions (dim omitted = all elements) ----
   sum(dim?: number | readonly number[], keepdim = false): Tensor { return new Tensor(native.sum(this.h, dims(dim), keepdim)); }
@@ -120,57 +89,30 @@ export class Tensor {
   min(): Tensor { return this.amin(); }
   argmax(dim?: number, keepdim = false): Tensor { return new Tensor(native.argmax(this.h, dim ?? null, keepdim)); }
   norm(p = 2, dim?: number | readonly number[], keepdim = false): Tensor { return new Tensor(native.norm(this.h, p, dims(dim), keepdim)); }
-  any(): Tensor { return this.u('any'); }
-  all(): Tensor { return this.u('all'); }
-  equal(o: Tensor): boolean { return native.equal(this.h, o.h); }
 
   // ---- shape ----
   reshape(...shape: number[]): Tensor { return new Tensor(native.reshape(this.h, shape)); }
   view(...shape: number[]): Tensor { return new Tensor(native.view(this.h, shape)); }
   flatten(startDim = 0, endDim = -1): Tensor { return new Tensor(native.flatten(this.h, startDim, endDim)); }
   permute(...d: number[]): Tensor { return new Tensor(native.permute(this.h, d)); }
-  transpose(a: number, b: number): Tensor { return new Tensor(native.transpose(this.h, a, b)); }
   get T(): Tensor { return this.transpose(0, 1); }
-  squeeze(dim: number): Tensor { return new Tensor(native.squeeze(this.h, dim)); }
-  unsqueeze(dim: number): Tensor { return new Tensor(native.unsqueeze(this.h, dim)); }
   expand(...shape: number[]): Tensor { return new Tensor(native.expand(this.h, shape)); }
-  narrow(dim: number, start: number, length: number): Tensor { return new Tensor(native.narrow(this.h, dim, start, length)); }
-  select(dim: number, index: number): Tensor { return new Tensor(native.select(this.h, dim, index)); }
-  indexSelect(dim: number, index: Tensor): Tensor { return new Tensor(native.indexSelect(this.h, dim, index.h)); }
-  contiguous(): Tensor { return this.u('contiguous'); }
-  clone(): Tensor { return this.u('clone'); }
-  detach(): Tensor { return this.u('detach'); }
-  /** The same memory under a new autograd node (torch.alias): a tap that sees only its own consumers' gradient. */
-  alias(): Tensor { return this.u('alias'); }
   to(target: DType | Device): Tensor {
     return isDType(target) ? new Tensor(native.to(this.h, target)) : new Tensor(native.toDevice(this.h, target));
   }
   float(): Tensor { return this.to('float32'); }
   long(): Tensor { return this.to('int64'); }
 
-  // ---- in place (return this, as PyTorch does) ----
+  // ---- in place (return this, as PyTorch does; mul_, div_, zero_, fill_, copy_, relu_ are in TensorOps) ----
   /** this += alpha * other */
   add_(other: Tensor | number, alpha = 1): this {
-    if (typeof other === 'number') scalarOp('addScalar_', this.h, other * alpha);
+    if (typeof other === 'number') native.addScalar_(this.h, other * alpha);
     else native.add_(this.h, other.h, alpha);
     return this;
   }
   sub_(other: Tensor | number, alpha = 1): this { return this.add_(other, -alpha); }
-  mul_(other: Tensor | number): this {
-    if (typeof other === 'number') scalarOp('mulScalar_', this.h, other); else native.mul_(this.h, other.h);
-    return this;
-  }
-  div_(other: Tensor | number): this {
-    // A true division, as PyTorch's div_: x * (1/s) differs from x / s in the last bit for some x.
-    if (typeof other === 'number') scalarOp('divScalar_', this.h, other); else native.div_(this.h, other.h);
-    return this;
-  }
-  zero_(): this { unary('zero_', this.h); return this; }
-  fill_(v: number): this { scalarOp('fill_', this.h, v); return this; }
-  copy_(src: Tensor): this { native.copy_(this.h, src.h); return this; }
   uniform_(a = 0, b = 1): this { native.uniform_(this.h, a, b); return this; }
   normal_(mean = 0, std = 1): this { native.normal_(this.h, mean, std); return this; }
-  relu_(): this { unary('relu_', this.h); return this; }
 
   // ---- autograd ----
   requiresGrad_(on = true): this { native.setRequiresGrad(this.h, on); return this; }
@@ -198,7 +140,7 @@ export class Tensor {
   }
   retainGrad(): void { native.retainGrad(this.h); }
 
-  toString(): string {
+  override toString(): string {
     if (this.isDisposed) return 'Tensor(disposed)';
     const n = this.numel();
     const vals = n <= 8 ? `[${this.toArray().map((v) => +v.toPrecision(5)).join(', ')}]` : `<${n} values>`;

@@ -69,7 +69,7 @@ export function snapshotCheckpoint(path: string, net: Module, opt: SGD, meta: Ch
  * step waits for), and a worker thread writes the file, atomically as saveCheckpoint does, while
  * the next steps run. The file is bitwise the one saveCheckpoint would have written at the call.
  * A kill mid-write leaves the previous file in place (the write goes to a temp file, renamed
- * when complete). The thread holds the process open only while a write is in flight.
+ * when complete). The thread lives (and holds the process open) only while a write is in flight.
  */
 export class CheckpointWriter {
   private thread: Worker | null = null;
@@ -93,7 +93,12 @@ export class CheckpointWriter {
     w.on('message', (m: WriteDone) => {
       const p = this.waiting.get(m.id);
       this.waiting.delete(m.id);
-      if (this.waiting.size === 0) w.unref();
+      // Idle: the thread exits, and the state copy it was sent goes with its heap. Kept alive, its
+      // heap is rarely collected (it allocates almost nothing), so the copy stayed until the next
+      // write and that checkpoint held two. Peak RSS of a 2-epoch train: AlexNet 96 (82 MB of
+      // weights) 883-891 -> 802-809 MB; AlexNet 224 (178 MB) 2199 -> 2021 MB (1829 without any
+      // checkpoint). A new write starts a new thread.
+      if (this.waiting.size === 0 && this.thread === w) { this.thread = null; void w.terminate(); }
       if (m.error === null) p?.resolve();
       else p?.reject(new Error(`checkpoint write failed: ${m.error}`));
     });

@@ -2,6 +2,7 @@
 // experiments turn. validate() rejects bad values before anything starts (exit code 2).
 import { availableParallelism } from 'node:os';
 import { ZOO, MODELS, ACTIVATIONS, BN_MODES, isModelName, recipeOf, type ModelSpec, type ModelSource, type Knob, type Activation, type BNMode } from '../models/index.js';
+import { flagOf } from './config-flags.js';
 
 export type OnNan = 'stop' | 'skip' | 'rollback';
 
@@ -68,8 +69,8 @@ export const FLOAT32_MAX = 3.4028234663852886e38;
 /** More intra-op threads than this many per core only thrash (and 100000 of them exhaust the machine). */
 export const MAX_THREADS_PER_CORE = 4;
 
-/** A config field's flag: lr -> --lr, weightDecay -> --weight-decay. */
-const flagOf = (field: string): string => `--${field.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`;
+/** The config keys that hold a count or a number (or null: unset). */
+type NumberKey = { [K in keyof TrainConfig]: TrainConfig[K] extends number | null ? K : never }[keyof TrainConfig];
 
 export function validate(c: TrainConfig): TrainConfig {
   const bad = (m: string): never => { throw new ConfigError(m); };
@@ -78,21 +79,22 @@ export function validate(c: TrainConfig): TrainConfig {
   if (c.model === 'file' && !c.modelFile) bad(`model 'file' needs the module file's path`);
   // Every number in the config, whatever its own bounds below: finite and inside float32's range.
   for (const [k, v] of Object.entries(c)) {
-    if (typeof v === 'number' && !(Math.abs(v) <= FLOAT32_MAX)) bad(`${flagOf(k)} must be a finite number within float32's range (±${FLOAT32_MAX.toExponential(4)}), got ${v}`);
+    if (typeof v === 'number' && !(Math.abs(v) <= FLOAT32_MAX)) bad(`${flagOf(k as keyof TrainConfig)} must be a finite number within float32's range (±${FLOAT32_MAX.toExponential(4)}), got ${v}`);
   }
   // Safe integers: 1e300 passes Number.isInteger, but is no count and no seed libtorch takes.
-  const posInt = (v: number, name: string) => { if (!Number.isSafeInteger(v) || v < 1) bad(`${name} must be a positive integer, got ${v}`); };
-  const nonNegInt = (v: number, name: string) => { if (!Number.isSafeInteger(v) || v < 0) bad(`${name} must be a non-negative integer, got ${v}`); };
-  if (!(c.lr > 0) || !Number.isFinite(c.lr)) bad(`--lr must be > 0, got ${c.lr}`);
-  posInt(c.batchSize, '--batch-size');
-  nonNegInt(c.epochs, '--epochs');
-  nonNegInt(c.seed, '--seed');
-  posInt(c.resize, '--resize');
-  posInt(c.probeEvery, '--probe-every');
-  nonNegInt(c.histEvery, '--hist-every');
-  nonNegInt(c.checkpointEvery, '--checkpoint-every');
-  nonNegInt(c.warmup, '--warmup');
-  nonNegInt(c.maxSkips, '--max-skips');
+  // Each names the key's flag (config-flags.ts), as the user typed it; an unset (null) value passes.
+  const posInt = (k: NumberKey) => { const v = c[k]; if (v !== null && (!Number.isSafeInteger(v) || v < 1)) bad(`${flagOf(k)} must be a positive integer, got ${v}`); };
+  const nonNegInt = (k: NumberKey) => { const v = c[k]; if (v !== null && (!Number.isSafeInteger(v) || v < 0)) bad(`${flagOf(k)} must be a non-negative integer, got ${v}`); };
+  if (!(c.lr > 0) || !Number.isFinite(c.lr)) bad(`${flagOf('lr')} must be > 0, got ${c.lr}`);
+  posInt('batchSize');
+  nonNegInt('epochs');
+  nonNegInt('seed');
+  posInt('resize');
+  posInt('probeEvery');
+  nonNegInt('histEvery');
+  nonNegInt('checkpointEvery');
+  nonNegInt('warmup');
+  nonNegInt('maxSkips');
   if (!custom) {
     const spec: ModelSpec = ZOO[c.model as keyof typeof ZOO];
     const why = spec.check(c);
@@ -102,29 +104,29 @@ export function validate(c: TrainConfig): TrainConfig {
   const takes: readonly Knob[] = custom ? [] : ZOO[c.model as keyof typeof ZOO].takes;
   const r = recipeOf(c.model);
   const what = c.model === 'file' ? `the model file ${c.modelFile}` : c.model === 'code' ? 'a model given in code' : c.model;
-  const also = `it takes ${takes.map((k) => `--${k}, `).join('')}--init`;
-  if (!takes.includes('bn') && c.bn !== 'none') bad(`--bn does not apply to ${what} (${also})`);
-  if (!takes.includes('activation') && c.activation !== r.activation) bad(`--activation does not apply to ${what} (${also})`);
-  if (!takes.includes('ratio') && c.ratio !== r.ratio) bad(`--ratio does not apply to ${what} (${also})`);
-  if (!ACTIVATIONS.includes(c.activation)) bad(`unknown --activation '${c.activation}' (${ACTIVATIONS.join(', ')})`);
-  if (!BN_MODES.includes(c.bn)) bad(`unknown --bn '${c.bn}' (${BN_MODES.join(', ')})`);
-  posInt(c.ratio, '--ratio');
+  const also = `it takes ${takes.map((k) => `${flagOf(k)}, `).join('')}${flagOf('init')}`;
+  if (!takes.includes('bn') && c.bn !== 'none') bad(`${flagOf('bn')} does not apply to ${what} (${also})`);
+  if (!takes.includes('activation') && c.activation !== r.activation) bad(`${flagOf('activation')} does not apply to ${what} (${also})`);
+  if (!takes.includes('ratio') && c.ratio !== r.ratio) bad(`${flagOf('ratio')} does not apply to ${what} (${also})`);
+  if (!ACTIVATIONS.includes(c.activation)) bad(`unknown ${flagOf('activation')} '${c.activation}' (${ACTIVATIONS.join(', ')})`);
+  if (!BN_MODES.includes(c.bn)) bad(`unknown ${flagOf('bn')} '${c.bn}' (${BN_MODES.join(', ')})`);
+  posInt('ratio');
   if (!/^(xavier|default|kaiming|normal:[0-9.eE+-]+)$/.test(c.init) || (c.init.startsWith('normal:') && !(Number(c.init.slice(7)) > 0))) {
-    bad(`unknown --init '${c.init}' (xavier, default, kaiming, normal:STD with STD > 0)`);
+    bad(`unknown ${flagOf('init')} '${c.init}' (xavier, default, kaiming, normal:STD with STD > 0)`);
   }
-  if (!(c.momentum >= 0 && c.momentum < 1)) bad(`--momentum must be in [0, 1), got ${c.momentum}`);
-  if (!(c.weightDecay >= 0)) bad(`--weight-decay must be >= 0, got ${c.weightDecay}`);
-  if (c.limitTrain !== null) posInt(c.limitTrain, '--limit-train');
-  if (c.limitTest !== null) posInt(c.limitTest, '--limit-test');
+  if (!(c.momentum >= 0 && c.momentum < 1)) bad(`${flagOf('momentum')} must be in [0, 1), got ${c.momentum}`);
+  if (!(c.weightDecay >= 0)) bad(`${flagOf('weightDecay')} must be >= 0, got ${c.weightDecay}`);
+  posInt('limitTrain');
+  posInt('limitTest');
   if (c.threads !== null) {
-    posInt(c.threads, '--threads');
+    posInt('threads');
     const cap = MAX_THREADS_PER_CORE * availableParallelism();
-    if (c.threads > cap) bad(`--threads ${c.threads} is more than ${MAX_THREADS_PER_CORE} per core: at most ${cap} on this machine (${availableParallelism()} cores)`);
+    if (c.threads > cap) bad(`${flagOf('threads')} ${c.threads} is more than ${MAX_THREADS_PER_CORE} per core: at most ${cap} on this machine (${availableParallelism()} cores)`);
   }
-  if (c.maxSteps !== null) posInt(c.maxSteps, '--max-steps');
-  if (!['stop', 'skip', 'rollback'].includes(c.onNan)) bad(`unknown --on-nan '${c.onNan}' (stop, skip, rollback)`);
-  if (!(c.rollbackFactor > 0 && c.rollbackFactor < 1)) bad(`--rollback-factor must be in (0, 1), got ${c.rollbackFactor}`);
-  if (c.clip !== null && !(c.clip > 0)) bad(`--clip must be > 0, got ${c.clip}`);
-  if (!/^(cpu|cuda(:\d+)?)$/.test(c.device)) bad(`unknown --device '${c.device}' (cpu, cuda, cuda:N)`);
+  posInt('maxSteps');
+  if (!['stop', 'skip', 'rollback'].includes(c.onNan)) bad(`unknown ${flagOf('onNan')} '${c.onNan}' (stop, skip, rollback)`);
+  if (!(c.rollbackFactor > 0 && c.rollbackFactor < 1)) bad(`${flagOf('rollbackFactor')} must be in (0, 1), got ${c.rollbackFactor}`);
+  if (c.clip !== null && !(c.clip > 0)) bad(`${flagOf('clip')} must be > 0, got ${c.clip}`);
+  if (!/^(cpu|cuda(:\d+)?)$/.test(c.device)) bad(`unknown ${flagOf('device')} '${c.device}' (cpu, cuda, cuda:N)`);
   return c;
 }

@@ -3,7 +3,8 @@
 //   loader batch -> tensors -> model (probed) -> loss -> backward (probed) -> checks -> SGD
 //   -> store (buffered) / checkpoint.
 // A non-finite loss or gradient never reaches the optimizer: the step is re-executed under the
-// locator from its saved RNG state, the report is stored, and the --on-nan policy acts.
+// locator from its saved RNG state, the report is stored, and the --on-nan policy (on-nan.ts)
+// decides what the loop does next: each step returns an outcome, the policy maps it to an action.
 import { d2lLine } from '../diagnose/format.js';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
@@ -23,6 +24,8 @@ import { evaluateAccuracy } from './evaluate.js';
 import { saveCheckpoint, CheckpointWriter, restoreCheckpoint, readCheckpointMeta, checkPosition, type CheckpointMeta, type Position } from './checkpoint.js';
 import { Progress } from './progress.js';
 import { PhaseTimes, EpochClock, type EpochTiming } from './phases.js';
+import { onNanAction, type RollbackAction } from './on-nan.js';
+import type { StepOutcome, FiniteStep, NonFiniteStep } from './outcome.js';
 
 export const EXIT_DIVERGED = 3;
 export const EXIT_INTERRUPTED = 130;
@@ -48,6 +51,9 @@ export interface TrainResult {
   examplesPerSec: number;
   exitCode: number;
 }
+
+/** What the run has come to so far, as the epochs go: what finish() reports. */
+interface RunState { status: TrainResult['status']; report: NonFiniteReport | null; epochs: EpochResult[] }
 
 export interface TrainerOptions {
   store: Store;
@@ -125,6 +131,13 @@ export class Trainer {
   private readonly writer = new CheckpointWriter();
   /** The background checkpoint in flight: resolves once it is in place and recorded. */
   private writing: Promise<void> | null = null;
+  /**
+   * The generators' states before the current step (CPU, and the CUDA device's on --device cuda):
+   * a bad step is re-executed from them and they go into its last-good checkpoint.
+   */
+  private rng: torch.RngStates | null = null;
+  /** Times the epoch being trained (started with its first batch, read after its checkpoint). */
+  private readonly epochClock = new EpochClock();
 
   constructor(readonly config: TrainConfig, private readonly o: TrainerOptions) {
     const c = config;
@@ -385,102 +398,170 @@ export class Trainer {
     }
   }
 
+  /** The epochs in turn, each trained to its end (or to a stop, or a rollback into another epoch) and closed. */
   private async runLoop(): Promise<TrainResult> {
+    const run: RunState = { status: 'finished', report: null, epochs: [] };
+    while (this.pos.epoch < this.config.epochs) {
+      const epoch = this.pos.epoch;
+      const end = await this.trainEpoch(epoch, run);
+      if (end === 'moved') continue; // rolled back into another epoch: train it from the restored position
+      if (end === 'stopped') break;
+      const e = await this.endEpoch(epoch);
+      if (!e) break;
+      run.epochs.push(e);
+    }
+    return this.finish(run);
+  }
+
+  /**
+   * Trains epoch `epoch` from the current position to its last batch, applying the --on-nan
+   * policy after each step. 'stopped': the run ends here (interrupted, max steps, diverged);
+   * 'moved': a rollback put the position in another epoch.
+   */
+  private async trainEpoch(epoch: number, run: RunState): Promise<'done' | 'moved' | 'stopped'> {
+    const c = this.config;
+    this.net.train();
+    const progress = this.o.quiet || this.o.silent ? null : new Progress(this.o.out ?? process.stdout, this.train.numBatches, `epoch ${epoch + 1}/${c.epochs}`);
+    if (this.pos.batch === 0) this.sums = { loss: 0, correct: 0, n: 0, trainMs: 0 };
+    let batches = this.batches(epoch, this.pos.batch);
+    this.epochClock.start();
+    this.phases.take(); // this epoch's phases only
+    const next = (): IteratorResult<Batch, void> => this.phases.time('data', () => batches.next());
+    for (let it = next(); !it.done; it = next()) {
+      if (this.o.stopSignal?.stop) { run.status = 'interrupted'; return 'stopped'; }
+      if (c.maxSteps !== null && this.step >= c.maxSteps) return 'stopped';
+      const s = this.runStep(epoch, it.value);
+      if (s.finite) await this.recordStep(s, progress);
+      else { run.report = s.report; await this.recordBadStep(s); }
+      const a = onNanAction(s, c, { skips: this.skips, rollbacks: this.rollbacks, lastCheckpoint: this.lastCheckpoint });
+      switch (a.kind) {
+        case 'continue':
+          await new Promise((res) => setImmediate(res)); // let SIGINT and the dashboard in
+          break;
+        case 'skip':
+          this.skip(a.skips, s);
+          break;
+        case 'rollback':
+          this.rollBack(a);
+          run.report = null; // recovered from: the NaN is in the events, not the run's outcome
+          if (this.pos.epoch !== epoch) return 'moved';
+          batches = this.batches(epoch, this.pos.batch);
+          break;
+        case 'stop':
+          run.status = 'diverged';
+          return 'stopped';
+      }
+    }
+    progress?.end();
+    return 'done';
+  }
+
+  /** Runs the next step on batch b (the step count advances either way) and says what it came to. */
+  private runStep(epoch: number, b: Batch): StepOutcome {
+    this.step += 1;
+    for (const t of this.rng?.values() ?? []) t.dispose();
+    const rng: torch.RngStates = new Map([...torch.captureRng(this.config.device)].map(([d, t]) => [d, keep(t)]));
+    this.rng = rng;
+    const t0 = performance.now();
+    const r = this.phases.time('step', () => this.trainStep(b, rng));
+    const ms = performance.now() - t0;
+    return r.origin
+      ? { finite: false, epoch, batch: b, loss: r.loss, ms, report: this.buildReport(r.origin, b), hist: r.hist ?? null }
+      : { finite: true, epoch, batch: b, loss: r.loss, ms, correct: r.correct, input: r.input };
+  }
+
+  /** The position after batch b of `epoch`. */
+  private after(epoch: number, b: Batch): Position {
+    return b.index + 1 < this.train.numBatches ? { epoch, batch: b.index + 1 } : { epoch: epoch + 1, batch: 0 };
+  }
+
+  /** A finite step: into the epoch's sums, the step rows and the progress line; a periodic checkpoint when due. */
+  private async recordStep(s: FiniteStep, progress: Progress | null): Promise<void> {
+    const c = this.config;
+    const { batch: b, ms } = s;
+    this.sums.loss += s.loss * b.size;
+    this.sums.correct += s.correct;
+    this.sums.n += b.size;
+    this.sums.trainMs += ms;
+    this.totalExamples += b.size;
+    this.totalTrainMs += ms;
+    this.pos = this.after(s.epoch, b);
+    const inp = s.input; // measured on probed steps only; other steps store none
+    const n = inp ? Math.max(1, inp.numel) : 1;
+    this.pendingSteps.push({ step: this.step, epoch: s.epoch, batch: b.index, loss: s.loss, lr: this.lrAt(this.step), gradNorm: this.lastGradNorm,
+      timeMs: ms, imgPerS: (b.size * 1000) / ms, inputMin: inp?.min ?? null, inputMax: inp?.max ?? null,
+      inputMean: inp ? inp.sum / n : null, inputStd: inp ? Math.sqrt(Math.max(0, inp.sumsq / n - (inp.sum / n) ** 2)) : null,
+      // A non-finite loss stops before the accuracy is counted: none, rather than a false 0.
+      trainAcc: Number.isFinite(s.loss) ? s.correct / b.size : null });
+    this.flush();
+    const nb = this.train.numBatches;
+    const ips = (this.sums.n * 1000) / this.sums.trainMs;
+    progress?.update(b.index + 1, this.sums.loss / this.sums.n, ips, (nb - b.index - 1) * (ms / 1000));
+    if (c.checkpointEvery > 0 && this.step % c.checkpointEvery === 0) await this.checkpointSoon('periodic');
+  }
+
+  /** A non-finite step: its row, the last-good state and the bad batch, its report and histograms, the line. */
+  private async recordBadStep(s: NonFiniteStep): Promise<void> {
+    const { store, runId } = this.o;
+    const { report, batch: b } = s;
+    this.pendingSteps.push({ step: this.step, epoch: s.epoch, batch: b.index, loss: s.loss, lr: this.opt.lr, gradNorm: NaN, timeMs: s.ms, nonfinite: true });
+    await this.settleCheckpoint(); // the checkpoint being written lands first (a rollback returns to it)
+    this.flush(true);
+    this.saveBadStep(report, b, this.rng!);
+    if (s.hist) store.logHistogram(runId, this.step, s.hist);
+    this.log(`\nnon-finite at step ${report.step}: ${report.pass} pass, ${report.alias}${report.layer !== null ? ` (layer ${report.layer})` : ''}, op ${report.op}, ${report.tensor}`);
+  }
+
+  /** --on-nan skip: the bad batch is passed over (no update was applied) and counted. */
+  private skip(skips: number, s: StepOutcome): void {
+    this.skips = skips;
+    this.o.store.addEvent(this.o.runId, this.step, 'skip', { skips });
+    this.pos = this.after(s.epoch, s.batch);
+  }
+
+  /**
+   * --on-nan rollback: the checkpoint's weights, momentum, position and sums come back, with a
+   * lower lr; the skip and rollback counts carry on (the checkpoint holds older ones), and the
+   * steps after it leave the store and the history.
+   */
+  private rollBack(a: RollbackAction): void {
+    const { store, runId } = this.o;
+    this.rollbacks = a.rollbacks;
+    const m = restoreCheckpoint(a.checkpoint, this.net, this.opt);
+    this.step = m.step; this.pos = m.next; this.sums = { ...m.epochSums };
+    this.totalExamples = m.totalExamples; this.totalTrainMs = m.totalTrainMs;
+    this.opt.lr = this.baseLr * a.lrScale; // not m.lr: a checkpoint written after a rollback already holds a lowered lr
+    store.truncateSteps(runId, m.step);
+    this.history.truncateAfter(m.step);
+    store.addEvent(runId, m.step, 'rollback', { toStep: m.step, lr: this.opt.lr, rollbacks: this.rollbacks });
+    this.log(`rolled back to step ${m.step}, lr now ${this.opt.lr}`);
+  }
+
+  /**
+   * Closes an epoch trained to its last batch: test accuracy, the epoch's row and d2l's line, the
+   * epoch-end checkpoint. null: nothing to close (no batch of it trained), and the run ends.
+   */
+  private async endEpoch(epoch: number): Promise<EpochResult | null> {
+    if (this.sums.n === 0) return null;
+    if (this.pos.epoch <= epoch) return null; // max steps reached mid-epoch
+    const c = this.config;
+    const test = this.test;
+    const testAcc = c.evaluate && test ? this.phases.time('eval', () => evaluateAccuracy(this.net, test, c.resize, c.scalePixels, c.device)) : null;
+    const e: EpochResult = { epoch, loss: this.sums.loss / this.sums.n, trainAcc: this.sums.correct / this.sums.n, testAcc,
+      imgPerS: (this.sums.n * 1000) / this.sums.trainMs };
+    this.phases.time('store', () => this.o.store.logEpoch(this.o.runId, { epoch, loss: e.loss, trainAcc: e.trainAcc, testAcc: e.testAcc, imgPerS: e.imgPerS, timeS: this.sums.trainMs / 1000 }));
+    this.log(`epoch ${epoch + 1}/${c.epochs}: ${d2lLine(e.loss, e.trainAcc, testAcc)}`);
+    await this.checkpointSoon('epoch-end');
+    this.epochTimings.push(this.epochClock.end(epoch, this.phases.take()));
+    return e;
+  }
+
+  /** The run's end: its last checkpoint, the verdict, d2l's closing lines, the run's row and verdict.json. */
+  private async finish({ status, report, epochs }: RunState): Promise<TrainResult> {
     const c = this.config;
     const { store, runId } = this.o;
-    const out = this.o.out ?? process.stdout;
-    const epochs: EpochResult[] = [];
-    let report: NonFiniteReport | null = null;
-    let status: TrainResult['status'] = 'finished';
-    const nb = this.train.numBatches;
-    // The generators' states before the current step (CPU, and the CUDA device's on --device cuda).
-    const rngSlot: { t: torch.RngStates | null } = { t: null };
-    outer: for (let epoch = this.pos.epoch; epoch < c.epochs; epoch++) {
-      this.net.train();
-      const progress = this.o.quiet || this.o.silent ? null : new Progress(out, nb, `epoch ${epoch + 1}/${c.epochs}`);
-      const start = this.pos.epoch === epoch ? this.pos.batch : 0;
-      if (start === 0) this.sums = { loss: 0, correct: 0, n: 0, trainMs: 0 };
-      let batches = this.batches(epoch, start);
-      const clock = new EpochClock();
-      clock.start();
-      this.phases.take(); // this epoch's phases only
-      for (let it = this.phases.time('data', () => batches.next()); !it.done; it = this.phases.time('data', () => batches.next())) {
-        const b = it.value;
-        if (this.o.stopSignal?.stop) { status = 'interrupted'; break outer; }
-        if (c.maxSteps !== null && this.step >= c.maxSteps) break outer;
-        this.step += 1;
-        for (const t of rngSlot.t?.values() ?? []) t.dispose();
-        rngSlot.t = new Map([...torch.captureRng(c.device)].map(([d, t]) => [d, keep(t)]));
-        const t0 = performance.now();
-        const r = this.phases.time('step', () => this.trainStep(b, rngSlot.t!));
-        const ms = performance.now() - t0;
-        if (r.origin) {
-          report = this.buildReport(r.origin, b);
-          this.pendingSteps.push({ step: this.step, epoch, batch: b.index, loss: r.loss, lr: this.opt.lr, gradNorm: NaN, timeMs: ms, nonfinite: true });
-          await this.settleCheckpoint(); // the checkpoint being written lands first (a rollback returns to it)
-          this.flush(true);
-          this.saveBadStep(report, b, rngSlot.t);
-          if (r.hist) store.logHistogram(runId, this.step, r.hist);
-          this.log(`\nnon-finite at step ${report.step}: ${report.pass} pass, ${report.alias}${report.layer !== null ? ` (layer ${report.layer})` : ''}, op ${report.op}, ${report.tensor}`);
-          if (c.onNan === 'skip' && this.skips < c.maxSkips) {
-            this.skips++;
-            store.addEvent(runId, this.step, 'skip', { skips: this.skips });
-            this.pos = b.index + 1 < nb ? { epoch, batch: b.index + 1 } : { epoch: epoch + 1, batch: 0 };
-            continue;
-          }
-          if (c.onNan === 'rollback' && this.rollbacks < c.maxRollbacks && this.lastCheckpoint) {
-            this.rollbacks++;
-            const keepRb = this.rollbacks, keepSkips = this.skips;
-            const m = restoreCheckpoint(this.lastCheckpoint, this.net, this.opt);
-            this.step = m.step; this.pos = m.next; this.sums = { ...m.epochSums };
-            this.totalExamples = m.totalExamples; this.totalTrainMs = m.totalTrainMs;
-            this.rollbacks = keepRb; this.skips = keepSkips;
-            this.opt.lr = m.lr * Math.pow(c.rollbackFactor, this.rollbacks);
-            store.truncateSteps(runId, m.step);
-            this.history.truncateAfter(m.step);
-            store.addEvent(runId, m.step, 'rollback', { toStep: m.step, lr: this.opt.lr, rollbacks: this.rollbacks });
-            this.log(`rolled back to step ${m.step}, lr now ${this.opt.lr}`);
-            report = null;
-            if (m.next.epoch !== epoch) { epoch = m.next.epoch - 1; continue outer; }
-            batches = this.batches(epoch, m.next.batch);
-            continue;
-          }
-          status = 'diverged';
-          break outer;
-        }
-        this.sums.loss += r.loss * b.size;
-        this.sums.correct += r.correct;
-        this.sums.n += b.size;
-        this.sums.trainMs += ms;
-        this.totalExamples += b.size;
-        this.totalTrainMs += ms;
-        this.pos = b.index + 1 < nb ? { epoch, batch: b.index + 1 } : { epoch: epoch + 1, batch: 0 };
-        const inp = r.input; // measured on probed steps only; other steps store none
-        const n = inp ? Math.max(1, inp.numel) : 1;
-        this.pendingSteps.push({ step: this.step, epoch, batch: b.index, loss: r.loss, lr: this.lrAt(this.step), gradNorm: this.lastGradNorm,
-          timeMs: ms, imgPerS: (b.size * 1000) / ms, inputMin: inp?.min ?? null, inputMax: inp?.max ?? null,
-          inputMean: inp ? inp.sum / n : null, inputStd: inp ? Math.sqrt(Math.max(0, inp.sumsq / n - (inp.sum / n) ** 2)) : null });
-        this.flush();
-        const ips = (this.sums.n * 1000) / this.sums.trainMs;
-        progress?.update(b.index + 1, this.sums.loss / this.sums.n, ips, (nb - b.index - 1) * (ms / 1000));
-        if (c.checkpointEvery > 0 && this.step % c.checkpointEvery === 0) await this.checkpointSoon('periodic');
-        await new Promise((res) => setImmediate(res)); // let SIGINT and the dashboard in
-      }
-      progress?.end();
-      if (this.sums.n === 0) break;
-      const epochDone = this.pos.epoch > epoch;
-      if (!epochDone) break; // maxSteps reached mid-epoch
-      const test = this.test;
-      const testAcc = c.evaluate && test ? this.phases.time('eval', () => evaluateAccuracy(this.net, test, c.resize, c.scalePixels, c.device)) : null;
-      const e: EpochResult = { epoch, loss: this.sums.loss / this.sums.n, trainAcc: this.sums.correct / this.sums.n, testAcc,
-        imgPerS: (this.sums.n * 1000) / this.sums.trainMs };
-      epochs.push(e);
-      this.phases.time('store', () => store.logEpoch(runId, { epoch, loss: e.loss, trainAcc: e.trainAcc, testAcc: e.testAcc, imgPerS: e.imgPerS, timeS: this.sums.trainMs / 1000 }));
-      this.log(`epoch ${epoch + 1}/${c.epochs}: ${d2lLine(e.loss, e.trainAcc, testAcc)}`);
-      await this.checkpointSoon('epoch-end');
-      this.epochTimings.push(clock.end(epoch, this.phases.take()));
-    }
-    for (const t of rngSlot.t?.values() ?? []) t.dispose();
+    for (const t of this.rng?.values() ?? []) t.dispose();
+    this.rng = null;
     await this.settleCheckpoint();
     this.flush(true);
     if (status === 'interrupted') this.checkpoint('sigint');
@@ -489,14 +570,7 @@ export class Trainer {
     const v = verdict(this.history, { layers: this.layers, report, lr: this.baseLr, bn: c.bn, init: c.init, activation: c.activation, warnings: warned ? [warned] : [] });
     const examplesPerSec = (this.totalExamples * 1000) / Math.max(1e-9, this.totalTrainMs);
     const last = epochs[epochs.length - 1];
-    if (status === 'diverged' && report) {
-      // d2l's line for a run that went NaN: the loss is nan and accuracies are what was reached.
-      this.log(d2lLine(NaN, this.sums.correct / Math.max(1, this.sums.n), null));
-      this.log(`\n${report.explanation.en}`);
-    } else if (last) {
-      this.log(d2lLine(last.loss, last.trainAcc, last.testAcc));
-    }
-    this.log(`${examplesPerSec.toFixed(1)} examples/sec on ${c.device}`);
+    this.logEnd(status, report, last, examplesPerSec);
     store.updateRun(runId, {
       finalLoss: last?.loss ?? (this.sums.n ? this.sums.loss / this.sums.n : null), finalTrainAcc: last?.trainAcc ?? null,
       finalTestAcc: last?.testAcc ?? null, verdict: v, report,
@@ -507,6 +581,18 @@ export class Trainer {
     if (this.o.files !== false) writeFileAtomicSync(join(this.dir, 'verdict.json'), JSON.stringify({ verdict: v.run, causes: v.causes, chain: v.chain, numbers: v.numbers, layers: v.layers, text: v.text, fixes: v.fixes }, null, 2));
     return { status, steps: this.step, epochs, report, verdict: v, examplesPerSec,
       exitCode: status === 'diverged' ? EXIT_DIVERGED : status === 'interrupted' ? EXIT_INTERRUPTED : 0 };
+  }
+
+  /** d2l's closing lines: the last epoch's numbers (a diverged run: nan, and the explanation), then the speed. */
+  private logEnd(status: TrainResult['status'], report: NonFiniteReport | null, last: EpochResult | undefined, examplesPerSec: number): void {
+    if (status === 'diverged' && report) {
+      // d2l's line for a run that went NaN: the loss is nan and accuracies are what was reached.
+      this.log(d2lLine(NaN, this.sums.correct / Math.max(1, this.sums.n), null));
+      this.log(`\n${report.explanation.en}`);
+    } else if (last) {
+      this.log(d2lLine(last.loss, last.trainAcc, last.testAcc));
+    }
+    this.log(`${examplesPerSec.toFixed(1)} examples/sec on ${this.config.device}`);
   }
 
   private *batches(epoch: number, start: number): Generator<Batch, void, undefined> {
