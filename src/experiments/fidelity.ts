@@ -97,7 +97,7 @@ function notRunText(stores: readonly Store[], row: FidelityRow): string {
   const ips = from ? trainImgPerS(from.store, from.run) : null;
   if (!ips || !row.estimateFrom) return row.notRun!;
   const hours = row.estimateFrom.images / ips / 3600;
-  return `${row.notRun}: about ${hours.toFixed(0)} h of training on this machine at the ${ips.toFixed(0)} img/s (1 thread) the ${row.estimateFrom.row} row measured`;
+  return `${row.notRun}: about ${hours.toFixed(0)} h of training on this machine at the ${ips.toFixed(0)} img/s the ${row.estimateFrom.row} row measured (1 thread, as loaded as that row was: see the note under the table)`;
 }
 
 function measured(store: Store, run: RunRow, row: FidelityRow): { line: string; time: string } {
