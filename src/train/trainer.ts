@@ -491,8 +491,8 @@ export class Trainer {
     this.pendingSteps.push({ step: this.step, epoch: s.epoch, batch: b.index, loss: s.loss, lr: this.lrAt(this.step), gradNorm: this.lastGradNorm,
       timeMs: ms, imgPerS: (b.size * 1000) / ms, inputMin: inp?.min ?? null, inputMax: inp?.max ?? null,
       inputMean: inp ? inp.sum / n : null, inputStd: inp ? Math.sqrt(Math.max(0, inp.sumsq / n - (inp.sum / n) ** 2)) : null,
-      // A non-finite loss stops before the accuracy is counted: none, rather than a false 0.
-      trainAcc: Number.isFinite(s.loss) ? s.correct / b.size : null });
+      // A finite outcome has a finite loss (a non-finite one always carries an origin), so correct was counted.
+      trainAcc: s.correct / b.size });
     this.flush();
     const nb = this.train.numBatches;
     const ips = (this.sums.n * 1000) / this.sums.trainMs;
