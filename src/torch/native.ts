@@ -11,7 +11,7 @@ import type { NativeOps } from './ops.generated.js';
 export interface ProcessEffects { mallocTuning: boolean; cpuAllocator: boolean }
 
 /** The caching CPU allocator's counters (all 0 when NANSCOPE_CPU_ALLOCATOR=0). */
-export interface CpuCacheStats { cachedBytes: number; limitBytes: number; hits: number; misses: number }
+export interface CpuCacheStats { cachedBytes: number; limitBytes: number; hits: number; misses: number; evictions: number }
 
 /** Opaque native tensor handle; only src/torch touches it. */
 export interface NativeHandle {
