@@ -33,8 +33,8 @@ export interface FidelityRow {
 }
 
 const steps = (batch: number, epochs: number) => Math.ceil(60000 / batch) * epochs;
-// The AlexNet rows run on one thread (their command says --threads 1), so two can share the machine.
-const ONE_CORE = '1 thread (--threads 1): a one-core figure; what else ran on the machine meanwhile is in the note under the table';
+// Every row runs with the default threads (all cores), one run at a time, as a learner would:
+// the time and img/s are this machine's whole-machine figures.
 
 export const FIDELITY_ROWS: readonly FidelityRow[] = [
   { name: 'lenet-e10', what: 'LeNet, sigmoid (d2l 6.6): lr 0.9, batch 256, 28x28, 10 epochs', flags: '--model lenet --epochs 10', steps: steps(256, 10),
@@ -43,12 +43,12 @@ export const FIDELITY_ROWS: readonly FidelityRow[] = [
     en: [0.269, 0.900, 0.838, 34608.7], zh: [0.273, 0.899, 0.807, 32293.9], spread: 'BN-LeNet test acc across d2l builds: 0.52-0.89' },
   { name: 'lenet-bn-builtin-e10', what: 'LeNet + BN built-in (d2l 8.5): lr 1.0, batch 256, 10 epochs', flags: '--model lenet --bn builtin --lr 1 --epochs 10', steps: steps(256, 10),
     en: [0.278, 0.897, 0.836, 63564.3], zh: [0.267, 0.902, 0.708, 50597.3], spread: 'BN-LeNet test acc across d2l builds: 0.52-0.89' },
-  { name: 'alexnet224-e1', what: 'AlexNet (d2l 8.1) exact recipe: lr 0.01, batch 128, 224x224, ONE epoch of 10', flags: '--model alexnet --epochs 1 --threads 1', steps: steps(128, 1),
+  { name: 'alexnet224-e1', what: 'AlexNet (d2l 8.1) exact recipe: lr 0.01, batch 128, 224x224, ONE epoch of 10', flags: '--model alexnet --epochs 1', steps: steps(128, 1),
     en: [0.327, 0.880, 0.882, 4171.2], zh: [0.331, 0.878, 0.883, 3941.8], refNote: 'd2l\'s line is after 10 epochs; this run is its first',
-    spread: 'AlexNet across 36 en + 18 zh builds: loss 0.325-0.368, test acc 0.847-0.885, never NaN', note: ONE_CORE },
-  { name: 'alexnet96-e10', what: 'AlexNet at 96x96 (d2l\'s recipe otherwise): lr 0.01, batch 128, 10 epochs', flags: '--model alexnet --resize 96 --epochs 10 --threads 1', steps: steps(128, 10),
+    spread: 'AlexNet across 36 en + 18 zh builds: loss 0.325-0.368, test acc 0.847-0.885, never NaN' },
+  { name: 'alexnet96-e10', what: 'AlexNet at 96x96 (d2l\'s recipe otherwise): lr 0.01, batch 128, 10 epochs', flags: '--model alexnet --resize 96 --epochs 10', steps: steps(128, 10),
     en: [0.327, 0.880, 0.882, 4171.2], zh: [0.331, 0.878, 0.883, 3941.8], refNote: 'd2l\'s line is at 224x224',
-    spread: 'AlexNet across 36 en + 18 zh builds: loss 0.325-0.368, test acc 0.847-0.885, never NaN', note: ONE_CORE },
+    spread: 'AlexNet across 36 en + 18 zh builds: loss 0.325-0.368, test acc 0.847-0.885, never NaN' },
   { name: 'alexnet224-e10', what: 'AlexNet (d2l 8.1) exact recipe: 224x224, 10 epochs', flags: '--model alexnet', steps: steps(128, 10),
     en: [0.327, 0.880, 0.882, 4171.2], zh: [0.331, 0.878, 0.883, 3941.8], notRun: 'not run (no GPU)', estimateFrom: { row: 'alexnet224-e1', images: 60000 * 10 } },
 ];
@@ -97,7 +97,7 @@ function notRunText(stores: readonly Store[], row: FidelityRow): string {
   const ips = from ? trainImgPerS(from.store, from.run) : null;
   if (!ips || !row.estimateFrom) return row.notRun!;
   const hours = row.estimateFrom.images / ips / 3600;
-  return `${row.notRun}: about ${hours.toFixed(0)} h of training on this machine at the ${ips.toFixed(0)} img/s the ${row.estimateFrom.row} row measured (1 thread, as loaded as that row was: see the note under the table)`;
+  return `${row.notRun}: about ${hours.toFixed(0)} h of training on this machine at the ${ips.toFixed(0)} img/s the ${row.estimateFrom.row} row measured`;
 }
 
 function measured(store: Store, run: RunRow, row: FidelityRow): { line: string; time: string } {
