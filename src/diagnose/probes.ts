@@ -58,6 +58,10 @@ export class Probes {
   /** Per layer: whether it is a BN layer, and this step's batch-statistics deviation. */
   private readonly isBn: boolean[];
   private bnDev: (BnDeviation | null)[] = [];
+  /** Per layer: the layer whose output is this layer's input and goes nowhere else (-1: none);
+   *  its gradient there is the whole gradient of that output, already measured in that slot. */
+  private inFrom: number[] = [];
+  private outProbed: boolean[] = [];
   /** Every layer's own parameters, flattened in layer order (read in one native call after backward). */
   private readonly owned: { layer: number; weight: boolean; p: Tensor }[];
   /** Each layer's weight-like parameter (the one update_ratio is about), or null. */
@@ -97,6 +101,10 @@ export class Probes {
       const prev = this.fedBy[i];
       // Only this layer consumes x, unless a hook other than ours on the feeding layer reads its output.
       if (prev >= 0 && this.lastOutLayer === prev && this.lastOut === x && this.layers[prev].module.forwardHookCount === 1) {
+        // x is prev's output, consumed here alone, and onForward already probes its gradient
+        // (prev's out slot): a second hook would measure the same tensor again (LeNet: 11 of
+        // 12 inputs, ~3.7 M floats a step).
+        if (x.requiresGrad && this.outProbed[prev]) { this.inFrom[i] = prev; return; }
         native.gradProbe(x.handle, this.layers.length + i, false);
         return;
       }
@@ -115,7 +123,7 @@ export class Probes {
     this.fwd[i] = s;
     if (this.withHist) this.actHist.set(histogram(y), i * HIST_BINS);
     if (this.firstBad < 0 && nonFinite(s) > 0) this.firstBad = i;
-    if (this.withGradHooks && y.requiresGrad) native.gradProbe(y.handle, i);
+    if (this.withGradHooks && y.requiresGrad) { native.gradProbe(y.handle, i); this.outProbed[i] = true; }
   }
 
   /** The locator's mode: report which layer is running to the native op watch (watchForward), record inputs. */
@@ -137,6 +145,8 @@ export class Probes {
     this.fwd = this.layers.map(() => null);
     this.inputs = this.layers.map(() => null);
     this.bnDev = this.layers.map(() => null);
+    this.inFrom = this.layers.map(() => -1);
+    this.outProbed = this.layers.map(() => false);
     if (this.scopes) this.scopes = [];
     native.readGradProbes(2 * this.layers.length); // clear stale slots
   }
@@ -154,7 +164,8 @@ export class Probes {
     const L = this.layers.length;
     const raw = native.readGradProbes(2 * L);
     const at = (k: number) => (raw[k * GRAD_SLOT + GRAD_SLOT - 1] < 0 ? null : fromRaw(raw, k * GRAD_SLOT));
-    return { out: this.layers.map((_, i) => at(i)), in: this.layers.map((_, i) => at(L + i)) };
+    const out = this.layers.map((_, i) => at(i));
+    return { out, in: this.layers.map((_, i) => (this.inFrom[i] >= 0 ? out[this.inFrom[i]] : at(L + i))) };
   }
 
   private disarmHist(): void {
