@@ -9,7 +9,7 @@
 // lists alone hold, for every size, as many blocks as were ever live at once, so the process
 // peaks at the sum of each size's peak rather than at the peak of what is live (measured at
 // d2l's AlexNet 224 b128, 1 thread: 1724 MB against PyTorch's 1414 for the same steps). So a
-// miss first unmaps the least recently cached blocks until live + cached + the new block fits
+// miss first unmaps the most recently cached blocks until live + cached + the new block fits
 // within the live peak so far plus 1/SLACK of it (default 4: 25%), and only then maps a new
 // block. Measured there: peak 1344 MB (PyTorch 1414), ~35 misses a step where the unbounded
 // cache had none, each step ~5% slower than with the unbounded cache (slack 16: 1183 MB, ~8%).
@@ -141,7 +141,7 @@ class CachingCPUAllocator final : public c10::Allocator {
   static bool hugePages() { const char* e = std::getenv("NANSCOPE_CPU_HUGEPAGES"); static const bool on = !(e && std::string(e) == "0"); return on; }
   static void freeAny(void* p);
 
-  using Lru = std::list<std::pair<size_t, void*>>;  // cached blocks, least recently freed first
+  using Lru = std::list<std::pair<size_t, void*>>;  // cached blocks, in the order they were freed
   std::mutex m_;
   Lru lru_;
   std::unordered_map<size_t, std::vector<Lru::iterator>> free_;
@@ -155,18 +155,22 @@ class CachingCPUAllocator final : public c10::Allocator {
     live_bytes_ += size;
     peakLive_ = std::max(peakLive_, live_bytes_);
   }
-  // Takes the least recently freed blocks off the cache until `need` bytes are gone (or the
-  // cache is empty); the caller frees them. Holds m_.
+  // Takes the most recently freed blocks off the cache until `need` bytes are gone (or the
+  // cache is empty); the caller unmaps them. Most recent first: a training step asks for the
+  // same blocks in the same order every step, a loop that least-recent eviction serves worst
+  // (each block is evicted just before its turn comes round). Measured, AlexNet b128, 1 thread:
+  // page faults per step 12k -> 6k at 96, 13k -> 5k at 224, the same peak. Holds m_.
   std::vector<std::pair<size_t, void*>> evict(size_t need) {
     std::vector<std::pair<size_t, void*>> out;
     size_t got = 0;
     while (got < need && !lru_.empty()) {
-      auto [size, p] = lru_.front();
+      auto victim = std::prev(lru_.end());
+      auto [size, p] = *victim;
       auto& v = free_[size];
       for (size_t i = 0; i < v.size(); i++) {
-        if (v[i] == lru_.begin()) { v.erase(v.begin() + static_cast<std::ptrdiff_t>(i)); break; }
+        if (v[i] == victim) { v.erase(v.begin() + static_cast<std::ptrdiff_t>(i)); break; }
       }
-      lru_.pop_front();
+      lru_.erase(victim);
       cached_ -= size;
       got += size;
       evictions_++;
