@@ -71,7 +71,7 @@ class CachingCPUAllocator final : public c10::Allocator {
       }
       misses_++;
       // Room for the cache: whatever keeps the footprint (live + cached + this block) within
-      // the live peak so far plus a slack of 1/SLACK of it; the oldest cached blocks go first.
+      // the live peak so far plus a slack of 1/SLACK of it (evict() says which blocks go).
       size_t allowed = std::max(peakLive_, live_bytes_ + size);
       allowed += allowed / slack_;
       size_t footprint = live_bytes_ + cached_ + size;
@@ -138,7 +138,10 @@ class CachingCPUAllocator final : public c10::Allocator {
     return p;
   }
   static void unmap(void* p, size_t n) { munmap(p, n); }
-  static bool hugePages() { const char* e = std::getenv("NANSCOPE_CPU_HUGEPAGES"); static const bool on = !(e && std::string(e) == "0"); return on; }
+  static bool hugePages() {
+    static const bool on = [] { const char* e = std::getenv("NANSCOPE_CPU_HUGEPAGES"); return !(e && std::string(e) == "0"); }();
+    return on;
+  }
   static void freeAny(void* p);
 
   using Lru = std::list<std::pair<size_t, void*>>;  // cached blocks, in the order they were freed
