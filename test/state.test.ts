@@ -126,3 +126,39 @@ test('a run records the machine it trained on: CPU model, the ISA ATen dispatche
     assert.match(m.cpuIsa, /^(AVX-512|AVX2|AVX|SSE4\.2|\w+)$/);
   } finally { store.close(); }
 });
+
+test('a large state (AlexNet, 187 MB) is streamed to its checkpoint before the next step: no copy, the file holds the weights the next step starts from', async () => {
+  const { loadFashionMnist } = await import('../src/data/index.js');
+  const { openStore } = await import('../src/store/index.js');
+  const { Trainer } = await import('../src/train/trainer.js');
+  const { defaultConfig, validate } = await import('../src/train/config.js');
+  const { tmp } = await import('./helpers.js');
+  const data = await loadFashionMnist({ limitTrain: 32, limitTest: 16 });
+  const store = openStore(tmp());
+  const config = validate({ ...defaultConfig('alexnet'), resize: 65, batchSize: 8, threads: 1, maxSteps: 2, checkpointEvery: 1, evaluate: false, histEvery: 0 });
+  const run = store.createRun({ name: 't', config });
+  let compared = 0;
+  const trainer = new Trainer(config, {
+    store, runId: run.id, data, silent: true,
+    beforeStep: (step, net) => {
+      if (step !== 2) return;
+      // Step 1's periodic checkpoint must already be complete on disk, and equal the weights step 2 starts from.
+      const saved = loadSt(join(store.runDir(run.id), 'checkpoint.st'));
+      try {
+        const model = new Map([...saved].filter(([k]) => k.startsWith('model.')).map(([k, t]) => [k.slice(6), t]));
+        assertSameTensors(model, net.stateDict());
+        compared = model.size;
+      } finally {
+        for (const t of saved.values()) t.dispose();
+      }
+    },
+  });
+  try {
+    const r = await trainer.run();
+    assert.equal(r.status, 'finished');
+    assert.ok(compared >= 16, `compared ${compared} tensors`);
+  } finally {
+    trainer.dispose();
+    store.close();
+  }
+});

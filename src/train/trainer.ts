@@ -91,6 +91,9 @@ export interface TrainerOptions {
 }
 
 /** Copies of the model's buffers (BN running statistics and counters): what a forward mutates. */
+/** States up to this size are copied and written in the background (LeNet: 0.25 MB); larger ones stream synchronously. */
+const BACKGROUND_CHECKPOINT_BYTES = 32 << 20;
+
 function snapshotBuffers(net: Module): Map<string, Tensor> {
   return new Map([...net.namedBuffers()].map(([k, t]) => [k, t.clone()]));
 }
@@ -204,9 +207,12 @@ export class Trainer {
   }
 
   /**
-   * Saves the current state as the run's checkpoint in the background: the state is copied now,
-   * the file is written (atomically) and recorded while the next steps run. One write at a time:
-   * a second waits for the first, so at most one copy of the state is held.
+   * Saves the current state as the run's checkpoint. A small state is copied now and written
+   * (atomically) and recorded in the background while the next steps run; one write at a time,
+   * so at most one copy is held. A large one is streamed from native memory before the next
+   * step, with no copy: the copy would sit on top of the step's own peak (AlexNet 224: +176 MB,
+   * 1.13x PyTorch's peak RSS instead of 1.02x), while writing 187 MB takes ~0.1-0.3 s, under
+   * 0.5% of an epoch there.
    */
   private async checkpointSoon(reason: string): Promise<void> {
     if (this.o.files === false) return;
@@ -214,7 +220,12 @@ export class Trainer {
     const file = 'checkpoint.st';
     const path = join(this.dir, file);
     const step = this.step;
-    const written = this.phases.time('checkpoint', () => this.writer.save(path, this.net, this.opt, this.meta(reason)));
+    const bytes = this.opt.params.reduce((s, p) => s + 4 * p.numel(), 0);
+    const written = this.phases.time('checkpoint', () => {
+      if (bytes <= BACKGROUND_CHECKPOINT_BYTES) return this.writer.save(path, this.net, this.opt, this.meta(reason));
+      saveCheckpoint(path, this.net, this.opt, this.meta(reason));
+      return Promise.resolve();
+    });
     // Step rows wait in the buffer while the file is written (see flush), so a kill -9 at any
     // moment leaves the store at most one checkpoint interval ahead of the checkpoint on disk.
     const recorded = written.then(() => {
