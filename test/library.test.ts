@@ -131,14 +131,14 @@ console.log(JSON.stringify({ ...e, hits: torch.cpuCacheStats().hits }));`;
 });
 
 test('the caching allocator keeps the footprint near the live peak: a miss unmaps older cached blocks of other sizes', () => {
-  // 64 MiB live then freed, then 48 MiB: an exact-size cache would hold both (112 MiB, the sum
-  // of each size's peak); the footprint rule allows the live peak (64) plus a quarter, so the
-  // 48 MiB miss unmaps the 64 MiB block first.
+  // 512 MiB live then freed, then 384 MiB: an exact-size cache would hold both (896 MiB, the sum
+  // of each size's peak); the footprint rule allows the live peak (512) plus a quarter (at least
+  // 128 MiB), so the 384 MiB miss unmaps the 512 MiB block first.
   const probe = `import { torch } from 'nanscope';
-torch.tidy(() => { torch.zeros([16 << 20]); });
-torch.tidy(() => { torch.zeros([12 << 20]); });
+torch.tidy(() => { torch.zeros([128 << 20]); });
+torch.tidy(() => { torch.zeros([96 << 20]); });
 const a = torch.cpuCacheStats();
-torch.tidy(() => { torch.zeros([12 << 20]); });
+torch.tidy(() => { torch.zeros([96 << 20]); });
 const b = torch.cpuCacheStats();
 console.log(JSON.stringify({ a, b }));`;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=nanscope-source', '--input-type=module', '-e', probe],
@@ -146,9 +146,9 @@ console.log(JSON.stringify({ a, b }));`;
   assert.equal(r.status, 0, r.stderr);
   const { a, b } = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<'a' | 'b', torch.CpuCacheStats>;
   const MiB = 1 << 20;
-  assert.equal(a.evictions, 1, 'the 64 MiB block made room for the 48 MiB one');
-  assert.equal(a.cachedBytes, 48 * MiB);
-  assert.ok(a.cachedBytes <= 1.25 * 64 * MiB);
+  assert.equal(a.evictions, 1, 'the 512 MiB block made room for the 384 MiB one');
+  assert.equal(a.cachedBytes, 384 * MiB);
+  assert.ok(a.cachedBytes <= 1.25 * 512 * MiB);
   // The same size again is a hit, with nothing evicted.
-  assert.deepEqual([b.hits - a.hits, b.evictions - a.evictions, b.cachedBytes], [1, 0, 48 * MiB]);
+  assert.deepEqual([b.hits - a.hits, b.evictions - a.evictions, b.cachedBytes], [1, 0, 384 * MiB]);
 });

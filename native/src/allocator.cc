@@ -10,7 +10,7 @@
 // peaks at the sum of each size's peak rather than at the peak of what is live (measured at
 // d2l's AlexNet 224 b128, 1 thread: 1724 MB against PyTorch's 1414 for the same steps). So a
 // miss first unmaps the most recently cached blocks until live + cached + the new block fits
-// within the live peak so far plus 1/SLACK of it (default 4: 25%), and only then maps a new
+// within the live peak so far plus 1/SLACK of it (default 4: 25%; at least 128 MB), and only then maps a new
 // block. Measured there: peak 1344 MB (PyTorch 1414), ~35 misses a step where the unbounded
 // cache had none, each step ~5% slower than with the unbounded cache (slack 16: 1183 MB, ~8%).
 // Large blocks are mapped with MADV_HUGEPAGE, as c10's own CPU allocator can (THP_MEM_ALLOC_
@@ -33,6 +33,9 @@ namespace {
 
 constexpr size_t kAlign = 64;
 constexpr size_t kMinCached = 256 << 10;  // below this glibc's heap is fast enough
+// The slack is never under this: a small net's whole cache fits in it, and a quarter of a small
+// live peak made LeNet's steps evict and fault (measured: 15-30% more CPU per step at b256).
+constexpr size_t kMinSlack = size_t(128) << 20;
 
 // Data pointer == context for every block, as raw_allocate (used by oneDNN) requires; the
 // size of each large block lives in a side table so the deleter can file it by size.
@@ -73,7 +76,7 @@ class CachingCPUAllocator final : public c10::Allocator {
       // Room for the cache: whatever keeps the footprint (live + cached + this block) within
       // the live peak so far plus a slack of 1/SLACK of it (evict() says which blocks go).
       size_t allowed = std::max(peakLive_, live_bytes_ + size);
-      allowed += allowed / slack_;
+      allowed += std::max(allowed / slack_, kMinSlack);
       size_t footprint = live_bytes_ + cached_ + size;
       if (footprint > allowed) evicted = evict(footprint - allowed);
     }
