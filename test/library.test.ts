@@ -130,7 +130,7 @@ console.log(JSON.stringify({ ...e, hits: torch.cpuCacheStats().hits }));`;
   assert.deepEqual([mallocOnly.mallocTuning, mallocOnly.cpuAllocator], [true, false]);
 });
 
-test('the caching allocator keeps the footprint near the live peak: a miss unmaps older cached blocks of other sizes', () => {
+test('the caching allocator keeps the footprint near the live peak: a miss unmaps cached blocks of other sizes first', () => {
   // 512 MiB live then freed, then 384 MiB: an exact-size cache would hold both (896 MiB, the sum
   // of each size's peak); the footprint rule allows the live peak (512) plus a quarter (at least
   // 128 MiB), so the 384 MiB miss unmaps the 512 MiB block first.

@@ -46,7 +46,7 @@ export function configShow(): string { return native.configShow(); }
  *  - cpuAllocator: libtorch's CPU allocator replaced by a caching one that keeps freed blocks
  *    of 256 KiB and more for reuse, up to NANSCOPE_CPU_CACHE_MB (default 4096), and unmaps the
  *    most recently cached of them when live + cached would pass the live peak by 1/NANSCOPE_CPU_CACHE_SLACK
- *    (default 4)
+ *    (default 4; at least 128 MB)
  *    (NANSCOPE_CPU_ALLOCATOR=0: libtorch's own allocator).
  * Both are read once, when the addon loads: set them in the environment before the process
  * imports nanscope.
