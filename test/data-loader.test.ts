@@ -75,7 +75,7 @@ test('resuming at (epoch, batch) yields exactly the remaining batches', () => {
 
 test('resized batches: lazy per-process cache, warm() fills it, content matches resizeImage', async () => {
   const small = (await loadFashionMnist({ dataDir: SYSTEM_DIR, limitTest: 300 })).test;
-  const cache = resizeCacheFor(small, 96);
+  const cache = resizeCacheFor(small, 96)!;
   const l = new DataLoader(small, { batchSize: 32, shuffle: true, seed: 5, resize: 96 });
   assert.equal(cache.resized, 0);
   const b = l.batch(0, 0);

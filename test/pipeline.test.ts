@@ -180,7 +180,7 @@ test('prefetch: the thread resizes the next batches ahead, and every batch is by
   const opts = { batchSize: 50, shuffle: true, seed: 7, resize: 96 };
   const a = new DataLoader(plain, opts);
   const b = new DataLoader(pre, { ...opts, prefetch: 3 });
-  const cache = resizeCacheFor(pre, 96);
+  const cache = resizeCacheFor(pre, 96)!;
   try {
     assert.equal(cache.resized, 0);
     sameBatch(b.batch(0, 0), a.batch(0, 0), 'epoch 1 batch 0');
@@ -191,7 +191,7 @@ test('prefetch: the thread resizes the next batches ahead, and every batch is by
       for (let i = e === 0 ? 1 : 0; i < a.numBatches; i++) sameBatch(b.batch(e, i), a.batch(e, i), `epoch ${e + 1} batch ${i}`);
     }
     assert.equal(cache.resized, 600);
-    assert.ok(Buffer.from(cache.pixels).equals(Buffer.from(resizeCacheFor(plain, 96).pixels)), 'the two caches hold the same bytes');
+    assert.ok(Buffer.from(cache.pixels).equals(Buffer.from(resizeCacheFor(plain, 96)!.pixels)), 'the two caches hold the same bytes');
   } finally {
     b.close();
   }
@@ -206,6 +206,37 @@ test('prefetch: a resumed position and a random access get the same batches as t
   try {
     for (const [e, i] of [[2, 5], [2, 6], [0, 9], [1, 0], [2, 7], [2, 7], [0, 0]]) sameBatch(b.batch(e, i), a.batch(e, i), `epoch ${e} batch ${i}`);
     assert.throws(() => new DataLoader(data.train, { ...opts, prefetch: -1 }), /prefetch must be a non-negative integer/);
+  } finally {
+    b.close();
+  }
+});
+
+test('streamed resize (a split past the cache budget): no cache is kept, the thread resizes batches ahead into its slots, every batch is byte for byte the cached one', async () => {
+  const data = await loadFashionMnist({ limitTrain: 400, limitTest: 10 });
+  const copy = (s: Split): Split => ({ images: s.images.slice(), labels: s.labels.slice(), n: s.n });
+  const cached = copy(data.train), streamed = copy(data.train);
+  const opts = { batchSize: 48, shuffle: true, seed: 11, resize: 80 };
+  const a = new DataLoader(cached, opts);
+  // 400 x 80^2 bytes = 2.4 MB: past a 2 MB budget, so this split is streamed.
+  const b = new DataLoader(streamed, { ...opts, prefetch: 2, resizeCacheMB: 2 });
+  const sync = new DataLoader(copy(data.train), { ...opts, resizeCacheMB: 0 });
+  assert.equal(a.cachesResized, true);
+  assert.equal(b.cachesResized, false);
+  assert.equal(resizeCacheFor(streamed, 80, 2), null, 'nothing kept for the streamed split');
+  const stream = (b as unknown as { stream: { workerResized: number } }).stream;
+  try {
+    sameBatch(b.batch(0, 0), a.batch(0, 0), 'epoch 1 batch 0');
+    // Batches 1 and 2 were queued for the thread; wait until it has resized them, then take them.
+    await until(() => stream.workerResized >= 2 * 48);
+    assert.equal(stream.workerResized, 2 * 48, 'the thread stays within 2 batches ahead');
+    for (let e = 0; e < 2; e++) {
+      for (let i = e === 0 ? 1 : 0; i < a.numBatches; i++) sameBatch(b.batch(e, i), a.batch(e, i), `epoch ${e + 1} batch ${i}`);
+    }
+    // A resumed position, a repeat and a jump back: whatever is or is not in the slots.
+    for (const [e, i] of [[3, 4], [3, 4], [0, 2], [3, 8], [1, 0]]) sameBatch(b.batch(e, i), a.batch(e, i), `random access epoch ${e} batch ${i}`);
+    // Without a prefetch thread the loader resizes each batch itself: the same bytes again.
+    for (const i of [0, 5, 8]) sameBatch(sync.batch(2, i), a.batch(2, i), `no prefetch, batch ${i}`);
+    assert.throws(() => new DataLoader(streamed, { ...opts, resizeCacheMB: -1 }), /resizeCacheMB must be a non-negative number/);
   } finally {
     b.close();
   }

@@ -14,7 +14,8 @@ export { downloadFile, OFFICIAL_BASE_URL, type DownloadOptions, type FetchLike, 
 export { loadFashionMnist, type LoadOptions, type FashionMnist } from './fashion-mnist.js';
 export { stratifiedLimit } from './limit.js';
 export { Resizer, resizerFor, resizeImage } from './resize.js';
-export { ResizeCache, resizeCacheFor } from './resize-cache.js';
+export { ResizeCache, resizeCacheFor, resizeCacheBudgetMB, RESIZE_CACHE_MB } from './resize-cache.js';
+export { ResizeStream } from './resize-stream.js';
 export { DataLoader, batchCount, type DataLoaderOptions, type Batch, type BatchSource } from './loader.js';
 export { permutation, epochState, mulberry32 } from './prng.js';
 export { CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES, PIXELS, type Split } from './split.js';

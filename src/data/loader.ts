@@ -9,6 +9,7 @@
  */
 import { permutation } from './prng.js';
 import { resizeCacheFor, type ResizeCache } from './resize-cache.js';
+import { ResizeStream } from './resize-stream.js';
 import { IMAGE_SIZE, PIXELS, type Split } from './split.js';
 
 export interface DataLoaderOptions {
@@ -26,6 +27,13 @@ export interface DataLoaderOptions {
    * are the same bytes either way (see ResizeCache). No effect at 28x28.
    */
   prefetch?: number;
+  /**
+   * Keep the split's resized images (n * R^2 bytes) for the process only if they take at most
+   * this many MB; otherwise resize every batch as it comes, ahead in the prefetch thread
+   * (ResizeStream). Default: NANSCOPE_RESIZE_CACHE_MB, else 1024 (d2l's AlexNet at 224 streams
+   * its 3.0 GB training split, keeps its 0.5 GB test split). The batches are the same bytes.
+   */
+  resizeCacheMB?: number;
 }
 
 export interface Batch {
@@ -65,14 +73,16 @@ export class DataLoader implements BatchSource {
   readonly size: number;
   readonly dropLast: boolean;
   readonly numBatches: number;
+  /** Where resized images come from: the process's whole-split cache, or batch by batch (null, null at 28x28). */
   private readonly cache: ResizeCache | null;
+  private readonly stream: ResizeStream | null;
   private lastOrder: { epoch: number; order: Uint32Array } | null = null;
   readonly prefetch: number;
   /** The last batch asked for, and how far ahead the thread has been asked to resize. */
   private ahead: { epoch: number; index: number; upTo: number } | null = null;
 
   constructor(split: Split, opts: DataLoaderOptions) {
-    const { batchSize, shuffle, seed = 0, resize = IMAGE_SIZE, dropLast = false, prefetch = 0 } = opts;
+    const { batchSize, shuffle, seed = 0, resize = IMAGE_SIZE, dropLast = false, prefetch = 0, resizeCacheMB } = opts;
     if (!Number.isSafeInteger(prefetch) || prefetch < 0) throw new RangeError(`prefetch must be a non-negative integer, got ${prefetch}`);
     this.prefetch = prefetch;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
@@ -85,7 +95,9 @@ export class DataLoader implements BatchSource {
     this.size = resize;
     this.dropLast = dropLast;
     this.numBatches = batchCount(split.n, batchSize, dropLast);
-    this.cache = resize === IMAGE_SIZE ? null : resizeCacheFor(split, resize);
+    if (resizeCacheMB !== undefined && !(resizeCacheMB >= 0)) throw new RangeError(`resizeCacheMB must be a non-negative number, got ${resizeCacheMB}`);
+    this.cache = resize === IMAGE_SIZE ? null : resizeCacheFor(split, resize, resizeCacheMB);
+    this.stream = resize === IMAGE_SIZE || this.cache ? null : new ResizeStream(split, resize, prefetch + 1, batchSize);
   }
 
   /** Sample order of an epoch: identity without shuffle, else permutation(seed, epoch). Shared; do not modify. */
@@ -103,7 +115,12 @@ export class DataLoader implements BatchSource {
     return order;
   }
 
-  /** Resize every image now (e.g. before timing epochs). No-op at 28x28. */
+  /** Whether resized images are kept for the process (false: resized batch by batch, or 28x28). */
+  get cachesResized(): boolean {
+    return this.cache !== null;
+  }
+
+  /** Resize every image now (e.g. before timing epochs). No-op at 28x28 and when streaming (nothing is kept). */
   warm(): void {
     this.cache?.warm();
   }
@@ -114,7 +131,7 @@ export class DataLoader implements BatchSource {
       throw new RangeError(`batch index ${index} out of range 0..${this.numBatches - 1}`);
     }
     const order = this.order(epoch);
-    if (this.prefetch > 0 && this.cache) this.askAhead(epoch, index, order);
+    if (this.prefetch > 0 && (this.cache || this.stream)) this.askAhead(epoch, index, order);
     const start = index * this.batchSize;
     const indices = order.slice(start, Math.min(start + this.batchSize, this.split.n));
     const size = indices.length;
@@ -122,9 +139,10 @@ export class DataLoader implements BatchSource {
     const pixels = new Uint8Array(size * rr);
     const labels = new Int32Array(size);
     const { images, labels: src } = this.split;
+    if (this.stream) this.stream.take(epoch, index, indices, pixels);
     for (let b = 0; b < size; b++) {
       const i = indices[b];
-      pixels.set(this.cache ? this.cache.image(i) : images.subarray(i * PIXELS, (i + 1) * PIXELS), b * rr);
+      if (!this.stream) pixels.set(this.cache ? this.cache.image(i) : images.subarray(i * PIXELS, (i + 1) * PIXELS), b * rr);
       labels[b] = src[i];
     }
     return { epoch, index, size, pixels, labels, indices };
@@ -136,14 +154,17 @@ export class DataLoader implements BatchSource {
     const from = a && a.epoch === epoch && a.index < index && a.upTo >= index ? a.upTo + 1 : index + 1;
     const upTo = Math.min(index + this.prefetch, this.numBatches - 1);
     for (let i = from; i <= upTo; i++) {
-      this.cache!.prefetch(order.subarray(i * this.batchSize, Math.min((i + 1) * this.batchSize, this.split.n)).slice());
+      const indices = order.subarray(i * this.batchSize, Math.min((i + 1) * this.batchSize, this.split.n)).slice();
+      if (this.stream) this.stream.queue(epoch, i, indices);
+      else this.cache!.prefetch(indices);
     }
     this.ahead = { epoch, index, upTo: Math.max(upTo, from - 1) };
   }
 
-  /** Stops the prefetch thread of this loader's cache (shared with other loaders of the same split and size). */
+  /** Stops the prefetch thread of this loader's cache (shared with other loaders of the same split and size) or stream. */
   close(): void {
     this.cache?.close();
+    this.stream?.close();
   }
 
   /** Batches of an epoch from startBatch on (resume support). */

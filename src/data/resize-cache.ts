@@ -1,9 +1,11 @@
 /**
  * Per-(split, size) cache of resized images, shared by every DataLoader in
  * the process: each image is resized at most once, lazily on first use (or all
- * at once via warm()), never per training step. Memory is n*R*R bytes
- * (60000 x 224^2 ~ 3.0 GB for d2l's AlexNet); the allocation is zero-filled
- * and paged in by the OS only as images are written.
+ * at once via warm()), never per training step. Memory is n*R*R bytes,
+ * zero-filled and paged in by the OS only as images are written, so it is
+ * made only within a budget (resizeCacheFor, NANSCOPE_RESIZE_CACHE_MB, 1 GB by
+ * default): 60,000 images at 96 take 0.55 GB; at 224, 3.0 GB, so d2l's AlexNet's
+ * training split is streamed instead (resize-stream.ts).
  *
  * The cache lives in shared memory so a worker thread (resize-worker.ts) can
  * resize the next batches' images ahead of the step (prefetch()). Either thread
@@ -94,7 +96,24 @@ export class ResizeCache {
 
 const caches = new WeakMap<Split, Map<number, ResizeCache>>();
 
-export function resizeCacheFor(split: Split, size: number): ResizeCache {
+/** Default budget of one split's cache (NANSCOPE_RESIZE_CACHE_MB overrides it): d2l's sizes up to 128 fit, 224 streams. */
+export const RESIZE_CACHE_MB = 1024;
+
+/** The budget in MB: NANSCOPE_RESIZE_CACHE_MB when set (a non-negative number), else RESIZE_CACHE_MB. */
+export function resizeCacheBudgetMB(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env.NANSCOPE_RESIZE_CACHE_MB;
+  if (v === undefined || v === '') return RESIZE_CACHE_MB;
+  const mb = Number(v);
+  if (!Number.isFinite(mb) || mb < 0) throw new RangeError(`NANSCOPE_RESIZE_CACHE_MB must be a non-negative number of MB, got '${v}'`);
+  return mb;
+}
+
+/**
+ * The process's cache of `split` at `size`, or null where its n * size^2 bytes would pass
+ * budgetMB (default: resizeCacheBudgetMB()): such a split is streamed (resize-stream.ts).
+ * A cache made earlier under a larger budget is returned whatever the budget now.
+ */
+export function resizeCacheFor(split: Split, size: number, budgetMB = resizeCacheBudgetMB()): ResizeCache | null {
   let bySize = caches.get(split);
   if (!bySize) {
     bySize = new Map();
@@ -102,6 +121,7 @@ export function resizeCacheFor(split: Split, size: number): ResizeCache {
   }
   let c = bySize.get(size);
   if (!c) {
+    if (split.n * size * size > budgetMB * 2 ** 20) return null;
     c = new ResizeCache(split, size);
     bySize.set(size, c);
   }
