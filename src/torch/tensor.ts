@@ -53,6 +53,8 @@ export class Tensor extends TensorOps {
   }
   get ndim(): number { return this.shape.length; }
   get dtype(): DType { return native.dtype(this.h) as DType; }
+  /** Bytes of its elements (PyTorch's Tensor.nbytes). */
+  get nbytes(): number { return this.numel() * (DTYPE_ARRAY[this.dtype] as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT; }
   get device(): Device { return native.device(this.h); }
   numel(): number { return native.numel(this.h); }
   get requiresGrad(): boolean { return native.requiresGrad(this.h); }

@@ -53,6 +53,14 @@ export function saveCheckpoint(path: string, net: Module, opt: SGD, meta: Checkp
   }
 }
 
+/** Bytes of the model's and optimizer's tensors (a checkpoint's size, less its header and RNG state). */
+function stateBytes(net: Module, opt: SGD): number {
+  let n = 0;
+  for (const [, t] of net.stateDict()) n += t.nbytes;
+  for (const [, t] of opt.stateTensors()) n += t.nbytes;
+  return n;
+}
+
 /** A checkpoint's state copied out of the tensors now (the next step may change them), ready to write. */
 export function snapshotCheckpoint(path: string, net: Module, opt: SGD, meta: CheckpointMeta, rng?: RngStates): Omit<WriteJob, 'id'> {
   const { tensors, own } = checkpointTensors(net, opt, rng);
@@ -64,20 +72,34 @@ export function snapshotCheckpoint(path: string, net: Module, opt: SGD, meta: Ch
   }
 }
 
+/** States up to this size are copied and written in the background (LeNet: 0.25 MB); larger ones stream at once. */
+export const BACKGROUND_CHECKPOINT_BYTES = 32 << 20;
+
 /**
  * Checkpoints written off the training thread: save() copies the state out (the only part the
  * step waits for), and a worker thread writes the file, atomically as saveCheckpoint does, while
  * the next steps run. The file is bitwise the one saveCheckpoint would have written at the call.
  * A kill mid-write leaves the previous file in place (the write goes to a temp file, renamed
  * when complete). The thread lives (and holds the process open) only while a write is in flight.
+ * A state over BACKGROUND_CHECKPOINT_BYTES is streamed from native memory before save() returns
+ * instead: its copy would sit on top of the next step's peak (AlexNet 224: +176 MB), and
+ * streaming it costs a fraction of a step that long.
  */
 export class CheckpointWriter {
   private thread: Worker | null = null;
   private next = 1;
   private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
 
-  /** Copies the state now; resolves once the file is in place, rejects if the write failed. */
+  /** Copies the state now (or writes it, when large); resolves once the file is in place, rejects if the write failed. */
   save(path: string, net: Module, opt: SGD, meta: CheckpointMeta, rng?: RngStates): Promise<void> {
+    if (stateBytes(net, opt) > BACKGROUND_CHECKPOINT_BYTES) {
+      try {
+        saveCheckpoint(path, net, opt, meta, rng);
+        return Promise.resolve();
+      } catch (e) {
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
     const job: WriteJob = { id: this.next++, ...snapshotCheckpoint(path, net, opt, meta, rng) };
     const done = new Promise<void>((resolve, reject) => this.waiting.set(job.id, { resolve, reject }));
     const w = this.worker();

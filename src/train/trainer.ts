@@ -90,8 +90,6 @@ export interface TrainerOptions {
   beforeStep?: (step: number, net: Module) => void;
 }
 
-/** States up to this size are copied and written in the background (LeNet: 0.25 MB); larger ones stream synchronously. */
-const BACKGROUND_CHECKPOINT_BYTES = 32 << 20;
 
 /** Copies of the model's buffers (BN running statistics and counters): what a forward mutates. */
 function snapshotBuffers(net: Module): Map<string, Tensor> {
@@ -220,12 +218,7 @@ export class Trainer {
     const file = 'checkpoint.st';
     const path = join(this.dir, file);
     const step = this.step;
-    const bytes = this.opt.params.reduce((s, p) => s + 4 * p.numel(), 0); // float32 weights
-    const written = this.phases.time('checkpoint', () => {
-      if (bytes <= BACKGROUND_CHECKPOINT_BYTES) return this.writer.save(path, this.net, this.opt, this.meta(reason));
-      saveCheckpoint(path, this.net, this.opt, this.meta(reason));
-      return Promise.resolve();
-    });
+    const written = this.phases.time('checkpoint', () => this.writer.save(path, this.net, this.opt, this.meta(reason)));
     // Step rows wait in the buffer while the file is written (see flush), so a kill -9 at any
     // moment leaves the store at most one checkpoint interval ahead of the checkpoint on disk.
     const recorded = written.then(() => {
