@@ -2,7 +2,7 @@
 // batch sizes, content, resume, and the once-per-process resize cache.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DataLoader, SYSTEM_DIR, loadFashionMnist, permutation, resizeCacheFor, resizeImage } from '../src/data/index.js';
+import { DataLoader, SYSTEM_DIR, loadFashionMnist, permutation, resizeCacheFor, resizeImage, resizeCacheBudgetMB, RESIZE_CACHE_MB } from '../src/data/index.js';
 
 const data = await loadFashionMnist({ dataDir: SYSTEM_DIR });
 const split = data.test; // 10000 images
@@ -93,6 +93,16 @@ test('resized batches: lazy per-process cache, warm() fills it, content matches 
   assert.equal(cache.resized, 300);
   assert.equal(l2.numBatches, 10);
   assert.equal(l2.batch(0, 9).size, 300 - 9 * 32);
+});
+
+test('resize cache budget: NANSCOPE_RESIZE_CACHE_MB or 1024; a split past it gets no cache; a bad value is an error', async () => {
+  assert.equal(resizeCacheBudgetMB({}), RESIZE_CACHE_MB);
+  assert.equal(resizeCacheBudgetMB({ NANSCOPE_RESIZE_CACHE_MB: '0' }), 0);
+  assert.equal(resizeCacheBudgetMB({ NANSCOPE_RESIZE_CACHE_MB: '2.5' }), 2.5);
+  for (const bad of ['lots', '-1', 'Infinity']) assert.throws(() => resizeCacheBudgetMB({ NANSCOPE_RESIZE_CACHE_MB: bad }), /NANSCOPE_RESIZE_CACHE_MB must be a non-negative number/);
+  const small = { images: new Uint8Array(10 * 784), labels: new Uint8Array(10), n: 10 };
+  assert.equal(resizeCacheFor(small, 224, 0.4), null, '10 x 224^2 bytes = 0.48 MB: past 0.4');
+  assert.notEqual(resizeCacheFor(small, 224, 0.5), null);
 });
 
 test('invalid options are rejected', () => {

@@ -234,6 +234,9 @@ test('streamed resize (a split past the cache budget): no cache is kept, the thr
     }
     // A resumed position, a repeat and a jump back: whatever is or is not in the slots.
     for (const [e, i] of [[3, 4], [3, 4], [0, 2], [3, 8], [1, 0]]) sameBatch(b.batch(e, i), a.batch(e, i), `random access epoch ${e} batch ${i}`);
+    // Closed mid-epoch, then used again: a new thread with new slots.
+    b.close();
+    for (const i of [1, 2, 3]) sameBatch(b.batch(4, i), a.batch(4, i), `after close, batch ${i}`);
     // Without a prefetch thread the loader resizes each batch itself: the same bytes again.
     for (const i of [0, 5, 8]) sameBatch(sync.batch(2, i), a.batch(2, i), `no prefetch, batch ${i}`);
     assert.throws(() => new DataLoader(streamed, { ...opts, resizeCacheMB: -1 }), /resizeCacheMB must be a non-negative number/);

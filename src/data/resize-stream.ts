@@ -107,10 +107,14 @@ export class ResizeStream {
     for (let b = 0; b < indices.length; b++) this.resizer.resizeInto(images, indices[b] * PIXELS, out, b * rr);
   }
 
-  /** Stops the worker thread (the stream stays usable; a later queue() starts a new one). */
+  /** Stops the worker thread (the stream stays usable; a later queue() starts a new one, with new slots). */
   close(): void {
     void this.worker?.terminate();
     this.worker = null;
+    // A slot the old thread was writing would stay WORKING, and unused, for good: the next
+    // thread gets fresh slots, and whatever the old one still writes lands in the old memory.
+    this.shared = null;
+    this.queued.fill(null);
   }
 
   private ensureShared(): { pixels: Uint8Array; state: Int32Array } {
