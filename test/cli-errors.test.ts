@@ -66,6 +66,16 @@ for (const [name, args, re] of CASES) {
   });
 }
 
+test('a bad NANSCOPE_RESIZE_CACHE_MB exits 2 with one line, before any data is read or run is made', () => {
+  const root = tmp();
+  const r = spawnSync(process.execPath, [...CLI, 'train', '--resize', '96', '--runs-dir', root],
+    { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NANSCOPE_RESIZE_CACHE_MB: 'lots' } });
+  assert.equal(r.status, 2, `exit ${r.status}; stderr: ${r.stderr}`);
+  assert.match(r.stderr, /NANSCOPE_RESIZE_CACHE_MB must be a non-negative number of MB, got 'lots'/);
+  assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+  assert.ok(!existsSync(root) || readdirSync(root).length === 0, 'nothing was created');
+});
+
 test('--help prints usage and exits 0 for every command', () => {
   for (const c of ['train', 'replay', 'resume', 'runs']) {
     const r = run([c, '--help']);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EPOCHS_KEY, STEPS_KEY, epochsBlock, shortfall, updatePerformanceDoc, writePerformance } from '../bench/perf-doc.js';
+import { EPOCHS_KEY, STEPS_KEY, PROBES_KEY, epochsBlock, shortfall, updatePerformanceDoc, writePerformance, writeBlock } from '../bench/perf-doc.js';
 import { beginMark, endMark, readGenerated } from '../src/experiments/blocks.js';
 import type { Epoch, PerfRun, Side } from '../bench/perf-types.js';
 import type { Machine } from '../src/store/index.js';
@@ -82,7 +82,7 @@ test('a rerun replaces its blocks in place, keeps the hand-written text, and an 
     const steps = readGenerated(md, STEPS_KEY)!;
     assert.match(steps, /\| alexnet 96x96 b128, 3 pairs \| PyTorch \| 256\.0 \[246\.2-266\.7\] \| \| \|/);
     assert.match(steps, /\| \| nanscope checks \| 284\.4 .* \| 1\.111 \| \*\*1\.111\*\* \[1\.04-1\.18\] \|/);
-    assert.match(steps, /\| alexnet 96x96 b128 \| 1\.022 \|/, 'probes on / off');
+    assert.match(steps, /\| alexnet 96x96 b128 \| 1\.022 \[0\.98-1\.07\] \|/, 'probes on / off: the paired median and its range');
     assert.match(steps, /\| d2l's PIL Resize \+ ToTensor vs nanscope's resizer \| 1714\.3 \| 4285\.7 \| 2\.50 \|/);
 
     // --only epoch: no step rows, the steps block stays as the full run wrote it.
@@ -95,6 +95,25 @@ test('a rerun replaces its blocks in place, keeps the hand-written text, and an 
     const fresh = updatePerformanceDoc('# Performance\n\nIntro.\n', sample());
     assert.ok(fresh.startsWith('# Performance\n\nIntro.\n\n'));
     assert.ok(readGenerated(fresh, EPOCHS_KEY) && readGenerated(fresh, STEPS_KEY));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the probes block (bench:probes --write-performance) is written in place, or added at the end, and leaves the other blocks', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nanscope-perfdoc-'));
+  try {
+    const path = join(dir, 'PERFORMANCE.md');
+    writeFileSync(path, ['# Performance', '', beginMark(STEPS_KEY), 'steps', endMark(STEPS_KEY), '', 'Hand text.', ''].join('\n'));
+    writeBlock(path, PROBES_KEY, 'probes, first run');
+    let md = readFileSync(path, 'utf8');
+    assert.equal(readGenerated(md, PROBES_KEY), 'probes, first run');
+    assert.ok(md.indexOf('Hand text.') < md.indexOf(beginMark(PROBES_KEY)), 'a missing block goes at the end');
+    writeBlock(path, PROBES_KEY, 'probes, second run');
+    md = readFileSync(path, 'utf8');
+    assert.equal(md.split(beginMark(PROBES_KEY)).length, 2, 'replaced, not added again');
+    assert.equal(readGenerated(md, PROBES_KEY), 'probes, second run');
+    assert.equal(readGenerated(md, STEPS_KEY), 'steps');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

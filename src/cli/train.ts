@@ -11,6 +11,7 @@ import { stopAfterStep } from './signals.js';
 import { fixFits } from './resume.js';
 import type { TrainConfig } from '../train/config.js';
 import { stopWhenParentDies } from './parent-watch.js';
+import { resizeCacheBudgetMB } from '../data/index.js';
 
 const FLAGS: Flags = {
   ...TRAIN_FLAGS,
@@ -40,6 +41,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     try { s.discardUnstarted(id); } finally { s.close(); }
   }
   if (id && existsSync(join(root, id))) throw new UsageError(`train: ${out} already exists (pick another --out, or nanscope resume ${id})`);
+  // A bad NANSCOPE_RESIZE_CACHE_MB is a usage error before any data is read or run is made.
+  try { resizeCacheBudgetMB(); } catch (e) { throw new UsageError((e as Error).message); }
   const model = await modelFor(config); // a model file's errors come before any data or run
   const data = await loadData(config);
   const store = openRuns(root);
