@@ -203,26 +203,26 @@ export function updatePerformanceDoc(doc: string, run: PerfRun): string {
   const blocks: [string, string][] = [];
   if (run.epochs.length) blocks.push([EPOCHS_KEY, epochsBlock(run)]);
   if (run.steps.length) blocks.push([STEPS_KEY, stepsBlock(run)]);
-  for (const [key, body] of blocks) {
-    const replaced = replaceGenerated(doc, key, body);
-    doc = replaced ?? `${doc.replace(/\s*$/, '\n\n')}${generatedBlock(key, body)}\n`;
-  }
+  for (const [key, body] of blocks) doc = putBlock(doc, key, body);
   return doc.endsWith('\n') ? doc : `${doc}\n`;
+}
+
+/** The doc with key's block holding body: in place, or added at the end under its markers. */
+function putBlock(doc: string, key: string, body: string): string {
+  return replaceGenerated(doc, key, body) ?? `${doc.replace(/\s*$/, '\n\n')}${generatedBlock(key, body)}\n`;
+}
+
+/** Rewrites the file at path (created with just a title when missing) under its lock. */
+function rewrite(path: string, f: (doc: string) => string): void {
+  withLock(path, () => writeFileAtomicSync(path, f(existsSync(path) ? readFileSync(path, 'utf8') : PERFORMANCE_HEADER)));
 }
 
 /** Writes the run's blocks into the file at path (created with just a title when missing). */
 export function writePerformance(path: string, run: PerfRun): void {
-  withLock(path, () => {
-    const doc = existsSync(path) ? readFileSync(path, 'utf8') : PERFORMANCE_HEADER;
-    writeFileAtomicSync(path, updatePerformanceDoc(doc, run));
-  });
+  rewrite(path, (doc) => updatePerformanceDoc(doc, run));
 }
 
 /** Writes one block (key, body) into the file at path: in place, or added at the end. */
 export function writeBlock(path: string, key: string, body: string): void {
-  withLock(path, () => {
-    const doc = existsSync(path) ? readFileSync(path, 'utf8') : PERFORMANCE_HEADER;
-    const next = replaceGenerated(doc, key, body) ?? `${doc.replace(/\s*$/, '\n\n')}${generatedBlock(key, body)}\n`;
-    writeFileAtomicSync(path, next);
-  });
+  rewrite(path, (doc) => putBlock(doc, key, body));
 }

@@ -54,7 +54,6 @@ function step(net: Module, opt: SGD, X: torch.Tensor, y: torch.Tensor, mode: Mod
   return cpuMs() - t;
 }
 
-
 const cases: [string, () => Module, number, number, number][] = [
   ['lenet', () => lenet(), 28, 256, 200], // a 25-35 ms step: many pairs for a stable median
   ['alexnet96', () => alexnet({ resize: 96 }), 96, 128, 16],
@@ -78,10 +77,10 @@ for (const [name, build, side, batch, n0] of cases.filter(([n]) => only === null
     for (const m of (i % 2 ? ['probes', 'checks'] : ['checks', 'probes']) as Mode[]) t[m].push(step(net, opt, X, y, m, probes));
   }
   const paired = t.probes.map((p, i) => p / t.checks[i]);
-  rows.push(`| ${name} b${batch} | ${probes.layers.length} | ${median(t.checks).toFixed(1)} | ${median(t.probes).toFixed(1)} | ${(median(t.probes) / median(t.checks)).toFixed(3)} | ` +
-    `**${median(paired).toFixed(3)}** [${Math.min(...paired).toFixed(2)}-${Math.max(...paired).toFixed(2)}] | ${steps} |`);
-  console.log(`${name.padEnd(11)} b${batch}  layers ${probes.layers.length}  off ${median(t.checks).toFixed(1)} ms  on ${median(t.probes).toFixed(1)} ms  ` +
-    `ratio of medians ${(median(t.probes) / median(t.checks)).toFixed(3)}  paired median ${median(paired).toFixed(3)} [${Math.min(...paired).toFixed(2)}-${Math.max(...paired).toFixed(2)}]  (${steps} pairs)`);
+  const off = median(t.checks).toFixed(1), on = median(t.probes).toFixed(1), ofMedians = (median(t.probes) / median(t.checks)).toFixed(3);
+  const pm = median(paired).toFixed(3), spread = `${Math.min(...paired).toFixed(2)}-${Math.max(...paired).toFixed(2)}`;
+  rows.push(`| ${name} b${batch} | ${probes.layers.length} | ${off} | ${on} | ${ofMedians} | **${pm}** [${spread}] | ${steps} |`);
+  console.log(`${name.padEnd(11)} b${batch}  layers ${probes.layers.length}  off ${off} ms  on ${on} ms  ratio of medians ${ofMedians}  paired median ${pm} [${spread}]  (${steps} pairs)`);
   probes.remove(); opt.dispose(); net.dispose(); X.dispose(); y.dispose();
 }
 

@@ -172,10 +172,12 @@ const sameBatch = (a: Batch, b: Batch, what: string): void => {
   assert.deepEqual(a.indices, b.indices, `${what}: indices`);
 };
 
+/** A split of its own (same images): a resize cache is per split, so each copy starts empty. */
+const copy = (s: Split): Split => ({ images: s.images.slice(), labels: s.labels.slice(), n: s.n });
+
 test('prefetch: the thread resizes the next batches ahead, and every batch is byte for byte the synchronous one, in the same order', async () => {
   const data = await loadFashionMnist({ limitTrain: 600, limitTest: 10 });
   // Two copies of the split: two caches, one filled by the training thread alone, one with the prefetch thread.
-  const copy = (s: Split): Split => ({ images: s.images.slice(), labels: s.labels.slice(), n: s.n });
   const plain = copy(data.train), pre = copy(data.train);
   const opts = { batchSize: 50, shuffle: true, seed: 7, resize: 96 };
   const a = new DataLoader(plain, opts);
@@ -199,7 +201,6 @@ test('prefetch: the thread resizes the next batches ahead, and every batch is by
 
 test('prefetch: a resumed position and a random access get the same batches as the synchronous path', async () => {
   const data = await loadFashionMnist({ limitTrain: 300, limitTest: 10 });
-  const copy = (s: Split): Split => ({ images: s.images.slice(), labels: s.labels.slice(), n: s.n });
   const opts = { batchSize: 32, shuffle: true, seed: 3, resize: 64 };
   const a = new DataLoader(copy(data.train), opts);
   const b = new DataLoader(copy(data.train), { ...opts, prefetch: 2 });
@@ -213,7 +214,6 @@ test('prefetch: a resumed position and a random access get the same batches as t
 
 test('streamed resize (a split past the cache budget): no cache is kept, the thread resizes batches ahead into its slots, every batch is byte for byte the cached one', async () => {
   const data = await loadFashionMnist({ limitTrain: 400, limitTest: 10 });
-  const copy = (s: Split): Split => ({ images: s.images.slice(), labels: s.labels.slice(), n: s.n });
   const cached = copy(data.train), streamed = copy(data.train);
   const opts = { batchSize: 48, shuffle: true, seed: 11, resize: 80 };
   const a = new DataLoader(cached, opts);

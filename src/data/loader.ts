@@ -140,11 +140,11 @@ export class DataLoader implements BatchSource {
     const labels = new Int32Array(size);
     const { images, labels: src } = this.split;
     if (this.stream) this.stream.take(epoch, index, indices, pixels);
-    for (let b = 0; b < size; b++) {
+    else for (let b = 0; b < size; b++) {
       const i = indices[b];
-      if (!this.stream) pixels.set(this.cache ? this.cache.image(i) : images.subarray(i * PIXELS, (i + 1) * PIXELS), b * rr);
-      labels[b] = src[i];
+      pixels.set(this.cache ? this.cache.image(i) : images.subarray(i * PIXELS, (i + 1) * PIXELS), b * rr);
     }
+    for (let b = 0; b < size; b++) labels[b] = src[indices[b]];
     return { epoch, index, size, pixels, labels, indices };
   }
 

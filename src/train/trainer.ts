@@ -90,7 +90,6 @@ export interface TrainerOptions {
   beforeStep?: (step: number, net: Module) => void;
 }
 
-
 /** Copies of the model's buffers (BN running statistics and counters): what a forward mutates. */
 function snapshotBuffers(net: Module): Map<string, Tensor> {
   return new Map([...net.namedBuffers()].map(([k, t]) => [k, t.clone()]));
