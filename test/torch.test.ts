@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import * as torch from '../src/torch/index.js';
 import { tapStats } from '../src/torch/stats.js';
 import { F } from '../src/torch/index.js';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 
 test('creation, elementwise and reductions give libtorch values', () => {
   torch.tidy(() => {
@@ -123,6 +125,25 @@ test('probe stats kernel: fast and exact paths agree with tensor reductions on l
     assert.deepEqual([t.nan, t.posInf, t.negInf], [2, 1, 1]);
     assert.equal(t.max, torch.where(x.isfinite(), x, torch.zeros([])).amax().item());
   });
+});
+
+test('probe stats kernel: the AVX2 build and the portable build give the same counts and extremes, and sums within rounding', () => {
+  const dump = (env: NodeJS.ProcessEnv) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=nanscope-source', join(import.meta.dirname, 'stats-kernels.ts')],
+      { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as torch.TensorStats[];
+  };
+  const fast = dump({});
+  const portable = dump({ NANSCOPE_STATS_PORTABLE: '1' });
+  assert.equal(fast.length, portable.length);
+  fast.forEach((a, i) => {
+    const b = portable[i];
+    for (const k of ['numel', 'min', 'max', 'maxAbs', 'nan', 'posInf', 'negInf', 'zeros', 'sat'] as const) assert.equal(a[k], b[k], `tensor ${i}: ${k}`);
+    for (const k of ['sum', 'sumsq'] as const) assert.ok(Math.abs(a[k] - b[k]) <= 1e-5 * Math.max(1, Math.abs(b[k])), `tensor ${i}: ${k} ${a[k]} vs ${b[k]}`);
+  });
+  // The set is a real mix: dead ReLU outputs and saturated sigmoids are counted on both builds.
+  assert.ok(fast.some((s) => s.zeros > 1000) && fast.some((s) => s.sat > 1000) && fast.some((s) => s.nan === 1));
 });
 
 test('magnitude histogram kernel: every element in its exponent bin, across float32\'s range, on the parallel path', () => {
