@@ -56,8 +56,8 @@ function step(net: Module, opt: SGD, X: torch.Tensor, y: torch.Tensor, mode: Mod
 
 const cases: [string, () => Module, number, number, number][] = [
   ['lenet', () => lenet(), 28, 256, 200], // a 25-35 ms step: many pairs for a stable median
-  // 1-2 s steps: 10-16 pairs left a paired median that moved by 0.05 between runs (ResNet-18 1.004
-  // then 1.050); 30-40 pairs hold it to ~0.01 in about five minutes for the whole table.
+  // 1-2 s steps: with 10-16 pairs the paired median moved by 0.05 between runs (ResNet-18 1.004,
+  // then 1.050); 30-40 pairs (about five minutes for the whole table) give a steadier one.
   ['alexnet96', () => alexnet({ resize: 96 }), 96, 128, 40],
   ['alexnet224', () => alexnet({ resize: 224 }), 224, 32, 30],
   ['resnet18', () => buildModel({ model: 'resnet18', resize: 96, activation: ZOO.resnet18.recipe.activation, bn: 'none', ratio: ZOO.resnet18.recipe.ratio }), 96, 32, 40],
