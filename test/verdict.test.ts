@@ -63,6 +63,7 @@ test('stuck: its cause is measured (lr that rewrites the weights, a signal that 
   const under = verdict(history((s) => ({ ...chance, update: s === 2 ? UPDATE_RATIO_HIGH * 0.5 : 1e-3 })), ctx());
   assert.deepEqual(under.causes, []);
   assert.match(under.text.en, /No single cause stands out/);
+  assert.ok(!under.fixes.some((f) => f.fix.startsWith('lr=')), 'no smaller lr without a step that rewrote the weights');
   const faded = verdict(history(() => ({ ...chance, logitStd: VANISH_DEPTH_RATIO / 2 })), ctx('relu', { init: 'normal:0.01' }));
   assert.deepEqual(faded.causes, ['init-vanishing']);
   assert.equal(faded.fixes[0].fix, 'init=xavier');

@@ -43,7 +43,10 @@ function byMode(run: Health, causes: readonly Cause[], c: VerdictContext): strin
     case 'saturated': order.push(lr, 'bn=builtin', 'activation=relu', 'init=xavier'); break;
     case 'vanishing': order.push('bn=builtin', 'activation=relu', 'init=xavier'); break;
     case 'dead-relu': order.push(lr, 'bn=builtin', 'warmup=100'); break;
-    case 'stuck': order.push('bn=builtin', 'init=xavier', lr); break;
+    // A smaller lr only where the probes saw one rewrite the weights (the cause, above): a net at
+    // chance with healthy update sizes is not learning too little per step because of a large
+    // lr (d2l's sigmoid LeNet sits at ln 10 for its first few hundred steps at lr 0.9).
+    case 'stuck': order.push('bn=builtin', 'init=xavier'); break;
     case 'oscillating': order.push(lr, 'warmup=100', 'clip=1', 'bn=builtin'); break;
     case 'healthy': break;
   }
