@@ -60,6 +60,9 @@ test('stuck: its cause is measured (lr that rewrites the weights, a signal that 
   assert.deepEqual(lr.causes, ['lr-too-high']);
   assert.match(lr.text.en, /learning rate 0\.1 is too high: at step 2 one update moved/);
   assert.equal(lr.fixes[0].fix, 'lr=0.01');
+  const mom = verdict(history((s) => ({ ...chance, update: s === 2 ? UPDATE_RATIO_HIGH * 1.5 : 1e-3 })), ctx('relu', { momentum: 0.95 }));
+  assert.match(mom.text.en, /learning rate 0\.1 with momentum 0\.95 \(a steady step is 20x the learning rate\) is too high/);
+  assert.match(mom.text.zh, /动量 0\.95 下，稳定时每步是学习率的 20 倍/);
   const under = verdict(history((s) => ({ ...chance, update: s === 2 ? UPDATE_RATIO_HIGH * 0.5 : 1e-3 })), ctx());
   assert.deepEqual(under.causes, []);
   assert.match(under.text.en, /No single cause stands out/);

@@ -70,7 +70,12 @@ function causeSentence(k: Cause, m: Measures, c: VerdictContext): Sentence {
       const ratio = x >= UPDATE_RATIO_HIGH
         ? { en: `at step ${m.updateRatioPeakStep} one update moved a layer's weights by ${fmt(x)} times their own norm (about 0.001 is a healthy step)`, zh: `第 ${m.updateRatioPeakStep} 步的一次更新让某层权重移动了其自身范数的 ${fmt(x)} 倍（健康的步长约为 0.001）` }
         : { en: 'the loss does not settle', zh: '损失无法稳定' };
-      return { en: `The learning rate ${fmt(c.lr)} is too high: ${ratio.en}${spikes.en}.`, zh: `学习率 ${fmt(c.lr)} 过高：${ratio.zh}${spikes.zh}。` };
+      // Momentum sums past gradients: a steady step is lr / (1 - momentum), so the lr alone understates it.
+      const mom = c.momentum ?? 0;
+      const withMom = mom > 0
+        ? { en: ` with momentum ${fmt(mom)} (a steady step is ${fmt(1 / (1 - mom))}x the learning rate)`, zh: `（动量 ${fmt(mom)} 下，稳定时每步是学习率的 ${fmt(1 / (1 - mom))} 倍）` }
+        : { en: '', zh: '' };
+      return { en: `The learning rate ${fmt(c.lr)}${withMom.en} is too high: ${ratio.en}${spikes.en}.`, zh: `学习率 ${fmt(c.lr)}${withMom.zh}过高：${ratio.zh}${spikes.zh}。` };
     }
     case 'init-vanishing': return {
       en: `The signal fades through the layers from the initialisation (${c.init}): the logits spread ${fmt(m.logitStd)} against ${fmt(m.firstActStd)} after the first weighted layer, so the output barely depends on the image and the loss stays at ln ${Math.round(1 / m.chanceAcc)}.`,

@@ -55,6 +55,8 @@ export interface VerdictContext {
   layers: readonly Pick<LayerMeta, 'name' | 'alias' | 'kind' | 'hasWeight' | 'activation'>[];
   report: NonFiniteReport | null;
   lr: number;
+  /** SGD momentum (0 or absent: plain SGD); a steady step is then lr / (1 - momentum). */
+  momentum?: number;
   bn: string;
   init: string;
   /** The configured activation; the layers' own metadata wins when they have one. */

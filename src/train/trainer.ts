@@ -570,7 +570,7 @@ export class Trainer {
     if (status === 'interrupted') this.checkpoint('sigint');
     else if (status === 'finished' && this.sums.n > 0 && this.pos.batch !== 0) this.checkpoint('max-steps');
     const warned = this.warning.first;
-    const v = verdict(this.history, { layers: this.layers, report, lr: this.baseLr, bn: c.bn, init: c.init, activation: c.activation, warnings: warned ? [warned] : [] });
+    const v = verdict(this.history, { layers: this.layers, report, lr: this.baseLr, momentum: c.momentum, bn: c.bn, init: c.init, activation: c.activation, warnings: warned ? [warned] : [] });
     const examplesPerSec = (this.totalExamples * 1000) / Math.max(1e-9, this.totalTrainMs);
     const last = epochs[epochs.length - 1];
     this.logEnd(status, report, last, examplesPerSec);
