@@ -189,3 +189,32 @@ test('explain: the mechanism matches the activation (no ReLU text for a sigmoid 
   assert.match(relu.en, /With ReLU the derivative is 0 or 1/);
   assert.doesNotMatch(relu.en, /sigmoid/i);
 });
+
+test('stuck: a deeper layer whose gradient fades is named even when the first layer\'s does not (NiN\'s 1x1 convs)', () => {
+  const layers: LayerMeta[] = [
+    ...net('relu').slice(0, 2),
+    { index: 2, name: '2', parent: '', depth: 1, leaf: true, alias: 'conv2', kind: 'Conv2d', hasWeight: true, activation: null },
+    { index: 3, name: '3', parent: '', depth: 1, leaf: true, alias: 'fc1', kind: 'Linear', hasWeight: true, activation: null },
+  ];
+  const run = (midRel: number) => {
+    const h = new History(4);
+    for (let s = 1; s <= 30; s++) {
+      const v = new Float32Array(4 * NF).fill(NaN);
+      for (const [i, rel] of [[0, 0.5], [2, midRel], [3, 1]]) {
+        v[i * NF + FIELD.w_norm] = 1; v[i * NF + FIELD.grad_w_norm] = rel; v[i * NF + FIELD.update_ratio] = 1e-3; v[i * NF + FIELD.act_std] = 1;
+      }
+      v[1 * NF + FIELD.act_zero_frac] = 0.5;
+      h.push(s, LN10, 1, v, 1, { correct: 26, size: 256 });
+    }
+    return verdict(h, { layers, report: null, lr: 0.1, bn: 'none', init: 'xavier' });
+  };
+  const faded = run(VANISH_DEPTH_RATIO / 2);
+  assert.equal(faded.run, 'stuck');
+  assert.deepEqual(faded.causes, []);
+  assert.match(faded.text.en, /Still, conv2 gets a relative gradient only 0\.005x the last layer's/);
+  assert.match(faded.text.zh, /conv2 的相对梯度只有最后一层的 0\.005 倍/);
+  assert.deepEqual(faded.layers.filter((l) => l.verdict === 'vanishing').map((l) => l.alias), ['conv2']);
+  const fine = run(VANISH_DEPTH_RATIO * 2);
+  assert.doesNotMatch(fine.text.en, /Still,/);
+  assert.deepEqual(fine.layers.filter((l) => l.verdict === 'vanishing'), []);
+});

@@ -151,6 +151,14 @@ export function describe(run: Health, causes: Cause[], m: Measures, c: VerdictCo
     case 'stuck':
       Object.assign(head, { en: 'Stuck at chance: the net is not learning.', zh: '停在随机水平：网络没有在学习。' });
       if (!causes.length) tail.push({ en: `No single cause stands out in the probes: no dead or saturated layer, no blow-up, no step that rewrote the weights. After ${m.lastStep} steps the net may also simply not have started yet: d2l's own nets can sit at ln ${C(m)} for their first few hundred steps.`, zh: `探针中没有发现单一的原因：没有死亡或饱和的层，没有爆炸，也没有改写权重的更新。训练了 ${m.lastStep} 步，网络也可能只是还没有开始学习：d2l 自己的网络在最初几百步里也可能停在 ln ${C(m)}。` });
+      // The first layer is the run-level depth test; deeper ones can fade while it does not (NiN's 1x1 convs).
+      if (!causes.includes('vanishing-depth') && m.slow.length) {
+        const lo = Math.min(...m.slow.map((x) => x.ratio)), hi = Math.max(...m.slow.map((x) => x.ratio));
+        const range = lo === hi ? fmt(lo) : `${fmt(lo)}-${fmt(hi)}`;
+        const names = m.slow.map((x) => name(x.i)).join(', ');
+        tail.push({ en: `Still, ${names} get${m.slow.length === 1 ? 's' : ''} a relative gradient only ${range}x the last layer's: the gradient fades on its way back to ${m.slow.length === 1 ? 'it' : 'them'}.`,
+          zh: `不过，${names} 的相对梯度只有最后一层的 ${range} 倍：梯度在传回这些层的途中衰减了。` });
+      }
       break;
     case 'oscillating':
       chain.push({ part: 'spikes', step: m.firstSpikeStep, en: `the loss jumped above twice its recent level ${m.spikes} times, first at step ${m.firstSpikeStep}`, zh: `损失有 ${m.spikes} 次跳到近期水平的两倍以上，第一次在第 ${m.firstSpikeStep} 步` });

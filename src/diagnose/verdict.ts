@@ -78,6 +78,8 @@ export interface Measures {
   atChance: boolean; steps: number; lastStep: number;
   dead: { i: number; frac: number; since: number }[];
   saturated: { i: number; frac: number; since: number }[];
+  /** Weighted layers (not the last) whose relative gradient is under VANISH_DEPTH_RATIO x the last's (nets without BN). */
+  slow: { i: number; ratio: number }[];
   logitStd: number; firstActStd: number;
 }
 
@@ -130,9 +132,15 @@ export function measure(h: History, c: VerdictContext): Measures {
   // With batch normalization after a layer its output does not depend on the weights' scale,
   // so its relative gradient falls as 1/|w|^2 while the weights grow: a ratio that says nothing
   // about the signal. The depth comparison is only made for nets without BN.
+  const slow: Measures['slow'] = [];
   if (weighted.length >= 2 && fin.length && c.bn === 'none') {
     const rel = (i: number) => median(fin.map((r) => at(r, i, 'grad_w_norm') / at(r, i, 'w_norm')));
-    depthRatio = rel(weighted[0].i) / rel(weighted[weighted.length - 1].i);
+    const lastRel = rel(weighted[weighted.length - 1].i);
+    depthRatio = rel(weighted[0].i) / lastRel;
+    for (const { i } of weighted.slice(0, -1)) {
+      const ratio = rel(i) / lastRel;
+      if (ratio < VANISH_DEPTH_RATIO) slow.push({ i, ratio });
+    }
   }
   const lastLayer = c.layers.length - 1;
   const logitStd = lastLayer >= 0 ? median(last.map((r) => at(r, lastLayer, 'act_std'))) : NaN;
@@ -175,7 +183,7 @@ export function measure(h: History, c: VerdictContext): Measures {
   return {
     lnC, chanceAcc, accBand, lossStart, lossEnd, lossMax, lossMaxStep, accEnd, gradNormStart, gradNormEnd, gradNormMax, gradNormMaxStep,
     weightGrowth, depthRatio, updateRatio, updateRatioPeak, updateRatioPeakStep, inputMax: h.inputMax, blowupStep, blowupBy, spikes, firstSpikeStep, atChance,
-    steps: rows.length, lastStep: rows[rows.length - 1]?.step ?? 0, dead, saturated, logitStd, firstActStd,
+    steps: rows.length, lastStep: rows[rows.length - 1]?.step ?? 0, dead, saturated, slow, logitStd, firstActStd,
   };
 }
 
@@ -231,8 +239,6 @@ export function classify(m: Measures, c: VerdictContext): { run: Health; causes:
 
 function layerVerdicts(h: History, m: Measures, c: VerdictContext, run: Health): LayerVerdict[] {
   const w = Math.min(WINDOW, Math.max(1, Math.floor(h.rows.length / 3)));
-  const weighted = c.layers.map((l, i) => ({ l, i })).filter((x) => x.l.hasWeight);
-  const lastW = weighted[weighted.length - 1];
   return c.layers.map((l, i) => {
     let v: Health = 'healthy';
     let note = '';
@@ -245,10 +251,9 @@ function layerVerdicts(h: History, m: Measures, c: VerdictContext, run: Health):
       const a = median(finite(g.slice(0, w)));
       const b = median(finite(g.slice(-w)));
       if (b / a > EXPLODE_GROWTH || (c.report?.layer === l.name)) { v = c.report?.layer === l.name ? 'non-finite' : 'exploding'; note = `weight-gradient norm ${fmt(a)} -> ${fmt(b)}`; }
-      else if ((run === 'vanishing' || run === 'stuck') && c.bn === 'none' && lastW && l.name !== lastW.l.name) {
-        const rel = (k: number) => median(h.rows.map((r) => at(r, k, 'grad_w_norm') / at(r, k, 'w_norm')));
-        const ratio = rel(i) / rel(lastW.i);
-        if (ratio < VANISH_DEPTH_RATIO) { v = 'vanishing'; note = `relative gradient ${ratio.toExponential(1)}x the last layer's`; }
+      else if (run === 'vanishing' || run === 'stuck') {
+        const sl = m.slow.find((x) => x.i === i);
+        if (sl) { v = 'vanishing'; note = `relative gradient ${sl.ratio.toExponential(1)}x the last layer's`; }
       }
     }
     return { name: l.name, alias: l.alias, kind: l.kind, verdict: v, note };
