@@ -5,7 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as torch from '../src/torch/index.js';
 import { stats } from '../src/torch/stats.js';
-import { SATURATION_BAND } from '../src/diagnose/index.js';
+import { SATURATION_BAND, Probes, FIELD, NF } from '../src/diagnose/index.js';
+import { Tanh } from '../src/nn/index.js';
+import { lenet } from '../src/models/index.js';
+import { defaultConfig, validate } from '../src/train/config.js';
 
 function count(x: Float32Array | Float64Array, lo: number, hi: number): number {
   let n = 0;
@@ -40,4 +43,23 @@ test('the band is where the slope falls to 1% of its peak', () => {
   assert.ok(Math.abs(lo * (1 - lo) - 0.0025) < 1e-12 && Math.abs(hi * (1 - hi) - 0.0025) < 1e-12);
   const t = SATURATION_BAND.tanh.hi;
   assert.ok(Math.abs(1 - t * t - 0.01) < 1e-12 && SATURATION_BAND.tanh.lo === -t);
+});
+
+test('a zoo net with --activation tanh: Tanh layers, whose saturated fraction the probes record', () => {
+  torch.manualSeed(0);
+  const net = lenet({ activation: 'tanh' });
+  const probes = new Probes(net, [1, 1, 28, 28]);
+  const tanh = probes.layers.filter((l) => l.module instanceof Tanh);
+  assert.equal(tanh.length, 4);
+  torch.tidy(() => {
+    probes.begin(false);
+    // Inputs scaled up so the first tanh saturates: its fraction is measured, not NaN.
+    net.call(torch.rand([8, 1, 28, 28]).mul(50));
+    const p = probes.end(torch.zeros([1]));
+    for (const l of tanh) assert.ok(Number.isFinite(p.values[l.index * NF + FIELD.act_sat_frac]), `${l.alias}: act_sat_frac`);
+    assert.ok(p.values[tanh[0].index * NF + FIELD.act_sat_frac] > 0.5, 'the first tanh saturates');
+  });
+  probes.remove();
+  assert.equal(validate({ ...defaultConfig('lenet'), activation: 'tanh' }).activation, 'tanh');
+  assert.throws(() => validate({ ...defaultConfig('lenet'), activation: 'gelu' as 'tanh' }), /unknown --activation 'gelu' \(relu, sigmoid, tanh\)/);
 });

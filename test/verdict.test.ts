@@ -218,3 +218,11 @@ test('stuck: a deeper layer whose gradient fades is named even when the first la
   assert.doesNotMatch(fine.text.en, /Still,/);
   assert.deepEqual(fine.layers.filter((l) => l.verdict === 'vanishing'), []);
 });
+
+test('a first layer that gets no gradient at all is said so, not "0x the last one\'s"', () => {
+  const v = verdict(history(() => ({ ...chance, firstRel: 0, sat: SATURATED_FRACTION + 0.1 })), ctx('sigmoid'));
+  assert.ok(v.causes.includes('vanishing-depth'));
+  assert.match(v.text.en, /No gradient at all reaches the first weighted layer \(0 in float32\)/);
+  assert.match(v.text.zh, /第一个带权重层完全收不到梯度/);
+  assert.doesNotMatch(v.text.en, / 0x /);
+});

@@ -15,9 +15,10 @@ import { Trainer, EXIT_DIVERGED } from '../train/trainer.js';
 import { validate, type TrainConfig } from '../train/config.js';
 import { checkPosition, type CheckpointMeta } from '../train/checkpoint.js';
 import { batchCount } from '../data/index.js';
+import { ACTIVATIONS, BN_MODES } from '../models/index.js';
 
 const FLAGS: Flags = {
-  fix: { type: 'list', help: 'lr=X | clip=X | warmup=N | bn=scratch|builtin | init=xavier|default|kaiming|normal:STD | activation=relu|sigmoid | scale-pixels (repeatable)' },
+  fix: { type: 'list', help: `lr=X | clip=X | warmup=N | bn=${BN_MODES.join('|')} | init=xavier|default|kaiming|normal:STD | activation=${ACTIVATIONS.join('|')} | scale-pixels (repeatable)` },
   'max-steps': { type: 'int', help: 'stop after this many steps in total (default: the original plan)' },
   epochs: { type: 'int', help: 'train to this many epochs in total' },
   // On another machine the recorded thread count may not fit its cores (validate caps it).

@@ -80,9 +80,11 @@ function causeSentence(k: Cause, m: Measures, c: VerdictContext): Sentence {
     case 'init-vanishing': return {
       en: `The signal fades through the layers from the initialisation (${c.init}): the logits spread ${fmt(m.logitStd)} against ${fmt(m.firstActStd)} after the first weighted layer, so the output barely depends on the image and the loss stays at ln ${Math.round(1 / m.chanceAcc)}.`,
       zh: `信号从初始化（${c.init}）开始就逐层衰减：logits 的标准差只有 ${fmt(m.logitStd)}，而第一个带权重层之后是 ${fmt(m.firstActStd)}，所以输出几乎与图像无关，损失停在 ln ${Math.round(1 / m.chanceAcc)}。` };
-    case 'vanishing-depth': return {
-      en: `The first weighted layer's relative gradient is ${fmt(m.depthRatio)}x the last one's: the early layers barely move.`,
-      zh: `第一个带权重层的相对梯度只有最后一层的 ${fmt(m.depthRatio)} 倍：前面的层几乎不动。` };
+    case 'vanishing-depth': return m.depthRatio === 0
+      ? { en: 'No gradient at all reaches the first weighted layer (0 in float32): the early layers do not move.',
+        zh: '第一个带权重层完全收不到梯度（在 float32 中为 0）：前面的层一动不动。' }
+      : { en: `The first weighted layer's relative gradient is ${fmt(m.depthRatio)}x the last one's: the early layers barely move.`,
+        zh: `第一个带权重层的相对梯度只有最后一层的 ${fmt(m.depthRatio)} 倍：前面的层几乎不动。` };
     case 'init-large': return {
       en: `The initialisation ${c.init} starts too large: the loss is already ${fmt(m.lossStart)} on the first steps.`,
       zh: `初始化 ${c.init} 的尺度太大：最初几步的损失就已经是 ${fmt(m.lossStart)}。` };
@@ -144,7 +146,9 @@ export function describe(run: Health, causes: Cause[], m: Measures, c: VerdictCo
       break;
     }
     case 'vanishing':
-      chain.push({ part: 'depth', step: null, en: `the first weighted layer's relative gradient is ${fmt(m.depthRatio)}x the last layer's`, zh: `第一个带权重层的相对梯度只有最后一层的 ${fmt(m.depthRatio)} 倍` });
+      chain.push(m.depthRatio === 0
+        ? { part: 'depth', step: null, en: 'no gradient at all reaches the first weighted layer (0 in float32)', zh: '第一个带权重层完全收不到梯度（在 float32 中为 0）' }
+        : { part: 'depth', step: null, en: `the first weighted layer's relative gradient is ${fmt(m.depthRatio)}x the last layer's`, zh: `第一个带权重层的相对梯度只有最后一层的 ${fmt(m.depthRatio)} 倍` });
       Object.assign(head, { en: 'Vanishing gradients with depth: the early layers barely learn.', zh: '梯度随深度消失：前面的层几乎不学习。' });
       tail.push(vanishMechanism(act));
       break;

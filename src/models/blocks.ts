@@ -1,13 +1,14 @@
 // The knobs every zoo model shares: which activation, and where batch normalization goes
 // (after each conv/linear, before the activation, as d2l does for LeNet-BN and its modern CNNs).
-import { Module, ReLU, Sigmoid, BatchNorm, BatchNorm1d, BatchNorm2d } from '../nn/index.js';
+import { Module, ReLU, Sigmoid, Tanh, BatchNorm, BatchNorm1d, BatchNorm2d } from '../nn/index.js';
 
-export const ACTIVATIONS = ['relu', 'sigmoid'] as const;
+export const ACTIVATIONS = ['relu', 'sigmoid', 'tanh'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 export const BN_MODES = ['none', 'scratch', 'builtin'] as const;
 export type BNMode = (typeof BN_MODES)[number];
 
-export function activation(a: Activation): Module { return a === 'relu' ? new ReLU() : new Sigmoid(); }
+const LAYER: Record<Activation, () => Module> = { relu: () => new ReLU(), sigmoid: () => new Sigmoid(), tanh: () => new Tanh() };
+export function activation(a: Activation): Module { return LAYER[a](); }
 
 /** [] without BN, else d2l's from-scratch BatchNorm or PyTorch's BatchNorm1d/2d. */
 export function bnLayer(mode: BNMode, features: number, dims: 2 | 4): Module[] {
