@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { d2lNum, d2lLine, expShort } from '../src/diagnose/format.js';
 import { outcomeTable } from '../src/cli/sweep.js';
+import { textTable } from '../src/cli/text-table.js';
 import { f3 } from '../src/experiments/table.js';
 import { fmt as webFmt, d2lNum as webD2l } from '../web/src/format.js';
 import type { RunRow } from '../src/store/index.js';
@@ -33,4 +34,14 @@ test('the sweep table, the experiment tables and the dashboard print a huge loss
   assert.equal(webD2l(HUGE), '4.71e34');
   assert.equal(webFmt(HUGE), '4.71e34');
   assert.equal(webFmt(2.5e-5), '2.50e-5');
+});
+
+test('CLI tables: every column as wide as its widest cell, so a long id or verdict keeps the columns after it in line', () => {
+  const t = textTable(['id', 'verdict', 'steps'], [['a-very-long-run-id-from-the-doctor', 'blew-up-died', '100'], ['short', 'healthy', '7']],
+    ['left', 'left', 'right'], { rule: true }).split('\n');
+  assert.equal(t.length, 4);
+  const col = (line: string, s: string) => line.indexOf(s);
+  assert.equal(col(t[2], 'blew-up-died'), col(t[3], 'healthy'), 'the verdict column starts at one place');
+  assert.equal(col(t[2], '100') + 3, col(t[3], '7') + 1, 'right-aligned numbers end at one place');
+  assert.match(t[1], /^-+  -+  -+$/);
 });

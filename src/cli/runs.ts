@@ -2,6 +2,7 @@
 import { d2lNum } from '../diagnose/format.js';
 import { parseArgs, helpText, str, num, bool, type Flags } from './args.js';
 import { RUNS_DIR_FLAG, openRuns } from './common.js';
+import { textTable, type Align } from './text-table.js';
 import { RUN_STATUSES, shortMachine, type RunStatus } from '../store/index.js';
 
 const FLAGS: Flags = {
@@ -20,11 +21,11 @@ export async function runsCommand(argv: string[]): Promise<number> {
   try {
     if (!store.readonly) store.interruptStaleRuns();
     const rows = store.listRuns({ limit: num(p, 'limit'), status: str(p, 'status') as RunStatus | undefined });
-    process.stdout.write(`${'id'.padEnd(44)} ${'status'.padEnd(11)} ${'verdict'.padEnd(10)} ${'steps'.padStart(6)} ${'nan@'.padStart(6)} ${'loss'.padStart(7)} ${'test'.padStart(6)}  ${'host'.padEnd(16)} machine\n`);
-    for (const r of rows) {
-      const v = (r.verdict as { run?: string } | null)?.run ?? '-';
-      process.stdout.write(`${r.id.padEnd(44)} ${r.status.padEnd(11)} ${v.padEnd(10)} ${String(r.stepsDone).padStart(6)} ${String(r.firstNanStep ?? '-').padStart(6)} ${f3(r.finalLoss).padStart(7)} ${f3(r.finalTestAcc).padStart(6)}  ${(r.host ?? '-').padEnd(16)} ${shortMachine(r.machine)}\n`);
-    }
+    const head = ['id', 'status', 'verdict', 'steps', 'nan@', 'loss', 'test', 'host', 'machine'];
+    const cells = rows.map((r) => [r.id, r.status, (r.verdict as { run?: string } | null)?.run ?? '-', String(r.stepsDone), String(r.firstNanStep ?? '-'),
+      f3(r.finalLoss), f3(r.finalTestAcc), r.host ?? '-', shortMachine(r.machine)]);
+    const align = head.map((_, i): Align => (i >= 3 && i <= 6 ? 'right' : 'left'));
+    process.stdout.write(`${textTable(head, cells, align)}\n`);
     return 0;
   } finally {
     store.close();

@@ -1,6 +1,7 @@
 // The outcome table a sweep prints at its end, one row per cell, whichever runner ran the cells.
 import { d2lNum } from '../diagnose/format.js';
 import type { RunRow } from '../store/index.js';
+import { textTable } from './text-table.js';
 
 export const DONE: ReadonlySet<string> = new Set(['finished', 'diverged']);
 
@@ -17,7 +18,5 @@ export function outcomeTable<C extends { key: string }>(cells: readonly C[], run
       div && r.firstNanEpoch !== null ? String(r.firstNanEpoch + 1) : '-', div ? 'nan' : f3(r.finalLoss), f3(r.finalTrainAcc), f3(r.finalTestAcc),
       rep?.alias ? `${rep.alias} (${rep.pass})` : '-', r.host ?? '-', r.id];
   });
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (x: string[]) => x.map((c, i) => (i === 0 || i === 1 || i >= 8 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
-  return [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
+  return textTable(head, rows, head.map((_, i) => (i === 0 || i === 1 || i >= 8 ? 'left' : 'right')), { rule: true });
 }
