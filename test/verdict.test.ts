@@ -10,9 +10,9 @@ import type { NonFiniteReport } from '../src/diagnose/report.js';
 
 const LN10 = Math.log(10);
 const net = (act: 'relu' | 'sigmoid'): LayerMeta[] => [
-  { index: 0, name: '0', parent: '', depth: 1, leaf: true, alias: 'conv1', kind: 'Conv2d', hasWeight: true, activation: null },
-  { index: 1, name: '1', parent: '', depth: 1, leaf: true, alias: `${act}1`, kind: act === 'relu' ? 'ReLU' : 'Sigmoid', hasWeight: false, activation: act },
-  { index: 2, name: '2', parent: '', depth: 1, leaf: true, alias: 'fc1', kind: 'Linear', hasWeight: true, activation: null },
+  { index: 0, name: '0', parent: '', depth: 1, leaf: true, alias: 'conv1', kind: 'Conv2d', hasWeight: true, activation: null, normalizes: false },
+  { index: 1, name: '1', parent: '', depth: 1, leaf: true, alias: `${act}1`, kind: act === 'relu' ? 'ReLU' : 'Sigmoid', hasWeight: false, activation: act, normalizes: false },
+  { index: 2, name: '2', parent: '', depth: 1, leaf: true, alias: 'fc1', kind: 'Linear', hasWeight: true, activation: null, normalizes: false },
 ];
 const ctx = (act: 'relu' | 'sigmoid' = 'relu', o: Partial<VerdictContext> = {}): VerdictContext =>
   ({ layers: net(act), report: null, lr: 0.1, bn: 'none', init: 'xavier', ...o });
@@ -181,11 +181,11 @@ test('explain: the mechanism matches the activation (no ReLU text for a sigmoid 
     tensor: 'output', counts: { nan: 0, posInf: 3, negInf: 0 }, detail: { inputMaxAbs: 1, weightMaxAbs: 1e38 },
     trail: { steps: [], actMax: [], gradNorm: [], loss: [], globalGradNorm: [] },
   };
-  const sig = explain(r, { activation: 'sigmoid', bn: 'none' });
+  const sig = explain(r, { activation: 'sigmoid', normalized: false });
   assert.doesNotMatch(sig.en, /ReLU/);
   assert.match(sig.en, /Sigmoid outputs stay in \(0, 1\)/);
   assert.match(sig.zh, /sigmoid 的输出总在 \(0, 1\)/);
-  const relu = explain(r, { activation: 'relu', bn: 'none' });
+  const relu = explain(r, { activation: 'relu', normalized: false });
   assert.match(relu.en, /With ReLU the derivative is 0 or 1/);
   assert.doesNotMatch(relu.en, /sigmoid/i);
 });
@@ -193,8 +193,8 @@ test('explain: the mechanism matches the activation (no ReLU text for a sigmoid 
 test('stuck: a deeper layer whose gradient fades is named even when the first layer\'s does not (NiN\'s 1x1 convs)', () => {
   const layers: LayerMeta[] = [
     ...net('relu').slice(0, 2),
-    { index: 2, name: '2', parent: '', depth: 1, leaf: true, alias: 'conv2', kind: 'Conv2d', hasWeight: true, activation: null },
-    { index: 3, name: '3', parent: '', depth: 1, leaf: true, alias: 'fc1', kind: 'Linear', hasWeight: true, activation: null },
+    { index: 2, name: '2', parent: '', depth: 1, leaf: true, alias: 'conv2', kind: 'Conv2d', hasWeight: true, activation: null, normalizes: false },
+    { index: 3, name: '3', parent: '', depth: 1, leaf: true, alias: 'fc1', kind: 'Linear', hasWeight: true, activation: null, normalizes: false },
   ];
   const run = (midRel: number) => {
     const h = new History(4);
@@ -225,4 +225,22 @@ test('a first layer that gets no gradient at all is said so, not "0x the last on
   assert.match(v.text.en, /No gradient at all reaches the first weighted layer \(0 in float32\)/);
   assert.match(v.text.zh, /第一个带权重层完全收不到梯度/);
   assert.doesNotMatch(v.text.en, / 0x /);
+});
+
+test('fixes and text follow the net that ran: no BN fix for a net with BN layers of its own, no architecture fix a model file cannot take', () => {
+  const exploding = history((s) => ({ grad: s > 20 ? EXPLODE_GROWTH * 1.5 : 1 }));
+  // d2l's ResNet: --bn stays 'none', but the net has its own BatchNorm2d layers.
+  const own = net('relu').map((l) => (l.index === 1 ? { ...l, alias: 'bn1', kind: 'BatchNorm2d', activation: null, normalizes: true } : l));
+  const resnet = verdict(exploding, ctx('relu', { layers: own }));
+  assert.equal(resnet.run, 'exploding');
+  assert.ok(!resnet.fixes.some((f) => f.fix === 'bn=builtin'), 'the net already normalizes');
+  assert.match(resnet.text.en, /Batch normalization keeps each layer's outputs at a fixed scale/);
+  assert.match(resnet.text.zh, /批量归一化让每层的输出保持固定的尺度/);
+  // A model file takes no knob: neither BN nor another activation is offered; lr, clipping, warm-up are.
+  const file = verdict(exploding, ctx('sigmoid', { takes: [] }));
+  assert.deepEqual(file.fixes.map((f) => f.fix).filter((f) => f.startsWith('bn=') || f.startsWith('activation=')), []);
+  assert.ok(file.fixes.some((f) => f.fix.startsWith('lr=')) && file.fixes.some((f) => f.fix === 'clip=1'));
+  // The same net from the zoo gets both.
+  const zoo = verdict(history(() => ({ ...chance, sat: SATURATED_FRACTION + 0.1 })), ctx('sigmoid', { takes: ['bn', 'activation'] }));
+  assert.ok(zoo.fixes.some((f) => f.fix === 'bn=builtin') && zoo.fixes.some((f) => f.fix === 'activation=relu'));
 });

@@ -24,9 +24,9 @@ function trend(r: Body): { en: string; zh: string } {
 }
 
 /** The network that ran, as far as the mechanism depends on it. */
-export interface NetInfo { activation: string | null; bn: string }
+export interface NetInfo { activation: string | null; /** BN anywhere in the net (netNormalizes). */ normalized: boolean }
 
-export function explain(r: Body, net: NetInfo = { activation: 'relu', bn: 'none' }): { en: string; zh: string } {
+export function explain(r: Body, net: NetInfo = { activation: 'relu', normalized: false }): { en: string; zh: string } {
   const where = r.layer === null ? r.alias : `${r.alias} (layer ${r.layer}, ${r.layerKind})`;
   const whereZh = r.layer === null ? r.alias : `${r.alias}（第 ${r.layer} 层，${r.layerKind}）`;
   const c = `${r.counts.nan} NaN, ${r.counts.posInf} +Inf, ${r.counts.negInf} -Inf`;
@@ -54,7 +54,7 @@ export function explain(r: Body, net: NetInfo = { activation: 'relu', bn: 'none'
     whyZh = `梯度是有限的，但 SGD 更新（学习率 ${fmt(Number(d.lr))}，最大 |grad| ${fmt(Number(d.gradMaxAbs))}）把 ${r.tensor} 推出了 float32 的范围。`;
   }
   const t = trend(r);
-  const mech = r.pass === 'input' ? { en: '', zh: '' } : explodeMechanism(net.activation, net.bn);
+  const mech = r.pass === 'input' ? { en: '', zh: '' } : explodeMechanism(net.activation, net.normalized);
   return { en: [head, why, t.en, mech.en].filter(Boolean).join(' '), zh: [headZh, whyZh, t.zh, mech.zh].filter(Boolean).join('') };
 }
 

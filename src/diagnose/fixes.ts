@@ -4,7 +4,7 @@
 // tried fixes on this run, they are ranked by what it measured instead: the fixes that held
 // first (cheapest first, then by loss at the horizon), then the others by how long they lasted.
 import type { Health, Cause, VerdictContext } from './verdict.js';
-import { netActivation } from './layers.js';
+import { netActivation, netNormalizes } from './layers.js';
 
 export interface Fix { fix: string; en: string; zh: string; /** What the doctor saw for this fix, when it tried it. */ evidence?: { en: string; zh: string } }
 
@@ -50,8 +50,11 @@ function byMode(run: Health, causes: readonly Cause[], c: VerdictContext): strin
     case 'oscillating': order.push(lr, 'warmup=100', 'clip=1', 'bn=builtin'); break;
     case 'healthy': break;
   }
+  // An architecture fix only for a net that takes that knob (a model file or d2l's ResNet builds its own layers) and lacks it.
+  const takes = (k: string): boolean => c.takes === undefined || c.takes.includes(k);
   const applies = (f: string): boolean =>
-    (f !== 'bn=builtin' || c.bn === 'none') && (f !== 'activation=relu' || act !== 'relu') && (f !== 'init=xavier' || c.init !== 'xavier');
+    (f !== 'bn=builtin' || (!netNormalizes(c.layers, c.bn) && takes('bn'))) && (f !== 'activation=relu' || (act !== 'relu' && takes('activation'))) &&
+    (f !== 'init=xavier' || c.init !== 'xavier');
   return [...new Set(order)].filter(applies);
 }
 

@@ -1,6 +1,6 @@
 // Diagnostics: per-layer probes, the non-finite locator, explanations and verdicts.
 export { PROBE_FIELDS, FIELD, NF, type ProbeField } from './fields.js';
-export { traceLayers, layerMeta, netActivation, saturationBand, SATURATION_BAND, SATURATION_SLOPE, type LayerMeta, type LayerInfo, type ActivationKind } from './layers.js';
+export { traceLayers, layerMeta, netActivation, netNormalizes, saturationBand, SATURATION_BAND, SATURATION_SLOPE, type LayerMeta, type LayerInfo, type ActivationKind } from './layers.js';
 export { Probes, gradientSummary, type StepProbe, type StepHistograms } from './probes.js';
 export { locate, locateUpdate, type Origin } from './locator.js';
 export { sameOrigin, type NonFiniteReport, type Pass, type Counts } from './report.js';

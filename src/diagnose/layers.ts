@@ -30,6 +30,8 @@ export interface LayerMeta {
   hasWeight: boolean;
   /** The nonlinearity this layer applies (its class's), or null. */
   activation: ActivationKind | null;
+  /** It normalizes by batch statistics (its class's: BatchNorm1d/2d, d2l's BatchNorm). */
+  normalizes: boolean;
   /** Has no sub-modules. */
   leaf: boolean;
 }
@@ -92,7 +94,7 @@ export function traceLayers(net: Module, inputShape: readonly number[]): LayerIn
     const n = (count.get(prefix) ?? 0) + 1;
     count.set(prefix, n);
     const meta: LayerMeta = { index, name: path, parent: parentOf(path), depth: path.split('.').length, kind: m.kind,
-      alias: `${prefix}${n}`, hasWeight: (m.ownWeight()?.ndim ?? 0) >= 2, activation: m.activationKind, leaf: m.children().length === 0 };
+      alias: `${prefix}${n}`, hasWeight: (m.ownWeight()?.ndim ?? 0) >= 2, activation: m.activationKind, normalizes: m.normalizes, leaf: m.children().length === 0 };
     return { ...meta, module: m, band: saturationBand(meta) };
   });
   traced.set(net, { key, layers });
@@ -102,6 +104,14 @@ export function traceLayers(net: Module, inputShape: readonly number[]): LayerIn
 /** The stored and reported part of each layer (no module, no band). */
 export function layerMeta(layers: readonly LayerInfo[]): LayerMeta[] {
   return layers.map(({ module: _m, band: _b, ...meta }) => meta);
+}
+
+/**
+ * Whether the net normalizes by batch statistics anywhere: BN added by --bn, or BN layers of its
+ * own (d2l's ResNet, GoogLeNet and DenseNet, a model file's). Stored layers may lack the flag.
+ */
+export function netNormalizes(layers: readonly Partial<Pick<LayerMeta, 'normalizes'>>[], bn: string): boolean {
+  return bn !== 'none' || layers.some((l) => l.normalizes === true);
 }
 
 /** The network's activation as a whole (what its explanations talk about). */

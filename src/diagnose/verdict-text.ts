@@ -2,7 +2,7 @@
 // chain of what happened (with the step each part began), the measured causes, and the
 // mechanism for the activation the network actually used (no sigmoid talk for ReLU nets).
 import { fmt } from './format.js';
-import { netActivation } from './layers.js';
+import { netActivation, netNormalizes } from './layers.js';
 import { UPDATE_RATIO_HIGH } from './thresholds.js';
 import type { Health, Cause, ChainLink, Measures, VerdictContext } from './verdict.js';
 
@@ -13,8 +13,8 @@ const times = (x: number): string => `${fmt(x)}x`;
 /** A relative size: "4.3%" below 1, "57x" above. */
 
 /** The activation-specific reason large weights blow up (used for exploding and non-finite runs). */
-export function explodeMechanism(act: string | null, bn: string): Sentence {
-  const bnNote: Sentence = bn !== 'none'
+export function explodeMechanism(act: string | null, normalized: boolean): Sentence {
+  const bnNote: Sentence = normalized
     ? { en: ' Batch normalization keeps each layer\'s outputs at a fixed scale, so here the growth is in the weights, their gradients and the logits.', zh: '批量归一化让每层的输出保持固定的尺度，所以这里增长的是权重、梯度和 logits。' }
     : { en: '', zh: '' };
   if (act === 'sigmoid' || act === 'tanh') {
@@ -135,7 +135,7 @@ export function describe(run: Health, causes: Cause[], m: Measures, c: VerdictCo
       chain.push({ part: 'growth', step: null, en: `the loss went ${fmt(m.lossStart)} -> ${fmt(m.lossEnd)} and the global gradient norm ${fmt(m.gradNormStart)} -> ${fmt(m.gradNormEnd)}${m.weightGrowth >= 100 ? `, the weights grew ${times(m.weightGrowth)}` : ''}, without any NaN yet`,
         zh: `损失从 ${fmt(m.lossStart)} 变为 ${fmt(m.lossEnd)}，全局梯度范数从 ${fmt(m.gradNormStart)} 变为 ${fmt(m.gradNormEnd)}${m.weightGrowth >= 100 ? `，权重增大了 ${times(m.weightGrowth)}` : ''}，还没有出现 NaN` });
       Object.assign(head, { en: 'Exploding without NaN (yet): the loss, gradients or weights are orders of magnitude too large.', zh: '爆炸但尚未出现 NaN：损失、梯度或权重大了几个数量级。' });
-      tail.push(explodeMechanism(act, c.bn));
+      tail.push(explodeMechanism(act, netNormalizes(c.layers, c.bn)));
       break;
     }
     case 'dead-relu': {

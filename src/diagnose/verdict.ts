@@ -21,7 +21,7 @@ import { FIELD, NF } from './fields.js';
 import { History, median, type HistoryRow } from './history.js';
 import type { NonFiniteReport } from './report.js';
 import type { LayerMeta } from './layers.js';
-import { saturates, netActivation } from './layers.js';
+import { saturates, netActivation, netNormalizes } from './layers.js';
 import { describe, type Sentence } from './verdict-text.js';
 import { fmt } from './format.js';
 import { rankFixes, type Fix, type DoctorRow } from './fixes.js';
@@ -52,12 +52,14 @@ export interface Verdict {
 }
 
 export interface VerdictContext {
-  layers: readonly Pick<LayerMeta, 'name' | 'alias' | 'kind' | 'hasWeight' | 'activation'>[];
+  layers: readonly (Pick<LayerMeta, 'name' | 'alias' | 'kind' | 'hasWeight' | 'activation'> & Partial<Pick<LayerMeta, 'normalizes'>>)[];
   report: NonFiniteReport | null;
   lr: number;
   /** SGD momentum (0 or absent: plain SGD); a steady step is then lr / (1 - momentum). */
   momentum?: number;
   bn: string;
+  /** The architecture knobs the model takes (knobsOf: a zoo net's; none for a model file); absent: all. */
+  takes?: readonly string[];
   init: string;
   /** The configured activation; the layers' own metadata wins when they have one. */
   activation?: string;
@@ -133,7 +135,7 @@ export function measure(h: History, c: VerdictContext): Measures {
   // so its relative gradient falls as 1/|w|^2 while the weights grow: a ratio that says nothing
   // about the signal. The depth comparison is only made for nets without BN.
   const slow: Measures['slow'] = [];
-  if (weighted.length >= 2 && fin.length && c.bn === 'none') {
+  if (weighted.length >= 2 && fin.length && !netNormalizes(c.layers, c.bn)) {
     const rel = (i: number) => median(fin.map((r) => at(r, i, 'grad_w_norm') / at(r, i, 'w_norm')));
     const lastRel = rel(weighted[weighted.length - 1].i);
     depthRatio = rel(weighted[0].i) / lastRel;

@@ -115,6 +115,11 @@ export const isModelName = (m: string): m is ModelName => Object.hasOwn(ZOO, m);
  */
 export type ModelSource = ModelName | 'file' | 'code';
 
+/** The knobs a model takes: a zoo net's list; none for a model file or code, which build their own layers. */
+export function knobsOf(model: ModelSource): readonly Knob[] {
+  return model === 'file' || model === 'code' ? [] : ZOO[model].takes;
+}
+
 /** Defaults for a network that is not in the zoo: d2l's batch 256 at 28x28, lr 0.1. */
 export const CUSTOM_RECIPE: Recipe = { lr: 0.1, batchSize: 256, resize: 28, epochs: 10, activation: 'relu', ratio: 1 };
 

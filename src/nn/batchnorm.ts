@@ -5,6 +5,7 @@ import { Module } from './module.js';
 
 abstract class BatchNormBase extends Module {
   static override alias = 'bn';
+  static override normalizes = true;
   readonly weight: Tensor;
   readonly bias: Tensor;
   constructor(readonly numFeatures: number, readonly eps = 1e-5, readonly momentum = 0.1, private readonly dims: 2 | 4) {
@@ -68,6 +69,7 @@ export function batchNorm(X: Tensor, gamma: Tensor, beta: Tensor, movingMean: Te
 /** d2l's BatchNorm module: gamma/beta trained, moving statistics kept as buffers. */
 export class BatchNorm extends Module {
   static override alias = 'bn';
+  static override normalizes = true;
   readonly gamma: Tensor;
   readonly beta: Tensor;
   constructor(readonly numFeatures: number, readonly numDims: 2 | 4) {

@@ -17,6 +17,8 @@ export abstract class Module {
   static alias = '';
   /** The nonlinearity this class applies, if it is one. */
   static activation: ActivationKind | null = null;
+  /** Whether this class normalizes its input by batch statistics (BatchNorm1d/2d, d2l's BatchNorm). */
+  static normalizes = false;
   training = true;
   private readonly params = new Map<string, Tensor | null>();
   private readonly buffers = new Map<string, Tensor>();
@@ -70,6 +72,7 @@ export abstract class Module {
   /** Its own trainable `weight` (Conv2d, Linear, BatchNorm2d ...; not a child's), or null. */
   ownWeight(): Tensor | null { return this.params.get('weight') ?? null; }
   get activationKind(): ActivationKind | null { return (this.constructor as typeof Module).activation; }
+  get normalizes(): boolean { return (this.constructor as typeof Module).normalizes; }
 
   /** Registers (or with null, declares absent) a trainable tensor; the module owns it. */
   protected registerParameter(name: string, t: Tensor | null): Tensor | null {

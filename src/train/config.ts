@@ -1,7 +1,7 @@
 // A training run's configuration: d2l's train_ch6 recipe as the defaults, plus the knobs the
 // experiments turn. validate() rejects bad values before anything starts (exit code 2).
 import { availableParallelism } from 'node:os';
-import { ZOO, MODELS, ACTIVATIONS, BN_MODES, isModelName, recipeOf, type ModelSpec, type ModelSource, type Knob, type Activation, type BNMode } from '../models/index.js';
+import { ZOO, MODELS, ACTIVATIONS, BN_MODES, isModelName, recipeOf, knobsOf, type ModelSpec, type ModelSource, type Knob, type Activation, type BNMode } from '../models/index.js';
 import { flagOf } from './config-flags.js';
 
 export type OnNan = 'stop' | 'skip' | 'rollback';
@@ -101,7 +101,7 @@ export function validate(c: TrainConfig): TrainConfig {
     if (why) bad(why);
   }
   // A knob the net does not have is refused, not silently ignored (a model file builds its own layers).
-  const takes: readonly Knob[] = custom ? [] : ZOO[c.model as keyof typeof ZOO].takes;
+  const takes: readonly Knob[] = knobsOf(c.model);
   const r = recipeOf(c.model);
   const what = c.model === 'file' ? `the model file ${c.modelFile}` : c.model === 'code' ? 'a model given in code' : c.model;
   const also = `it takes ${takes.map((k) => `${flagOf(k)}, `).join('')}${flagOf('init')}`;

@@ -12,9 +12,9 @@ import { thisMachine } from './machine.js';
 import * as torch from '../torch/index.js';
 import { tidy, keep, type Tensor, type TensorStats } from '../torch/index.js';
 import { SGD, crossEntropyLoss, type Module, type LossFn } from '../nn/index.js';
-import { buildModel, type ModelFactory } from '../models/index.js';
+import { buildModel, knobsOf, type ModelFactory } from '../models/index.js';
 import { DataLoader, NUM_CLASSES, type Batch, type BatchSource, type FashionMnist } from '../data/index.js';
-import { Probes, gradientSummary, layerMeta, locate, locateUpdate, explain, History, verdict, netActivation, EarlyWarning, PROBE_FIELDS, FIELD, NF, type NonFiniteReport, type Origin, type Verdict, type StepHistograms, type LayerMeta } from '../diagnose/index.js';
+import { Probes, gradientSummary, layerMeta, locate, locateUpdate, explain, History, verdict, netActivation, netNormalizes, EarlyWarning, PROBE_FIELDS, FIELD, NF, type NonFiniteReport, type Origin, type Verdict, type StepHistograms, type LayerMeta } from '../diagnose/index.js';
 import { writeFileAtomicSync, type Store, type StepInput, type ProbeInput } from '../store/index.js';
 import { FLOAT32_MAX, type TrainConfig } from './config.js';
 import { applyInit } from './init.js';
@@ -365,7 +365,7 @@ export class Trainer {
 
   private buildReport(origin: Origin, b: Batch): NonFiniteReport {
     const body = { ...origin, step: this.step, epoch: b.epoch, batch: b.index, trail: this.history.trail(origin.layerIndex, TRAIL_STEPS) };
-    return { ...body, explanation: explain(body, { activation: netActivation(this.layers), bn: this.config.bn }) };
+    return { ...body, explanation: explain(body, { activation: netActivation(this.layers), normalized: netNormalizes(this.layers, this.config.bn) }) };
   }
 
   /** Saves the state before the bad step and the bad batch; records the report. */
@@ -570,7 +570,7 @@ export class Trainer {
     if (status === 'interrupted') this.checkpoint('sigint');
     else if (status === 'finished' && this.sums.n > 0 && this.pos.batch !== 0) this.checkpoint('max-steps');
     const warned = this.warning.first;
-    const v = verdict(this.history, { layers: this.layers, report, lr: this.baseLr, momentum: c.momentum, bn: c.bn, init: c.init, activation: c.activation, warnings: warned ? [warned] : [] });
+    const v = verdict(this.history, { layers: this.layers, report, lr: this.baseLr, momentum: c.momentum, bn: c.bn, takes: knobsOf(c.model), init: c.init, activation: c.activation, warnings: warned ? [warned] : [] });
     const examplesPerSec = (this.totalExamples * 1000) / Math.max(1e-9, this.totalTrainMs);
     const last = epochs[epochs.length - 1];
     this.logEnd(status, report, last, examplesPerSec);
