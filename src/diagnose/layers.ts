@@ -108,7 +108,7 @@ export function layerMeta(layers: readonly LayerInfo[]): LayerMeta[] {
 
 /**
  * Whether the net normalizes by batch statistics anywhere: BN added by --bn, or BN layers of its
- * own (d2l's ResNet, GoogLeNet and DenseNet, a model file's). Stored layers may lack the flag.
+ * own (d2l's ResNet and DenseNet, a model file's). Stored layers may lack the flag.
  */
 export function netNormalizes(layers: readonly Partial<Pick<LayerMeta, 'normalizes'>>[], bn: string): boolean {
   return bn !== 'none' || layers.some((l) => l.normalizes === true);
