@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmp, CLI } from './helpers.js';
 import { openStore } from '../src/store/index.js';
-import { candidates, fixCost, recommend, toRow } from '../src/diagnose/index.js';
+import { candidates, fixCost, recommend, recommendation, toRow } from '../src/diagnose/index.js';
 
 const cli = (args: string[]) => spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', timeout: 240_000 });
 const LENET = ['--model', 'lenet', '--activation', 'relu', '--batch-size', '256', '--limit-train', '4096', '--max-steps', '16', '--threads', '1', '--no-eval', '--quiet'];
@@ -80,4 +80,11 @@ test('doctor policy: singles then pairs of different knobs; cheapest held fix wi
   assert.equal(recommend(rows)?.fix, 'bn=builtin');
   assert.equal(recommend(rows.filter((r) => r.fix !== 'bn=builtin'))?.fix, 'scale-pixels');
   assert.equal(recommend([rows[0]]), null);
+  // A healthy pick is recommended plainly; a pick that only stayed finite says it has not learned yet.
+  const cure = recommendation(recommend(rows), 30, 40);
+  assert.match(cure.en, /^recommended: --fix bn=builtin \(the cheapest fix that held: healthy, loss 1\.100, accuracy 0\.600 at step 40\)\.$/);
+  const finite = recommendation(recommend(rows.filter((r) => r.fix !== 'bn=builtin')), 30, 40);
+  assert.match(finite.en, /--fix scale-pixels .* No trial was healthy by step 40: this one stayed finite but is stuck; a longer --horizon/);
+  assert.match(finite.zh, /到第 40 步没有一个试验是健康的.*stuck/);
+  assert.match(recommendation(null, 30, 40).en, /^no fix held within 30 steps/);
 });

@@ -20,7 +20,7 @@ import { onStopSignals, stopAfterStep } from './signals.js';
 import { Trainer } from '../train/trainer.js';
 import type { TrainConfig } from '../train/config.js';
 import { writeFileAtomicSync, type Store } from '../store/index.js';
-import { candidates, toRow, recommend, type TrialOutcome } from '../diagnose/doctor.js';
+import { candidates, toRow, recommend, recommendation, type TrialOutcome } from '../diagnose/doctor.js';
 import { withEvidence, type DoctorRow, type Fix, type Lang } from '../diagnose/index.js';
 
 const FLAGS: Flags = {
@@ -94,10 +94,7 @@ async function doctor(store: Store, id: string | undefined, p: ReturnType<typeof
   const rows = plans.map((pl) => toRow(outcome(store, pl)));
   const best = recommend(rows);
   const table = renderTable(rows, end, badStep);
-  const rec = best
-    ? { en: `recommended: --fix ${best.fix.split('+').join(' --fix ')} (the cheapest fix that held: ${best.verdict}, loss ${f3(best.loss)}, accuracy ${f3(best.acc)} at step ${end}).`,
-      zh: `建议：--fix ${best.fix.split('+').join(' --fix ')}（有效修复中代价最小的：${best.verdict}，第 ${end} 步时损失 ${f3(best.loss)}，准确率 ${f3(best.acc)}）。` }
-    : { en: `no fix held within ${horizon} steps; try a longer --horizon or other --fix sets.`, zh: `在 ${horizon} 步内没有修复有效；可以增大 --horizon 或尝试其他 --fix。` };
+  const rec = recommendation(best, horizon, end);
   process.stdout.write(`${table}\n${rec[l]}\n`);
   const payload = { horizon, endStep: end, from: start?.meta.step ?? 0, badStep, rows, trials: plans.map((pl) => pl.runId), recommendation: rec.en, recommendationZh: rec.zh, best: best?.fix ?? null };
   store.addEvent(ref.run.id, end, 'doctor', payload);

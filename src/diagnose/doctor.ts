@@ -3,6 +3,7 @@
 // trials and stores what this decides.
 import type { DoctorRow, Fix } from './fixes.js';
 import type { Health } from './verdict.js';
+import { d2lNum } from './format.js';
 
 /** Modes a trial must not end in to count as held: it is still blowing up or dead. */
 export const FAILED_MODES: readonly Health[] = ['non-finite', 'exploding', 'blew-up-died', 'dead-relu'];
@@ -46,6 +47,23 @@ export interface TrialOutcome {
 export function toRow(t: TrialOutcome): DoctorRow {
   const held = t.status === 'finished' && t.firstNonFiniteStep === null && !FAILED_MODES.includes(t.verdict as Health);
   return { fix: t.fix, held, firstNonFiniteStep: t.firstNonFiniteStep, loss: t.loss, acc: t.acc, verdict: t.verdict, cost: fixCost(t.fix) };
+}
+
+/**
+ * What the doctor tells the user, from recommend()'s pick. A fix that held but whose trial is not
+ * healthy (still at chance, say) stayed finite without learning yet: said so, not sold as a cure.
+ */
+export function recommendation(best: DoctorRow | null, horizon: number, endStep: number): { en: string; zh: string } {
+  if (!best) return { en: `no fix held within ${horizon} steps; try a longer --horizon or other --fix sets.`, zh: `在 ${horizon} 步内没有修复有效；可以增大 --horizon 或尝试其他 --fix。` };
+  const flags = `--fix ${best.fix.split('+').join(' --fix ')}`;
+  const n = (x: number) => d2lNum(x);
+  const en = `recommended: ${flags} (the cheapest fix that held: ${best.verdict}, loss ${n(best.loss)}, accuracy ${n(best.acc)} at step ${endStep}).`;
+  const zh = `建议：${flags}（有效修复中代价最小的：${best.verdict}，第 ${endStep} 步时损失 ${n(best.loss)}，准确率 ${n(best.acc)}）。`;
+  if (best.verdict === 'healthy') return { en, zh };
+  return {
+    en: `${en} No trial was healthy by step ${endStep}: this one stayed finite but is ${best.verdict}; a longer --horizon shows whether it starts to learn.`,
+    zh: `${zh}到第 ${endStep} 步没有一个试验是健康的：这个修复保持了有限值，但仍是 ${best.verdict}；增大 --horizon 可以看出它是否开始学习。`,
+  };
 }
 
 /** The cheapest fix that held (a healthy verdict before any other), lower loss breaking ties. */

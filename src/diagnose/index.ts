@@ -11,4 +11,4 @@ export { verdict, measure, classify, MODES, WINDOW, EXPLODE_GROWTH, LOSS_BLOWUP,
 export { fmt } from './format.js';
 export { EarlyWarning, WARN_WINDOW, WARN_Z, WARN_RATIO, WARN_HORIZON, type Warning } from './warning.js';
 export { withEvidence } from './fixes.js';
-export { candidates, fixCost, toRow, recommend, FAILED_MODES, type TrialOutcome } from './doctor.js';
+export { candidates, fixCost, toRow, recommend, recommendation, FAILED_MODES, type TrialOutcome } from './doctor.js';
