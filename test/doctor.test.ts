@@ -87,4 +87,7 @@ test('doctor policy: singles then pairs of different knobs; cheapest held fix wi
   assert.match(finite.en, /--fix scale-pixels .* No trial was healthy by step 40: this one stayed finite but is stuck; a longer --horizon/);
   assert.match(finite.zh, /到第 40 步没有一个试验是健康的.*stuck/);
   assert.match(recommendation(null, 30, 40).en, /^no fix held within 30 steps/);
+  const wobbly = recommendation({ ...rows[1], verdict: 'oscillating' }, 30, 40);
+  assert.match(wobbly.en, /is oscillating; a longer --horizon shows whether it settles\.$/);
+  assert.match(wobbly.zh, /它是否稳定下来/);
 });

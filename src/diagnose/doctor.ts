@@ -56,13 +56,14 @@ export function toRow(t: TrialOutcome): DoctorRow {
 export function recommendation(best: DoctorRow | null, horizon: number, endStep: number): { en: string; zh: string } {
   if (!best) return { en: `no fix held within ${horizon} steps; try a longer --horizon or other --fix sets.`, zh: `在 ${horizon} 步内没有修复有效；可以增大 --horizon 或尝试其他 --fix。` };
   const flags = `--fix ${best.fix.split('+').join(' --fix ')}`;
-  const n = (x: number) => d2lNum(x);
-  const en = `recommended: ${flags} (the cheapest fix that held: ${best.verdict}, loss ${n(best.loss)}, accuracy ${n(best.acc)} at step ${endStep}).`;
-  const zh = `建议：${flags}（有效修复中代价最小的：${best.verdict}，第 ${endStep} 步时损失 ${n(best.loss)}，准确率 ${n(best.acc)}）。`;
+  const en = `recommended: ${flags} (the cheapest fix that held: ${best.verdict}, loss ${d2lNum(best.loss)}, accuracy ${d2lNum(best.acc)} at step ${endStep}).`;
+  const zh = `建议：${flags}（有效修复中代价最小的：${best.verdict}，第 ${endStep} 步时损失 ${d2lNum(best.loss)}，准确率 ${d2lNum(best.acc)}）。`;
   if (best.verdict === 'healthy') return { en, zh };
+  // A net at chance may still start; one that oscillates or saturates may still settle.
+  const next = best.verdict === 'stuck' ? { en: 'whether it starts to learn', zh: '它是否开始学习' } : { en: 'whether it settles', zh: '它是否稳定下来' };
   return {
-    en: `${en} No trial was healthy by step ${endStep}: this one stayed finite but is ${best.verdict}; a longer --horizon shows whether it starts to learn.`,
-    zh: `${zh}到第 ${endStep} 步没有一个试验是健康的：这个修复保持了有限值，但仍是 ${best.verdict}；增大 --horizon 可以看出它是否开始学习。`,
+    en: `${en} No trial was healthy by step ${endStep}: this one stayed finite but is ${best.verdict}; a longer --horizon shows ${next.en}.`,
+    zh: `${zh}到第 ${endStep} 步没有一个试验是健康的：这个修复保持了有限值，但仍是 ${best.verdict}；增大 --horizon 可以看出${next.zh}。`,
   };
 }
 
