@@ -8,6 +8,7 @@
 #include <immintrin.h>
 #define NS_X86 1
 #endif
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdlib>

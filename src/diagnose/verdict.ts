@@ -138,11 +138,10 @@ export function measure(h: History, c: VerdictContext): Measures {
   if (weighted.length >= 2 && fin.length && !netNormalizes(c.layers, c.bn)) {
     const rel = (i: number) => median(fin.map((r) => at(r, i, 'grad_w_norm') / at(r, i, 'w_norm')));
     const lastRel = rel(weighted[weighted.length - 1].i);
-    depthRatio = rel(weighted[0].i) / lastRel;
-    for (const { i } of weighted.slice(0, -1)) {
-      const ratio = rel(i) / lastRel;
-      if (ratio < VANISH_DEPTH_RATIO) slow.push({ i, ratio });
-    }
+    // Each weighted layer but the last against the last; the first one's is the run-level depth ratio.
+    const ratios = weighted.slice(0, -1).map(({ i }) => ({ i, ratio: rel(i) / lastRel }));
+    depthRatio = ratios[0].ratio;
+    slow.push(...ratios.filter((x) => x.ratio < VANISH_DEPTH_RATIO));
   }
   const lastLayer = c.layers.length - 1;
   const logitStd = lastLayer >= 0 ? median(last.map((r) => at(r, lastLayer, 'act_std'))) : NaN;
